@@ -1,0 +1,75 @@
+"""Shared fixtures: offline settings, a tiny deterministic embedder, benchmark data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+DATA_DIR = Path(os.environ.get("ZSCLASSIFY_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+class HashingEmbedder:
+    """Bag-of-words embedder: fast and deterministic, no model. Counts its calls."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.calls = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dim)
+        for word in re.findall(r"[a-z]+", text.lower()):
+            digest = hashlib.md5(word.encode()).digest()
+            vector[digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
+
+    def encode_queries(self, texts):
+        self.calls += 1
+        return np.array([self._vector(t) for t in texts])
+
+    encode_documents = encode_queries
+
+
+TOY_LABELS = {
+    "weather": "questions about the weather forecast rain sun temperature",
+    "music": "requests to play music songs albums playlist",
+    "food": "ordering food pizza restaurant dinner",
+}
+TOY_TEXTS = {
+    "weather": ["will it rain tomorrow", "what is the temperature today", "sun forecast for the weekend",
+                "is it going to rain in paris", "weather forecast please", "how hot is it outside"],
+    "music": ["play some jazz music", "put on my playlist", "play the new album by adele",
+              "i want to hear songs by queen", "play music", "shuffle my songs"],
+    "food": ["order a pizza", "book a restaurant for dinner", "i want sushi for dinner tonight",
+             "find a pizza place", "order food to my home", "reserve a table at the restaurant"],
+}
+
+
+@pytest.fixture
+def toy():
+    texts = [t for label in TOY_TEXTS for t in TOY_TEXTS[label]]
+    labels = [label for label in TOY_TEXTS for _ in TOY_TEXTS[label]]
+    return TOY_LABELS, texts, labels
+
+
+@pytest.fixture
+def hashing_embedder():
+    return HashingEmbedder()
+
+
+def load_split(dataset: str, split: str) -> tuple[list[str], list[str]]:
+    path = DATA_DIR / dataset / f"{split}.jsonl"
+    if not path.exists():
+        pytest.skip(f"benchmark data not found at {path} (set ZSCLASSIFY_DATA)")
+    rows = [json.loads(line) for line in path.open()]
+    return [r["text"] for r in rows], [r["label"] for r in rows]

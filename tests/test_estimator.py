@@ -1,0 +1,239 @@
+"""The estimator's behaviour and scikit-learn contract, on a fast model-free embedder."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from zsclassify import ZeroShotClassifier
+from zsclassify.judges import CallableJudge, GoldJudge
+
+
+def make(labels, embedder, **params):
+    return ZeroShotClassifier(labels, embedder=embedder, **params)
+
+
+def test_zero_shot_without_judge(toy, hashing_embedder):
+    labels, texts, y = toy
+    clf = make(labels, hashing_embedder).fit(texts)
+    assert list(clf.classes_) == list(labels)
+    assert clf.n_judged_pairs_ == 0 and clf.judgments_ == []
+    np.testing.assert_allclose(clf.label_embeddings_, clf.initial_label_embeddings_)
+    proba = clf.predict_proba(texts)
+    assert proba.shape == (len(texts), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert list(clf.predict(texts)) == list(clf.classes_[proba.argmax(axis=1)])
+    assert clf.score(texts, y) > 0.5
+
+
+def test_labels_as_names_use_name_as_description(hashing_embedder):
+    clf = make(["play_music", "get_weather"], hashing_embedder).fit(["play a song", "rain today"])
+    assert clf.descriptions_ == ["play music", "get weather"]
+
+
+@pytest.mark.parametrize("refinement", ["joint", "kl", "none"])
+def test_budget_is_enforced_and_recorded(toy, hashing_embedder, refinement):
+    labels, texts, y = toy
+    clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=4, refinement=refinement,
+               random_state=0).fit(texts)
+    assert clf.n_judged_pairs_ == len(clf.judgments_) <= 4 * len(labels)
+    assert clf.n_judged_pairs_ == 4 * len(labels)
+    pairs = [(j.label, j.text) for j in clf.judgments_]
+    assert len(set(pairs)) == len(pairs), "a pair was judged twice"
+    for judgment in clf.judgments_:
+        assert judgment.score == float(y[texts.index(judgment.text)] == judgment.label)
+    assert clf.n_judge_calls_ >= len(labels)
+
+
+def test_refinement_changes_label_embeddings_and_helps(toy, hashing_embedder):
+    labels, texts, y = toy
+    zero_shot = make(labels, hashing_embedder).fit(texts)
+    refined = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=6, random_state=0).fit(texts)
+    assert not np.allclose(refined.label_embeddings_, refined.initial_label_embeddings_)
+    assert refined.score(texts, y) > zero_shot.score(texts, y)
+    accepted = [j for j in refined.judgments_ if j.score == 1.0]
+    assert list(refined.predict([j.text for j in accepted])) == [j.label for j in accepted]
+
+
+def test_callable_judge_called_once_per_label_per_round(toy, hashing_embedder):
+    labels, texts, y = toy
+    calls = []
+
+    def fn(label, description, batch):
+        calls.append(label)
+        assert description == labels[label]
+        return [1.0 if y[texts.index(t)] == label else 0.0 for t in batch]
+
+    clf = make(labels, hashing_embedder, judge=CallableJudge(fn), judge_budget=4, n_rounds=2, random_state=0)
+    clf.fit(texts)
+    assert sorted(calls) == sorted(list(labels) * 2)
+    assert clf.n_judge_calls_ == 6
+    assert {j.round for j in clf.judgments_} == {0, 1}
+
+
+def test_random_state_makes_fit_reproducible(toy, hashing_embedder):
+    labels, texts, y = toy
+    params = dict(judge=GoldJudge(texts, y), judge_budget=3, random_state=7)
+    first = make(labels, hashing_embedder, **params).fit(texts)
+    second = make(labels, hashing_embedder, **params).fit(texts)
+    assert first.judgments_ == second.judgments_
+    np.testing.assert_allclose(first.coef_, second.coef_)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        (lambda texts: [1.0] * (len(texts) + 1), ValueError, "returned 2 scores for label 'weather' but was asked about 1"),
+        (lambda texts: [1.5] * len(texts), ValueError, r"outside \[0, 1\]"),
+        (lambda texts: ["yes"] * len(texts), ValueError, "non-numeric scores"),
+    ],
+)
+def test_bad_judge_replies_are_clear_errors(toy, hashing_embedder, answer, error, message):
+    labels, texts, _ = toy
+    clf = make(labels, hashing_embedder, judge=CallableJudge(lambda label, d, t: answer(t)), judge_budget=2)
+    with pytest.raises(error, match=message):
+        clf.fit(texts)
+
+
+def test_nan_scores_are_skipped_with_a_warning(toy, hashing_embedder):
+    labels, texts, y = toy
+
+    def fn(label, description, batch):
+        return [np.nan if i == 0 else float(y[texts.index(t)] == label) for i, t in enumerate(batch)]
+
+    clf = make(labels, hashing_embedder, judge=CallableJudge(fn), judge_budget=4, n_rounds=1)
+    with pytest.warns(RuntimeWarning, match="could not score 3 of 12 pairs"):
+        clf.fit(texts)
+    assert clf.n_failed_pairs_ == 3
+    assert sum(np.isnan(j.score) for j in clf.judgments_) == 3
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "message"),
+    [
+        ([], ValueError, "X is empty"),
+        (None, TypeError, "X is None"),
+        ("just one string", TypeError, "not a single str"),
+        (["ok", None], ValueError, r"X\[1\] is missing"),
+        (["ok", 3], TypeError, r"X\[1\] is a int"),
+        (["ok", "   "], ValueError, r"X\[1\] is empty or whitespace"),
+        (np.zeros((3, 2)), ValueError, "one-dimensional"),
+    ],
+)
+def test_bad_texts(hashing_embedder, X, error, message):
+    with pytest.raises(error, match=message):
+        make(["a", "b"], hashing_embedder).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (["only"], "at least two labels"),
+        (["a", "a"], "Duplicate label 'a'"),
+        (["a", ""], "non-empty string"),
+        ({"a": "x", "b": "  "}, "description of label 'b'"),
+        ({"a": "x", "b": 3}, "description of label 'b'"),
+    ],
+)
+def test_bad_labels(hashing_embedder, labels, message):
+    with pytest.raises(ValueError, match=message):
+        make(labels, hashing_embedder).fit(["some text"])
+
+
+def test_y_with_unknown_labels_is_rejected(toy, hashing_embedder):
+    labels, texts, y = toy
+    with pytest.raises(ValueError, match=r"not in labels: \['sports'\]"):
+        make(labels, hashing_embedder).fit(texts, ["sports"] + y[1:])
+    with pytest.raises(ValueError, match="y has 2 entries but X has 18"):
+        make(labels, hashing_embedder).fit(texts, y[:2])
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (dict(refinement="magic"), "refinement must be one of"),
+        (dict(sampling="best"), "sampling must be one of"),
+        (dict(judge_budget=-1), "judge_budget must be an integer >= 0"),
+        (dict(n_rounds=0), "n_rounds must be an integer >= 1"),
+        (dict(C=0.0), "C must be a positive number"),
+    ],
+)
+def test_bad_params_fail_at_fit(toy, hashing_embedder, params, message):
+    labels, texts, _ = toy
+    clf = make(labels, hashing_embedder, **params)  # __init__ does not validate
+    with pytest.raises(ValueError, match=message):
+        clf.fit(texts)
+
+
+def test_judge_must_be_a_judge(toy, hashing_embedder):
+    labels, texts, _ = toy
+    with pytest.raises(TypeError, match="CallableJudge"):
+        make(labels, hashing_embedder, judge=lambda *a: [1.0]).fit(texts)
+
+
+def test_not_fitted_error(toy, hashing_embedder):
+    labels, _, _ = toy
+    for method in ("predict", "predict_proba", "decision_function"):
+        with pytest.raises(NotFittedError):
+            getattr(make(labels, hashing_embedder), method)(["hello"])
+
+
+def test_predict_on_empty_input_and_bad_input(toy, hashing_embedder):
+    labels, texts, _ = toy
+    clf = make(labels, hashing_embedder).fit(texts)
+    assert clf.predict([]).shape == (0,)
+    assert clf.predict_proba([]).shape == (0, 3)
+    with pytest.raises(ValueError, match=r"X\[0\] is missing"):
+        clf.predict([None])
+
+
+def test_clone_get_set_params(toy, hashing_embedder):
+    labels, texts, y = toy
+    clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=5)
+    params = clf.get_params()
+    assert params["judge_budget"] == 5 and params["labels"] is labels
+    copy = clone(clf)
+    assert copy.get_params()["judge_budget"] == 5
+    copy.set_params(judge_budget=2, refinement="kl")
+    assert copy.judge_budget == 2 and clf.judge_budget == 5
+    clf.fit(texts)
+    assert not hasattr(clone(clf), "coef_")
+
+
+def test_pipeline_and_grid_search(toy, hashing_embedder):
+    labels, texts, y = toy
+    pipe = make_pipeline(
+        FunctionTransformer(lambda xs: [x.lower() for x in xs]),
+        make(labels, hashing_embedder, judge=GoldJudge(texts, y), random_state=0),
+    )
+    search = GridSearchCV(
+        pipe,
+        {"zeroshotclassifier__judge_budget": [0, 4], "zeroshotclassifier__refinement": ["joint", "kl"]},
+        cv=3,
+    )
+    search.fit(texts, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 4 and np.all(np.isfinite(scores)) and scores.max() > 0.5
+    refitted = search.best_estimator_[-1]
+    assert refitted.n_judged_pairs_ == 4 * 3 * (search.best_params_["zeroshotclassifier__judge_budget"] > 0)
+    assert search.predict(["play some music"]).shape == (1,)
+
+
+def test_pickle_round_trip_without_refit(toy, hashing_embedder):
+    labels, texts, y = toy
+    clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=4, random_state=0).fit(texts)
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts))
+
+
+def test_fit_does_not_warn_on_clean_input(toy, hashing_embedder):
+    labels, texts, y = toy
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=4).fit(texts)

@@ -1,0 +1,78 @@
+"""Input checks that name the problem, so users can act on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["check_labels", "check_texts"]
+
+
+def _as_sequence(values: object, name: str) -> list:
+    if values is None:
+        raise TypeError(f"{name} is None; pass a list, array or pandas Series of strings.")
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a collection of strings, not a single {type(values).__name__}.")
+    if hasattr(values, "columns"):  # pandas DataFrame with one text column
+        columns = list(values.columns)
+        if len(columns) != 1:
+            raise ValueError(f"{name} is a DataFrame with {len(columns)} columns; pass the text column only.")
+        values = values[columns[0]]
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    if isinstance(values, np.ndarray):
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional (one text per sample); got shape {values.shape}.")
+    try:
+        return list(values)
+    except TypeError:
+        raise TypeError(f"{name} must be an iterable of strings; got {type(values).__name__}.") from None
+
+
+def check_texts(values: object, name: str = "X", *, allow_empty: bool = False) -> list[str]:
+    """Return ``values`` as a list of non-blank strings or raise an error naming the bad entry."""
+    texts = _as_sequence(values, name)
+    if not texts and not allow_empty:
+        raise ValueError(f"{name} is empty; at least one text is needed.")
+    for index, text in enumerate(texts):
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            raise ValueError(f"{name}[{index}] is missing (None/NaN); every entry must be a non-empty string.")
+        if not isinstance(text, str):
+            raise TypeError(f"{name}[{index}] is a {type(text).__name__} ({text!r}), not a string.")
+        if not text.strip():
+            raise ValueError(f"{name}[{index}] is empty or whitespace only; remove it or fill it in.")
+    return [str(text) for text in texts]
+
+
+def check_labels(labels: object) -> tuple[list[str], list[str]]:
+    """Validate the ``labels`` parameter.
+
+    Returns
+    -------
+    names : list of str
+    descriptions : list of str
+        The given description, or the name with ``_`` read as a space.
+    """
+    if isinstance(labels, Mapping):
+        items = list(labels.items())
+    else:
+        items = [(name, None) for name in _as_sequence(labels, "labels")]
+    if len(items) < 2:
+        raise ValueError(f"labels must name at least two labels; got {len(items)}.")
+    names, descriptions, seen = [], [], {}
+    for name, description in items:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"Every label name must be a non-empty string; got {name!r}.")
+        if name in seen:
+            raise ValueError(f"Duplicate label {name!r} in labels.")
+        seen[name] = True
+        if description is None:
+            description = name.replace("_", " ")
+        elif not isinstance(description, str) or not description.strip():
+            raise ValueError(f"The description of label {name!r} must be a non-empty string; got {description!r}.")
+        names.append(name)
+        descriptions.append(description)
+    return names, descriptions

@@ -1,0 +1,77 @@
+"""Choosing which (label, utterance) pairs the judge sees.
+
+Every function takes the current scores of the pool, a boolean matrix of pairs
+already asked and a per-label quota, and returns ``(label_index, pool_index)``
+arrays of new pairs. No pair is ever chosen twice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["select_cluster_members", "select_top_k", "split_budget"]
+
+
+def split_budget(total: int, n_labels: int, n_rounds: int, round_index: int, spent: int) -> np.ndarray:
+    """Per-label quotas for one round: the remaining budget spread over the remaining rounds.
+
+    Quotas differ by at most one between labels, so the total is used exactly.
+    """
+    remaining_rounds = n_rounds - round_index
+    this_round = (total - spent) // remaining_rounds
+    quota = np.full(n_labels, this_round // n_labels)
+    quota[: this_round % n_labels] += 1
+    return quota
+
+
+def _top_unasked(scores: np.ndarray, asked: np.ndarray, count: int, exclude: np.ndarray | None = None) -> np.ndarray:
+    order = np.argsort(-scores, kind="stable")
+    free = ~asked[order]
+    if exclude is not None:
+        free &= ~exclude[order]
+    return order[free][:count]
+
+
+def select_top_k(scores: np.ndarray, asked: np.ndarray, quota: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's choice: each label's most similar utterances not yet asked.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_pool, n_labels)
+        Similarities or logits of every pool utterance for every label.
+    asked : ndarray of bool, shape (n_pool, n_labels)
+        Pairs already judged.
+    quota : ndarray of int, shape (n_labels,)
+        How many pairs to choose for each label.
+    """
+    labels, items = [], []
+    for label, count in enumerate(quota):
+        chosen = _top_unasked(scores[:, label], asked[:, label], int(count))
+        labels.append(np.full(len(chosen), label))
+        items.append(chosen)
+    return np.concatenate(labels).astype(np.int64), np.concatenate(items).astype(np.int64)
+
+
+def select_cluster_members(
+    scores: np.ndarray, asked: np.ndarray, quota: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random members of each label's predicted cluster (utterances whose best label it is).
+
+    A spread of members finds hard positives and confusions, which the most similar
+    utterances (easy, redundant positives) do not. A label with too few unasked members
+    is topped up with its most similar unasked utterances.
+    """
+    predicted = scores.argmax(axis=1)
+    labels, items = [], []
+    for label, count in enumerate(quota):
+        count = int(count)
+        members = np.flatnonzero((predicted == label) & ~asked[:, label])
+        chosen = rng.choice(members, size=min(count, len(members)), replace=False)
+        if len(chosen) < count:
+            taken = np.zeros(len(scores), dtype=bool)
+            taken[chosen] = True
+            extra = _top_unasked(scores[:, label], asked[:, label], count - len(chosen), exclude=taken)
+            chosen = np.concatenate([chosen, extra])
+        labels.append(np.full(len(chosen), label))
+        items.append(chosen)
+    return np.concatenate(labels).astype(np.int64), np.concatenate(items).astype(np.int64)
