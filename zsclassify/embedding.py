@@ -155,7 +155,9 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: Sequence[str], prompt: str | None) -> np.ndarray:
         if len(texts) == 0:
-            return np.zeros((0, self.load().get_sentence_embedding_dimension()), dtype=np.float32)
+            model = self.load()
+            dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            return np.zeros((0, dimension()), dtype=np.float32)
         model_key = self.model_path
         keys = [(model_key, prompt, text) for text in texts]
         with _LOCK:

@@ -1,0 +1,84 @@
+"""The default offline model: lazy loading, the shared cache, pickling without weights."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+from conftest import load_split
+from sklearn.model_selection import GridSearchCV
+
+from zsclassify import ZeroShotClassifier
+from zsclassify.embedding import SentenceTransformerEmbedder, clear_embedding_cache, encoder_stats
+from zsclassify.judges import GoldJudge
+
+
+@pytest.fixture(scope="module")
+def snips_sample():
+    texts, labels = load_split("snips", "train")
+    rng = np.random.default_rng(0)
+    keep = rng.choice(len(texts), 420, replace=False)
+    texts = [texts[i] for i in keep]
+    labels = [labels[i] for i in keep]
+    return sorted(set(labels)), texts, labels
+
+
+def test_default_model_embeds_offline():
+    embedder = SentenceTransformerEmbedder()
+    vectors = embedder.encode_documents(["book a table for two", "will it snow"])
+    assert vectors.shape == (2, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.encode_documents([]).shape == (0, 384)
+
+
+def test_prompts_change_embeddings_and_are_cached_apart():
+    plain = SentenceTransformerEmbedder().encode_queries(["play music"])
+    prompted = SentenceTransformerEmbedder(query_prompt="query: ").encode_queries(["play music"])
+    assert not np.allclose(plain, prompted)
+    np.testing.assert_allclose(SentenceTransformerEmbedder().encode_queries(["play music"]), plain)
+
+
+def test_repeated_fit_and_grid_search_embed_each_text_once(snips_sample):
+    names, texts, labels = snips_sample
+    clear_embedding_cache()
+    clf = ZeroShotClassifier(names, judge=GoldJudge(texts, labels), judge_budget=10, random_state=0)
+    before = encoder_stats()
+    clf.fit(texts)
+    first_fit = encoder_stats().texts - before.texts
+    assert first_fit == len(set(texts)) + len(names)
+    clf.fit(texts)
+    search = GridSearchCV(clf, {"judge_budget": [0, 5, 10], "refinement": ["joint", "kl"]}, cv=3)
+    search.fit(texts, labels)
+    assert encoder_stats().texts - before.texts == first_fit, "a text was embedded twice"
+
+
+def test_refinement_beats_zero_shot_on_snips(snips_sample):
+    names, texts, labels = snips_sample
+    test_texts, test_labels = load_split("snips", "test")
+    zero_shot = ZeroShotClassifier(names).fit(texts).score(test_texts, test_labels)
+    refined = ZeroShotClassifier(names, judge=GoldJudge(texts, labels), judge_budget=20, random_state=0)
+    assert refined.fit(texts).score(test_texts, test_labels) > zero_shot + 0.1
+
+
+def test_pickled_model_is_small_and_predicts_in_a_fresh_process(snips_sample, tmp_path):
+    names, texts, labels = snips_sample
+    clf = ZeroShotClassifier(names, judge=GoldJudge(texts, labels), judge_budget=10, random_state=0)
+    clf.fit(texts)
+    path = tmp_path / "model.joblib"
+    joblib.dump(clf, path)
+    assert path.stat().st_size < 200_000, "model weights or data leaked into the pickle"
+    probe = ["add this song to my workout playlist", "what's the weather in oslo"]
+    script = textwrap.dedent(
+        f"""
+        import joblib, json
+        model = joblib.load({str(path)!r})
+        print(json.dumps(model.predict_proba({probe!r}).tolist()))
+        """
+    )
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    np.testing.assert_allclose(np.array(json.loads(out.stdout)), clf.predict_proba(probe), atol=1e-6)
