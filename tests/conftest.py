@@ -12,8 +12,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 DATA_DIR = Path(os.environ.get("ZSCLASSIFY_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -46,12 +46,30 @@ TOY_LABELS = {
     "food": "ordering food pizza restaurant dinner",
 }
 TOY_TEXTS = {
-    "weather": ["will it rain tomorrow", "what is the temperature today", "sun forecast for the weekend",
-                "is it going to rain in paris", "weather forecast please", "how hot is it outside"],
-    "music": ["play some jazz music", "put on my playlist", "play the new album by adele",
-              "i want to hear songs by queen", "play music", "shuffle my songs"],
-    "food": ["order a pizza", "book a restaurant for dinner", "i want sushi for dinner tonight",
-             "find a pizza place", "order food to my home", "reserve a table at the restaurant"],
+    "weather": [
+        "will it rain tomorrow",
+        "what is the temperature today",
+        "sun forecast for the weekend",
+        "is it going to rain in paris",
+        "weather forecast please",
+        "how hot is it outside",
+    ],
+    "music": [
+        "play some jazz music",
+        "put on my playlist",
+        "play the new album by adele",
+        "i want to hear songs by queen",
+        "play music",
+        "shuffle my songs",
+    ],
+    "food": [
+        "order a pizza",
+        "book a restaurant for dinner",
+        "i want sushi for dinner tonight",
+        "find a pizza place",
+        "order food to my home",
+        "reserve a table at the restaurant",
+    ],
 }
 
 

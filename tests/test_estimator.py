@@ -40,8 +40,9 @@ def test_labels_as_names_use_name_as_description(hashing_embedder):
 @pytest.mark.parametrize("refinement", ["joint", "kl", "none"])
 def test_budget_is_enforced_and_recorded(toy, hashing_embedder, refinement):
     labels, texts, y = toy
-    clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=4, refinement=refinement,
-               random_state=0).fit(texts)
+    clf = make(
+        labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=4, refinement=refinement, random_state=0
+    ).fit(texts)
     assert clf.n_judged_pairs_ == len(clf.judgments_) <= 4 * len(labels)
     assert clf.n_judged_pairs_ == 4 * len(labels)
     pairs = [(j.label, j.text) for j in clf.judgments_]
@@ -89,7 +90,7 @@ def test_random_state_makes_fit_reproducible(toy, hashing_embedder):
 @pytest.mark.parametrize(
     ("answer", "error", "message"),
     [
-        (lambda texts: [1.0] * (len(texts) + 1), ValueError, "returned 2 scores for label 'weather' but was asked about 1"),
+        (lambda texts: [1.0] * (len(texts) + 1), ValueError, "returned 2 scores for label 'weather' but was asked"),
         (lambda texts: [1.5] * len(texts), ValueError, r"outside \[0, 1\]"),
         (lambda texts: ["yes"] * len(texts), ValueError, "non-numeric scores"),
     ],
@@ -149,7 +150,7 @@ def test_bad_labels(hashing_embedder, labels, message):
 def test_y_with_unknown_labels_is_rejected(toy, hashing_embedder):
     labels, texts, y = toy
     with pytest.raises(ValueError, match=r"not in labels: \['sports'\]"):
-        make(labels, hashing_embedder).fit(texts, ["sports"] + y[1:])
+        make(labels, hashing_embedder).fit(texts, ["sports", *y[1:]])
     with pytest.raises(ValueError, match="y has 2 entries but X has 18"):
         make(labels, hashing_embedder).fit(texts, y[:2])
 

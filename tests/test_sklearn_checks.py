@@ -143,6 +143,7 @@ def test_decision_and_proba_agree(toy):
 def test_predict_does_not_change_state(toy):
     _, texts, _ = toy
     clf = estimator().fit(texts)
+
     def state():  # the test embedder counts its own calls, so it is left out
         return pickle.dumps({k: v for k, v in vars(clf).items() if k not in ("embedder", "embedder_")})
 

@@ -194,9 +194,7 @@ class SentenceTransformerEmbedder:
                 _CACHE.popitem(last=False)
 
 
-def resolve_embedder(
-    embedder: object, query_prompt: str | None = None, document_prompt: str | None = None
-) -> Embedder:
+def resolve_embedder(embedder: object, query_prompt: str | None = None, document_prompt: str | None = None) -> Embedder:
     """Turn the ``embedder`` parameter of an estimator into an :class:`Embedder`.
 
     ``None`` gives the default model, a string a sentence-transformers model name or

@@ -226,9 +226,7 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         self.coef_ = self.logit_scale * self.label_embeddings_
         self.intercept_ = np.zeros(len(label_embeddings))
 
-    def _ask_judge(
-        self, pool: list[str], labels: np.ndarray, items: np.ndarray, round_index: int
-    ) -> np.ndarray:
+    def _ask_judge(self, pool: list[str], labels: np.ndarray, items: np.ndarray, round_index: int) -> np.ndarray:
         """Send the chosen pairs to the judge, grouped by label; record and return the scores."""
         requests, positions = [], []
         for label in np.unique(labels):
@@ -259,7 +257,8 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
         self.judgments_.extend(
-            Judgment(str(self.classes_[l]), pool[i], float(s), round_index) for l, i, s in zip(labels, items, scores)
+            Judgment(str(self.classes_[label]), pool[item], float(score), round_index)
+            for label, item, score in zip(labels, items, scores)
         )
         return scores
 
@@ -285,9 +284,7 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
             judged_scores[label, fill[label]] = score
             mask[label, fill[label]] = True
             fill[label] += 1
-        refined = kl_refine(
-            queries, docs, judged_scores, mask, learning_rate=self.learning_rate, n_steps=self.n_steps
-        )
+        refined = kl_refine(queries, docs, judged_scores, mask, learning_rate=self.learning_rate, n_steps=self.n_steps)
         self._set_cosine_scoring(refined)
 
     def _fit_rounds(self, pool: list[str], documents: np.ndarray, queries: np.ndarray, rng) -> None:
@@ -314,9 +311,7 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
                 accepted_items.append(items[keep])
                 accepted_labels.append(labels[keep])
                 accepted_weights.append(judged[keep])
-                logger.info(
-                    "round %d: %d pairs judged, %d accepted", round_index, len(labels), int(keep.sum())
-                )
+                logger.info("round %d: %d pairs judged, %d accepted", round_index, len(labels), int(keep.sum()))
                 if self.refinement == "joint":
                     self.coef_, self.intercept_ = fit_joint(
                         queries,

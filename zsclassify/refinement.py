@@ -12,8 +12,6 @@ Two update rules live here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 

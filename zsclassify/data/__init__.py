@@ -1,0 +1,1 @@
+"""Bundled demo data (a CLINC150 subset; see README.md here for source and licence)."""
