@@ -108,6 +108,8 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         Pairs sent to the judge.
     n_failed_pairs_ : int
         Pairs the judge could not score (NaN), left out of refinement.
+    judge_usage_ : JudgeUsage
+        Requests, tokens, cache hits and estimated cost of this fit (LLM judges only).
     """
 
     def __init__(
@@ -184,10 +186,13 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
 
         pool = list(dict.fromkeys(texts))  # judge each distinct utterance at most once per label
         documents = np.asarray(self.embedder_.encode_documents(pool), dtype=np.float64)
+        usage_before = getattr(self.judge, "usage", None)
         if self.refinement == "kl":
             self._fit_kl(pool, documents, queries)
         else:
             self._fit_rounds(pool, documents, queries, rng)
+        if usage_before is not None:
+            self.judge_usage_ = self.judge.usage - usage_before
         return self
 
     def _check_params(self) -> None:

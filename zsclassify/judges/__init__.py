@@ -1,6 +1,24 @@
 """Judges score (label, utterance) pairs in [0, 1]; the classifier learns from them."""
 
+from .anthropic import DEFAULT_ANTHROPIC_MODEL, AnthropicJudge
 from .base import Judge, JudgeRequest
+from .cache import JudgmentCache
+from .llm import BudgetExceededError, JudgeError, JudgeUsage, LLMJudge, Prices
+from .openai_compatible import OpenAICompatibleJudge
 from .simple import CallableJudge, GoldJudge
 
-__all__ = ["CallableJudge", "GoldJudge", "Judge", "JudgeRequest"]
+__all__ = [
+    "DEFAULT_ANTHROPIC_MODEL",
+    "AnthropicJudge",
+    "BudgetExceededError",
+    "CallableJudge",
+    "GoldJudge",
+    "Judge",
+    "JudgeError",
+    "JudgeRequest",
+    "JudgeUsage",
+    "JudgmentCache",
+    "LLMJudge",
+    "OpenAICompatibleJudge",
+    "Prices",
+]

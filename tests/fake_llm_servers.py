@@ -1,0 +1,190 @@
+"""Small HTTP servers on 127.0.0.1 that speak the Anthropic Messages API and the OpenAI
+chat-completions API the way the real services do, for driving the real SDKs offline.
+
+The "model" behind them answers from a rule ``relevant(label, text) -> bool``. A test can
+queue scripted faults (status codes with headers and error bodies, slow replies, malformed
+or partial tool input) that are served before normal answers.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+UTTERANCE = re.compile(r'<utterance(?: id="(\d+)")?>(.*?)</utterance>', re.S)
+LABEL = re.compile(r'<label name="([^"]*)">')
+
+
+@dataclass
+class Fault:
+    """A scripted reply: an HTTP error, a delay, or a mangled answer."""
+
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+    body: dict | None = None
+    delay: float = 0.0
+    mangle: Callable[[dict], dict] | None = None  # edits a normal reply body
+
+
+def anthropic_error(status: int, kind: str, message: str) -> dict:
+    return {"type": "error", "error": {"type": kind, "message": message}, "request_id": f"req_{uuid.uuid4().hex[:12]}"}
+
+
+def openai_error(message: str, kind: str) -> dict:
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+class FakeLLMServer:
+    """Base: threading HTTP server, request log, fault queue."""
+
+    def __init__(self, relevant: Callable[[str, str], bool]) -> None:
+        self.relevant = relevant
+        self.requests: list[dict] = []  # {"path", "headers", "body"}
+        self.faults: list[Fault] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with server.lock:
+                    server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    fault = server.faults.pop(0) if server.faults else None
+                if fault and fault.delay:
+                    time.sleep(fault.delay)
+                if fault and fault.status != 200:
+                    return self._send(fault.status, fault.body or {}, fault.headers)
+                reply = server.answer(self.path, body)
+                if fault and fault.mangle:
+                    reply = fault.mangle(reply)
+                self._send(200, reply, fault.headers if fault else {})
+
+            def _send(self, status: int, payload: dict, headers: dict):
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+                    pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def answer(self, path: str, body: dict) -> dict:
+        raise NotImplementedError
+
+    def judged(self, body_text: str) -> tuple[str, list[tuple[int | None, str]]]:
+        label = html.unescape(LABEL.search(body_text).group(1))
+        items = [(int(i) if i else None, html.unescape(t)) for i, t in UTTERANCE.findall(body_text)]
+        return label, items
+
+
+class FakeAnthropic(FakeLLMServer):
+    """``POST /v1/messages`` with forced tool use, usage and prompt-cache accounting."""
+
+    def __init__(self, relevant):
+        super().__init__(relevant)
+        self.cached_prefixes: set[str] = set()
+
+    def answer(self, path: str, body: dict) -> dict:
+        assert path == "/v1/messages", path
+        user = body["messages"][0]["content"]
+        label, items = self.judged(user)
+        system = "".join(block["text"] for block in body["system"])
+        prefix_tokens = len(system) // 4
+        cached = system in self.cached_prefixes
+        self.cached_prefixes.add(system)
+        judgments = [{"id": i, "relevant": bool(self.relevant(label, text))} for i, text in items]
+        return {
+            "id": f"msg_{uuid.uuid4().hex[:16]}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": [
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_{uuid.uuid4().hex[:16]}",
+                    "name": body["tool_choice"]["name"],
+                    "input": {"judgments": judgments},
+                }
+            ],
+            "stop_reason": "tool_use",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": len(user) // 4,
+                "output_tokens": 10 + 8 * len(items),
+                "cache_read_input_tokens": prefix_tokens if cached else 0,
+                "cache_creation_input_tokens": 0 if cached else prefix_tokens,
+            },
+        }
+
+
+class FakeOpenAI(FakeLLMServer):
+    """``POST /v1/chat/completions`` with first-token logprobs, or a plain-text reply."""
+
+    def __init__(self, relevant, with_logprobs: bool = True, confidence: float = 0.9):
+        super().__init__(relevant)
+        self.with_logprobs = with_logprobs
+        self.confidence = confidence
+
+    def answer(self, path: str, body: dict) -> dict:
+        assert path == "/v1/chat/completions", path
+        user = body["messages"][-1]["content"]
+        label, items = self.judged(user)
+        yes = bool(self.relevant(label, items[0][1]))
+        word = "yes" if yes else "no"
+        logprobs = None
+        if self.with_logprobs and body.get("logprobs"):
+            import math
+
+            top = [
+                {"token": word, "logprob": math.log(self.confidence), "bytes": None},
+                {"token": "no" if yes else "yes", "logprob": math.log(1 - self.confidence), "bytes": None},
+            ]
+            logprobs = {"content": [{"token": word, "logprob": top[0]["logprob"], "bytes": None, "top_logprobs": top}]}
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": word},
+                    "logprobs": logprobs,
+                    "finish_reason": "length",
+                }
+            ],
+            "usage": {"prompt_tokens": len(user) // 4, "completion_tokens": 1, "total_tokens": len(user) // 4 + 1},
+        }

@@ -1,0 +1,123 @@
+"""Claude as the judge, through the official ``anthropic`` SDK."""
+
+from __future__ import annotations
+
+import math
+
+from ..prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt
+from .llm import JudgeUsage, LLMJudge, Prices
+
+__all__ = ["DEFAULT_ANTHROPIC_MODEL", "AnthropicJudge"]
+
+DEFAULT_ANTHROPIC_MODEL = "claude-haiku-5-5"
+"""The newest Haiku (small, fast) model in the installed SDK's model list."""
+
+# USD per million tokens (input, output, cache write, cache read): the published list prices we know.
+# A model missing here has no cost estimate; pass prices=Prices(...) to enable cost tracking and caps.
+KNOWN_PRICES = {
+    "claude-haiku-4-5": Prices(1.0, 5.0, 1.25, 0.10),
+    "claude-sonnet-4-5": Prices(3.0, 15.0, 3.75, 0.30),
+    "claude-sonnet-4-6": Prices(3.0, 15.0, 3.75, 0.30),
+    "claude-opus-4-5": Prices(5.0, 25.0, 6.25, 0.50),
+    "claude-opus-4-6": Prices(5.0, 25.0, 6.25, 0.50),
+}
+
+_CHARS_PER_TOKEN = 3  # conservative: real English text averages about 4
+
+
+class AnthropicJudge(LLMJudge):
+    """Judges (label, utterance) pairs with Claude, many utterances of one label per request.
+
+    The reply is forced into the ``record_judgments`` tool, whose input maps every
+    utterance id to true/false. The system prompt and label description form a
+    cached prefix (prompt caching). The API key is read by the SDK from
+    ``ANTHROPIC_API_KEY``; it is never a parameter, so it never reaches a pickle, a
+    cache file, a log line or an error message.
+
+    The installed SDK (2.x) sends API version 2026-10-21, which rejects sampling
+    parameters; there is no temperature to set, and forced tool use keeps replies structured.
+
+    Parameters
+    ----------
+    model : str
+        Claude model; default :data:`DEFAULT_ANTHROPIC_MODEL`.
+    batch_size : int
+        Utterances per request (listwise). 10 by default.
+    base_url : str, optional
+        API endpoint (default: the SDK's, or ``ANTHROPIC_BASE_URL``).
+    **options
+        ``max_concurrency``, ``max_retries``, ``timeout``, ``cache``, ``on_failure``,
+        ``max_cost_usd``, ``max_total_tokens``, ``prices``, ``instruction``: see :class:`LLMJudge`.
+    """
+
+    backend = "anthropic-messages"
+
+    def __init__(
+        self,
+        model: str = DEFAULT_ANTHROPIC_MODEL,
+        *,
+        batch_size: int = 10,
+        base_url: str | None = None,
+        **options,
+    ) -> None:
+        super().__init__(model, batch_size=batch_size, **options)
+        self.base_url = base_url
+
+    def _create_client(self):
+        import anthropic
+
+        return anthropic.Anthropic(base_url=self.base_url, max_retries=self.max_retries, timeout=self.timeout)
+
+    def _default_prices(self) -> Prices | None:
+        return KNOWN_PRICES.get(self.model)
+
+    def _system(self) -> list[dict]:
+        text = listwise_system_prompt(self.instruction or TASK_INSTRUCTION)
+        return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]
+
+    def _estimate_tokens(self, label: str, description: str, texts: list[str]) -> tuple[int, int]:
+        characters = len(self._system()[0]["text"]) + len(listwise_user_prompt(label, description, texts))
+        return characters // _CHARS_PER_TOKEN + 400, self._max_output_tokens(len(texts))
+
+    @staticmethod
+    def _max_output_tokens(n_texts: int) -> int:
+        return 64 + 16 * n_texts
+
+    def _score_batch(self, label: str, description: str, texts: list[str]) -> tuple[list[float], JudgeUsage]:
+        message = self.client.messages.create(
+            model=self.model,
+            max_tokens=self._max_output_tokens(len(texts)),
+            system=self._system(),
+            tools=[JUDGMENT_TOOL],
+            tool_choice={"type": "tool", "name": JUDGMENT_TOOL["name"]},
+            messages=[{"role": "user", "content": listwise_user_prompt(label, description, texts)}],
+        )
+        usage = message.usage
+        spent = JudgeUsage(
+            requests=1,
+            input_tokens=usage.input_tokens or 0,
+            output_tokens=usage.output_tokens or 0,
+            cache_read_tokens=usage.cache_read_input_tokens or 0,
+            cache_write_tokens=usage.cache_creation_input_tokens or 0,
+        )
+        return parse_judgments(message.content, len(texts)), spent
+
+
+def parse_judgments(content: list, n_texts: int) -> list[float]:
+    """Scores from the ``record_judgments`` tool call; NaN for every id the reply lacks.
+
+    Ids outside 1..n_texts, non-boolean values and repeated ids (after the first) are ignored.
+    """
+    scores = [math.nan] * n_texts
+    for block in content:
+        if getattr(block, "type", None) != "tool_use" or getattr(block, "name", None) != JUDGMENT_TOOL["name"]:
+            continue
+        entries = block.input.get("judgments") if isinstance(block.input, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            identifier, relevant = entry.get("id"), entry.get("relevant")
+            valid = isinstance(identifier, int) and 1 <= identifier <= n_texts and isinstance(relevant, bool)
+            if valid and math.isnan(scores[identifier - 1]):
+                scores[identifier - 1] = 1.0 if relevant else 0.0
+    return scores

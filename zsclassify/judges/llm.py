@@ -1,0 +1,353 @@
+"""What every LLM judge shares: cache, batching, concurrency, usage, budget cap, failures.
+
+A backend subclasses :class:`LLMJudge` and implements two methods: ``_score_batch``
+(one request to the service for some utterances of one label) and
+``_estimate_tokens`` (an upper estimate of a request's tokens, for the budget cap).
+Retries of rate limits, overload, 5xx, timeouts and connection resets are the
+official SDKs' own (they honour ``retry-after``); this module handles what is left.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import threading
+import warnings
+from abc import abstractmethod
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..prompts import PROMPT_VERSION
+from .base import Judge, JudgeRequest
+from .cache import JudgmentCache, default_cache_path, judgment_key
+
+__all__ = ["BudgetExceededError", "JudgeError", "JudgeUsage", "LLMJudge"]
+
+logger = logging.getLogger(__name__)
+
+ON_FAILURE = ("warn", "raise")
+
+
+class JudgeError(RuntimeError):
+    """Some pairs could not be judged and the judge's ``on_failure`` is ``"raise"``."""
+
+
+class BudgetExceededError(RuntimeError):
+    """The next request would pass the judge's token or cost cap; nothing past the cap was sent."""
+
+
+@dataclass
+class JudgeUsage:
+    """What a judge spent. ``cost_usd`` is None when the model's price is unknown."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float | None = 0.0
+    cache_hits: int = 0
+    failed_pairs: int = 0
+
+    def __add__(self, other: JudgeUsage) -> JudgeUsage:
+        total = JudgeUsage()
+        for field in fields(self):
+            a, b = getattr(self, field.name), getattr(other, field.name)
+            setattr(total, field.name, None if a is None or b is None else a + b)
+        return total
+
+    def __sub__(self, other: JudgeUsage) -> JudgeUsage:
+        difference = JudgeUsage()
+        for field in fields(self):
+            a, b = getattr(self, field.name), getattr(other, field.name)
+            setattr(difference, field.name, None if a is None or b is None else a - b)
+        return difference
+
+    @property
+    def total_tokens(self) -> int:
+        """Input (including cache reads and writes) plus output tokens."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class Prices:
+    """US dollars per million tokens."""
+
+    input: float
+    output: float
+    cache_write: float = 0.0
+    cache_read: float = 0.0
+
+    def cost(self, usage: JudgeUsage) -> float:
+        """The cost of ``usage`` at these prices."""
+        return (
+            usage.input_tokens * self.input
+            + usage.output_tokens * self.output
+            + usage.cache_write_tokens * self.cache_write
+            + usage.cache_read_tokens * self.cache_read
+        ) / 1e6
+
+
+class LLMJudge(Judge):
+    """Base class of judges that call a language-model service.
+
+    Parameters
+    ----------
+    model : str
+        The service's model name.
+    batch_size : int
+        Utterances of one label per request.
+    max_concurrency : int
+        Requests in flight at once.
+    max_retries : int
+        Retries of transient faults (rate limits, overload, 5xx, timeouts, resets) by the SDK.
+    timeout : float
+        Seconds per request.
+    cache : "auto", str, Path, JudgmentCache or None
+        Where judgments persist. ``"auto"`` is :func:`default_cache_path`; ``None`` keeps none.
+    on_failure : {"warn", "raise"}
+        After retries, pairs still unjudged are NaN and the fit goes on without them
+        with a warning (``"warn"``), or the fit stops with :class:`JudgeError` (``"raise"``).
+        Either way, judgments already paid for are in the cache.
+    max_cost_usd, max_total_tokens : float, int, optional
+        Caps over this judge's lifetime; a request that could pass one is not sent.
+    prices : Prices, optional
+        Overrides the built-in price of ``model``.
+    instruction : str, optional
+        The task instruction in the prompt (default: find utterances expressing the intent).
+    """
+
+    backend: str = "llm"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        batch_size: int,
+        max_concurrency: int = 4,
+        max_retries: int = 4,
+        timeout: float = 60.0,
+        cache: str | Path | JudgmentCache | None = "auto",
+        on_failure: str = "warn",
+        max_cost_usd: float | None = None,
+        max_total_tokens: int | None = None,
+        prices: Prices | None = None,
+        instruction: str | None = None,
+    ) -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self.max_concurrency = max_concurrency
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.cache = cache
+        self.on_failure = on_failure
+        self.max_cost_usd = max_cost_usd
+        self.max_total_tokens = max_total_tokens
+        self.prices = prices
+        self.instruction = instruction
+        self.usage = JudgeUsage()
+        self._lock = threading.Lock()
+        self._client = None
+        self._cache_store: JudgmentCache | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r})"
+
+    # Clients and locks never travel: not in a pickle, not in a clone.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for name in ("_lock", "_client", "_cache_store"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._client = None
+        self._cache_store = None
+
+    def __deepcopy__(self, memo: dict) -> LLMJudge:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(copy.deepcopy(self.__getstate__(), memo))
+        clone._lock = threading.Lock()
+        clone._client, clone._cache_store = self._client, self._cache_store  # shared by clones
+        return clone
+
+    # ------------------------------------------------------------ backend API
+    @abstractmethod
+    def _create_client(self):
+        """Build the SDK client (called once, lazily)."""
+
+    @abstractmethod
+    def _score_batch(self, label: str, description: str, texts: list[str]) -> tuple[list[float], JudgeUsage]:
+        """One request: a score per text (NaN where the reply had none) and its usage."""
+
+    @abstractmethod
+    def _estimate_tokens(self, label: str, description: str, texts: list[str]) -> tuple[int, int]:
+        """Upper estimate of (input, output) tokens of one request, for the caps."""
+
+    def _default_prices(self) -> Prices | None:
+        return None
+
+    # ------------------------------------------------------------ machinery
+    @property
+    def client(self):
+        """The SDK client, created on first use."""
+        with self._lock:
+            if self._client is None:
+                self._client = self._create_client()
+            return self._client
+
+    def _store(self) -> JudgmentCache | None:
+        if self.cache is None:
+            return None
+        if isinstance(self.cache, JudgmentCache):
+            return self.cache
+        if self._cache_store is None:
+            self._cache_store = JudgmentCache(default_cache_path() if self.cache == "auto" else self.cache)
+        return self._cache_store
+
+    def _price(self) -> Prices | None:
+        return self.prices if self.prices is not None else self._default_prices()
+
+    def _key(self, label: str, description: str, text: str) -> str:
+        prompt = PROMPT_VERSION if self.instruction is None else f"{PROMPT_VERSION}:{self.instruction}"
+        return judgment_key(self.backend, self.model, prompt, label, description, text)
+
+    def _check_config(self) -> None:
+        if self.on_failure not in ON_FAILURE:
+            raise ValueError(f"on_failure must be one of {ON_FAILURE}; got {self.on_failure!r}.")
+        for name in ("batch_size", "max_concurrency"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+        if self.max_cost_usd is not None and self._price() is None:
+            raise ValueError(
+                f"max_cost_usd needs the price of {self.model!r}, which zsclassify does not know; "
+                "pass prices=Prices(input=..., output=...) in USD per million tokens."
+            )
+
+    def _would_exceed(self, planned: JudgeUsage) -> str | None:
+        after = self.usage + planned
+        if self.max_total_tokens is not None and after.total_tokens > self.max_total_tokens:
+            return f"{after.total_tokens} tokens > max_total_tokens={self.max_total_tokens}"
+        price = self._price()
+        if self.max_cost_usd is not None and price is not None and price.cost(after) > self.max_cost_usd:
+            return f"${price.cost(after):.4f} > max_cost_usd={self.max_cost_usd}"
+        return None
+
+    def _account(self, spent: JudgeUsage) -> None:
+        price = self._price()
+        spent.cost_usd = None if price is None else price.cost(spent)
+        with self._lock:
+            self.usage = self.usage + spent
+
+    def _score_with_one_retry(self, label: str, description: str, texts: list[str]) -> list[float]:
+        """Score a batch; pairs missing from a malformed or truncated reply are asked again once."""
+        scores, spent = self._score_batch(label, description, texts)
+        self._account(spent)
+        missing = [i for i, score in enumerate(scores) if math.isnan(score)]
+        if missing:
+            logger.info(
+                "%d of %d utterances missing from the reply for %r; asking again", len(missing), len(texts), label
+            )
+            again, spent = self._score_batch(label, description, [texts[i] for i in missing])
+            self._account(spent)
+            for i, score in zip(missing, again):
+                scores[i] = score
+        return scores
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        """Score every pair: from the cache where possible, else by batched, concurrent requests."""
+        self._check_config()
+        store = self._store()
+        results = [np.full(len(r.texts), np.nan) for r in requests]
+        tasks = []  # (request index, positions, keys)
+        for index, request in enumerate(requests):
+            keys = [self._key(request.label, request.description, text) for text in request.texts]
+            cached = store.get_many(keys) if store is not None else {}
+            with self._lock:
+                self.usage.cache_hits += len(cached)
+            todo = []
+            for position, key in enumerate(keys):
+                if key in cached:
+                    results[index][position] = cached[key]
+                else:
+                    todo.append(position)
+            for start in range(0, len(todo), self.batch_size):
+                positions = todo[start : start + self.batch_size]
+                tasks.append((index, positions, [keys[p] for p in positions]))
+
+        errors: list[BaseException] = []
+        budget_stop: str | None = None
+        with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
+            pending: dict = {}
+            queue = list(tasks)
+            planned = JudgeUsage()
+            while queue or pending:
+                while queue and len(pending) < self.max_concurrency and budget_stop is None:
+                    index, positions, keys = queue[0]
+                    request = requests[index]
+                    texts = [request.texts[p] for p in positions]
+                    estimate_in, estimate_out = self._estimate_tokens(request.label, request.description, texts)
+                    estimate = JudgeUsage(input_tokens=estimate_in, output_tokens=estimate_out)
+                    reason = self._would_exceed(planned + estimate)
+                    if reason is not None:
+                        budget_stop = reason
+                        break
+                    planned = planned + estimate
+                    queue.pop(0)
+                    future = pool.submit(self._score_with_one_retry, request.label, request.description, texts)
+                    pending[future] = (index, positions, keys, estimate)
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index, positions, keys, estimate = pending.pop(future)
+                    planned = planned - estimate
+                    try:
+                        scores = future.result()
+                    except Exception as error:  # a fault the SDK's retries did not cure
+                        logger.warning("judge request for %r failed: %s", requests[index].label, error)
+                        errors.append(error)
+                        continue
+                    request = requests[index]
+                    fresh = {}
+                    for position, key, score in zip(positions, keys, scores):
+                        results[index][position] = score
+                        if not math.isnan(score):
+                            fresh[key] = (
+                                self.backend,
+                                self.model,
+                                PROMPT_VERSION,
+                                request.label,
+                                request.description,
+                                request.texts[position],
+                                float(score),
+                            )
+                    if store is not None:
+                        store.put_many(fresh)  # saved as soon as paid for
+
+        failed = int(sum(np.isnan(r).sum() for r in results))
+        with self._lock:
+            self.usage.failed_pairs += failed
+        if budget_stop is not None:
+            raise BudgetExceededError(
+                f"{type(self).__name__} stopped before exceeding its cap ({budget_stop}); "
+                f"{failed} pairs were not judged. Judgments made so far are cached; raise the cap to go on."
+            )
+        if failed and self.on_failure == "raise":
+            cause = f" Last error: {type(errors[-1]).__name__}: {errors[-1]}" if errors else ""
+            raise JudgeError(f"{failed} pairs could not be judged.{cause}")
+        if errors:
+            warnings.warn(
+                f"{len(errors)} judge requests failed after retries ({type(errors[-1]).__name__}: {errors[-1]}).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return results
