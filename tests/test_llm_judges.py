@@ -187,12 +187,12 @@ def test_malformed_replies_end_as_failed_pairs(toy, toy_server, tmp_path, mangle
 
 
 def test_parse_judgments_ignores_junk():
-    class Block:
-        type, name = "tool_use", "record_judgments"
-        input = {"judgments": [{"id": 1, "relevant": True}, {"id": 1, "relevant": False}, {"id": 9, "relevant": True}]}
+    from types import SimpleNamespace
 
-    assert parse_judgments([Block()], 2)[0] == 1.0
-    assert np.isnan(parse_judgments([Block()], 2)[1])
+    entries = [{"id": 1, "relevant": True}, {"id": 1, "relevant": False}, {"id": 9, "relevant": True}]
+    block = SimpleNamespace(type="tool_use", name="record_judgments", input={"judgments": entries})
+    assert parse_judgments([block], 2)[0] == 1.0
+    assert np.isnan(parse_judgments([block], 2)[1])
 
 
 def test_budget_cap_stops_before_exceeding(toy, toy_server, tmp_path):
@@ -241,7 +241,7 @@ def test_injection_text_stays_inside_its_delimiters(toy_server, tmp_path):
 
 
 def test_api_key_never_leaks(toy, toy_server, tmp_path, caplog):
-    _, texts, labels = toy
+    _, texts, _ = toy
     caplog.set_level(logging.DEBUG)
     judge = anthropic_judge(toy_server, tmp_path)
     clf = ZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=4, random_state=0)
