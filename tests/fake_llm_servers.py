@@ -162,6 +162,9 @@ class FakeOpenAI(FakeLLMServer):
         assert path == "/v1/chat/completions", path
         user = body["messages"][-1]["content"]
         label, items = self.judged(user)
+        if "response_format" in body:  # listwise: a JSON object in the content
+            judgments = [{"id": i, "relevant": bool(self.relevant(label, text))} for i, text in items]
+            return self._completion(body, json.dumps({"judgments": judgments}), None, len(user))
         yes = bool(self.relevant(label, items[0][1]))
         word = "yes" if yes else "no"
         logprobs = None
@@ -173,6 +176,10 @@ class FakeOpenAI(FakeLLMServer):
                 {"token": "no" if yes else "yes", "logprob": math.log(1 - self.confidence), "bytes": None},
             ]
             logprobs = {"content": [{"token": word, "logprob": top[0]["logprob"], "bytes": None, "top_logprobs": top}]}
+        return self._completion(body, word, logprobs, len(user))
+
+    @staticmethod
+    def _completion(body: dict, content: str, logprobs: dict | None, prompt_chars: int) -> dict:
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
             "object": "chat.completion",
@@ -181,10 +188,14 @@ class FakeOpenAI(FakeLLMServer):
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": word},
+                    "message": {"role": "assistant", "content": content},
                     "logprobs": logprobs,
                     "finish_reason": "length",
                 }
             ],
-            "usage": {"prompt_tokens": len(user) // 4, "completion_tokens": 1, "total_tokens": len(user) // 4 + 1},
+            "usage": {
+                "prompt_tokens": prompt_chars // 4,
+                "completion_tokens": 1,
+                "total_tokens": prompt_chars // 4 + 1,
+            },
         }

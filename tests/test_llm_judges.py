@@ -359,3 +359,27 @@ def test_openai_retries_rate_limits(toy, openai_server, tmp_path):
     openai_server.faults = [Fault(429, FAST_RETRY, openai_error("Rate limit reached", "rate_limit_exceeded"))]
     (scores,) = openai_judge(openai_server, tmp_path).judge(requests_for(texts[:2]))
     assert not np.isnan(scores).any() and len(openai_server.requests) == 3
+
+
+def test_openai_listwise_json_replies(toy, openai_server, tmp_path):
+    _, texts, labels = toy
+    judge = openai_judge(openai_server, tmp_path, scoring="listwise", batch_size=5)
+    (scores,) = judge.judge(requests_for(texts[:7]))
+    np.testing.assert_array_equal(scores, [float(label == "weather") for label in labels[:7]])
+    assert len(openai_server.requests) == 2
+    assert openai_server.requests[0]["body"]["response_format"]["type"] == "json_schema"
+
+    def not_json(reply):
+        reply["choices"][0]["message"]["content"] = '{"judgments": [{"id": 1, "relev'
+        return reply
+
+    openai_server.faults = [Fault(mangle=not_json), Fault(mangle=not_json)]  # a reply and its re-ask
+    judge.max_concurrency = 1
+    clf = ZeroShotClassifier(["weather", "music"], embedder=HashingEmbedder(), judge=judge, judge_budget=1)
+    with pytest.warns(RuntimeWarning, match="could not score 1 of 2"):
+        clf.set_params(n_rounds=1).fit(["sunny day tomorrow", "play jazz"])
+
+
+def test_unknown_scoring_is_rejected(openai_server, tmp_path):
+    with pytest.raises(ValueError, match="scoring must be one of"):
+        openai_judge(openai_server, tmp_path, scoring="vibes").judge(requests_for(["x"]))

@@ -63,13 +63,22 @@ JUDGMENT_TOOL = {
 }
 
 
-def listwise_system_prompt(instruction: str = TASK_INSTRUCTION) -> str:
-    """System prompt of a listwise request (the shared, cacheable prefix)."""
+def listwise_system_prompt(instruction: str = TASK_INSTRUCTION, *, json_reply: bool = False) -> str:
+    """System prompt of a listwise request (the shared, cacheable prefix).
+
+    The reply goes to the ``record_judgments`` tool, or with ``json_reply`` into a
+    bare JSON object of the tool's input schema (for servers without tool use).
+    """
+    reply = (
+        'Reply with one JSON object {"judgments": [{"id": <id>, "relevant": true or false}, ...]}'
+        if json_reply
+        else "Call the record_judgments tool exactly once"
+    )
     return (
         "You judge whether user utterances match a label in a text classification task.\n"
         f"Task: {instruction}\n"
         f"{_SECURITY_NOTE}\n"
-        "Call the record_judgments tool exactly once, with one entry for every utterance id."
+        f"{reply}, with one entry for every utterance id."
     )
 
 

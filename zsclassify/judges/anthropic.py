@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt
-from .llm import JudgeUsage, LLMJudge, Prices
+from .llm import JudgeUsage, LLMJudge, Prices, scores_from_judgments
 
 __all__ = ["DEFAULT_ANTHROPIC_MODEL", "AnthropicJudge"]
 
@@ -104,20 +104,8 @@ class AnthropicJudge(LLMJudge):
 
 
 def parse_judgments(content: list, n_texts: int) -> list[float]:
-    """Scores from the ``record_judgments`` tool call; NaN for every id the reply lacks.
-
-    Ids outside 1..n_texts, non-boolean values and repeated ids (after the first) are ignored.
-    """
-    scores = [math.nan] * n_texts
+    """Scores from the ``record_judgments`` tool call of a reply; NaN for every id it lacks."""
     for block in content:
-        if getattr(block, "type", None) != "tool_use" or getattr(block, "name", None) != JUDGMENT_TOOL["name"]:
-            continue
-        entries = block.input.get("judgments") if isinstance(block.input, dict) else None
-        for entry in entries if isinstance(entries, list) else []:
-            if not isinstance(entry, dict):
-                continue
-            identifier, relevant = entry.get("id"), entry.get("relevant")
-            valid = isinstance(identifier, int) and 1 <= identifier <= n_texts and isinstance(relevant, bool)
-            if valid and math.isnan(scores[identifier - 1]):
-                scores[identifier - 1] = 1.0 if relevant else 0.0
-    return scores
+        if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == JUDGMENT_TOOL["name"]:
+            return scores_from_judgments(block.input, n_texts)
+    return [math.nan] * n_texts

@@ -26,7 +26,7 @@ from ..prompts import PROMPT_VERSION
 from .base import Judge, JudgeRequest
 from .cache import JudgmentCache, default_cache_path, judgment_key
 
-__all__ = ["BudgetExceededError", "JudgeError", "JudgeUsage", "LLMJudge"]
+__all__ = ["BudgetExceededError", "JudgeError", "JudgeUsage", "LLMJudge", "Prices", "scores_from_judgments"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,23 @@ class Prices:
             + usage.cache_write_tokens * self.cache_write
             + usage.cache_read_tokens * self.cache_read
         ) / 1e6
+
+
+def scores_from_judgments(payload: object, n_texts: int) -> list[float]:
+    """Scores from a ``{"judgments": [{"id": int, "relevant": bool}, ...]}`` reply; NaN for ids it lacks.
+
+    Ids outside 1..n_texts, non-boolean values and repeated ids (after the first) are ignored.
+    """
+    scores = [math.nan] * n_texts
+    entries = payload.get("judgments") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        identifier, relevant = entry.get("id"), entry.get("relevant")
+        valid = isinstance(identifier, int) and 1 <= identifier <= n_texts and isinstance(relevant, bool)
+        if valid and math.isnan(scores[identifier - 1]):
+            scores[identifier - 1] = 1.0 if relevant else 0.0
+    return scores
 
 
 class LLMJudge(Judge):

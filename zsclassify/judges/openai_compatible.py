@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 
-from ..prompts import TASK_INSTRUCTION, pairwise_messages
-from .llm import JudgeUsage, LLMJudge
+from ..prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt, pairwise_messages
+from .llm import JudgeUsage, LLMJudge, scores_from_judgments
 
 __all__ = ["OpenAICompatibleJudge", "yes_probability"]
 
 _CHARS_PER_TOKEN = 3
+SCORINGS = ("pairwise", "listwise")
 
 
 def yes_probability(top_logprobs: list, content: str | None) -> float:
@@ -36,12 +38,23 @@ def yes_probability(top_logprobs: list, content: str | None) -> float:
     return math.nan
 
 
-class OpenAICompatibleJudge(LLMJudge):
-    """Judges each (label, utterance) pair with a yes/no question to an OpenAI-compatible server.
+def _usage(completion) -> JudgeUsage:
+    usage = completion.usage
+    return JudgeUsage(
+        requests=1,
+        input_tokens=usage.prompt_tokens if usage else 0,
+        output_tokens=usage.completion_tokens if usage else 0,
+    )
 
-    The score is P(yes) / (P(yes) + P(no)) read from the first generated token's
-    log-probabilities when the server returns them (the paper's judge), else the
-    verbalised yes/no. Needs the ``openai`` package (``pip install openai``).
+
+class OpenAICompatibleJudge(LLMJudge):
+    """Judges (label, utterance) pairs with an OpenAI-compatible chat server.
+
+    ``scoring="pairwise"`` (default) asks one yes/no question per pair and scores it
+    P(yes) / (P(yes) + P(no)) from the first generated token's log-probabilities when
+    the server returns them (the paper's judge), else from the verbalised answer.
+    ``scoring="listwise"`` sends ``batch_size`` utterances of a label per request and
+    asks for a JSON object constrained by a schema. Needs ``pip install openai``.
 
     Parameters
     ----------
@@ -49,6 +62,10 @@ class OpenAICompatibleJudge(LLMJudge):
         The model name the server expects.
     base_url : str
         The server's API root, e.g. ``http://127.0.0.1:8000/v1``.
+    scoring : {"pairwise", "listwise"}
+        One pair per request with log-probabilities, or many utterances per request.
+    batch_size : int
+        Utterances per listwise request (pairwise uses 1).
     api_key_env : str
         Name of the environment variable holding the key; servers that need none
         get a placeholder. The key itself is never a parameter.
@@ -66,12 +83,15 @@ class OpenAICompatibleJudge(LLMJudge):
         model: str,
         *,
         base_url: str,
+        scoring: str = "pairwise",
+        batch_size: int = 10,
         api_key_env: str = "OPENAI_API_KEY",
         logprobs: bool = True,
         **options,
     ) -> None:
-        super().__init__(model, batch_size=1, **options)
+        super().__init__(model, batch_size=batch_size, **options)
         self.base_url = base_url
+        self.scoring = scoring
         self.api_key_env = api_key_env
         self.logprobs = logprobs
 
@@ -87,20 +107,37 @@ class OpenAICompatibleJudge(LLMJudge):
             timeout=self.timeout,
         )
 
-    def _messages(self, label: str, description: str, text: str) -> list[dict]:
-        return pairwise_messages(label, description, text, self.instruction or TASK_INSTRUCTION)
+    def _check_config(self) -> None:
+        if self.scoring not in SCORINGS:
+            raise ValueError(f"scoring must be one of {SCORINGS}; got {self.scoring!r}.")
+        if self.scoring == "pairwise":
+            self.batch_size = 1
+        super()._check_config()
+
+    def _key(self, label: str, description: str, text: str) -> str:
+        return super()._key(label, description, text) + ":" + self.scoring
+
+    def _instruction(self) -> str:
+        return self.instruction or TASK_INSTRUCTION
 
     def _estimate_tokens(self, label: str, description: str, texts: list[str]) -> tuple[int, int]:
-        characters = sum(len(m["content"]) for text in texts for m in self._messages(label, description, text))
+        if self.scoring == "listwise":
+            system = listwise_system_prompt(self._instruction(), json_reply=True)
+            characters = len(system) + len(listwise_user_prompt(label, description, texts))
+            return characters // _CHARS_PER_TOKEN + 50, 20 + 16 * len(texts)
+        messages = [pairwise_messages(label, description, text, self._instruction()) for text in texts]
+        characters = sum(len(m["content"]) for pair in messages for m in pair)
         return characters // _CHARS_PER_TOKEN + 20 * len(texts), len(texts)
 
     def _score_batch(self, label: str, description: str, texts: list[str]) -> tuple[list[float], JudgeUsage]:
+        if self.scoring == "listwise":
+            return self._score_listwise(label, description, texts)
         scores, spent = [], JudgeUsage()
         for text in texts:
             extra = {"logprobs": True, "top_logprobs": 20} if self.logprobs else {}
             completion = self.client.chat.completions.create(
                 model=self.model,
-                messages=self._messages(label, description, text),
+                messages=pairwise_messages(label, description, text, self._instruction()),
                 max_tokens=1,
                 temperature=0.0,
                 **extra,
@@ -109,10 +146,26 @@ class OpenAICompatibleJudge(LLMJudge):
             first = choice.logprobs.content[0] if choice and choice.logprobs and choice.logprobs.content else None
             content = choice.message.content if choice else None
             scores.append(yes_probability(first.top_logprobs if first else [], content))
-            usage = completion.usage
-            spent = spent + JudgeUsage(
-                requests=1,
-                input_tokens=usage.prompt_tokens if usage else 0,
-                output_tokens=usage.completion_tokens if usage else 0,
-            )
+            spent = spent + _usage(completion)
         return scores, spent
+
+    def _score_listwise(self, label: str, description: str, texts: list[str]) -> tuple[list[float], JudgeUsage]:
+        completion = self.client.chat.completions.create(
+            model=self.model,
+            messages=[
+                {"role": "system", "content": listwise_system_prompt(self._instruction(), json_reply=True)},
+                {"role": "user", "content": listwise_user_prompt(label, description, texts)},
+            ],
+            max_tokens=20 + 16 * len(texts),
+            temperature=0.0,
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": JUDGMENT_TOOL["name"], "schema": JUDGMENT_TOOL["input_schema"]},
+            },
+        )
+        content = completion.choices[0].message.content if completion.choices else None
+        try:
+            payload = json.loads(content or "")
+        except json.JSONDecodeError:
+            payload = None
+        return scores_from_judgments(payload, len(texts)), _usage(completion)
