@@ -47,3 +47,12 @@ def test_gold_judge_flip_rate_is_close_and_repeatable():
 def test_gold_judge_bad_arguments(texts, labels, flip, message):
     with pytest.raises(ValueError, match=message):
         GoldJudge(texts, labels, flip_rate=flip).judge([JudgeRequest("x", "d", ("a",))])
+
+
+def test_recorded_judge_replays_and_marks_unrecorded_pairs():
+    from zsclassify.judges import RecordedJudge
+
+    judge = RecordedJudge([("a", "x", 1.0), ("a", "y", 0.25)], source="qwen")
+    (scores,) = judge.judge([JudgeRequest("a", "d", ("x", "y", "z"))])
+    np.testing.assert_array_equal(scores[:2], [1.0, 0.25])
+    assert np.isnan(scores[2]) and "qwen" in repr(judge)

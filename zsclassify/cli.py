@@ -20,7 +20,7 @@ def _demo(args: argparse.Namespace) -> int:
         f"zsclassify demo: {result.n_labels} CLINC150 banking/credit-card intents, "
         f"pool of {result.n_pool} unlabeled utterances, {result.n_test} test utterances"
     )
-    print(f"judge: {result.judge} -- a GoldJudge answers from the pool's known labels; it is not an LLM")
+    print(f"judge: {result.judge}")
     print(f"{'model':<26}{'test accuracy':>14}")
     print(f"{'zero-shot':<26}{result.zero_shot_accuracy:>14.3f}")
     print(f"{'refined (' + str(result.judged_pairs) + ' judged pairs)':<26}{result.refined_accuracy:>14.3f}")

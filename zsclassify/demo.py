@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from importlib import resources
 
 from .estimator import ZeroShotClassifier
-from .judges import GoldJudge, Judge
+from .judges import AnthropicJudge, GoldJudge, Judge, OpenAICompatibleJudge, RecordedJudge
 
-__all__ = ["DemoData", "DemoResult", "load_demo_data", "run_demo"]
+__all__ = ["DemoData", "DemoResult", "choose_demo_judge", "load_demo_data", "run_demo"]
+
+RECORDING = "demo_judgments.jsonl"
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class DemoResult:
     n_labels: int
     n_pool: int
     n_test: int
-    judge: str
+    judge: str  # what the judge is, in words
     zero_shot_accuracy: float
     refined_accuracy: float
     judged_pairs: int
@@ -59,14 +62,40 @@ def load_demo_data() -> DemoData:
     )
 
 
+def choose_demo_judge(data: DemoData) -> tuple[Judge, str]:
+    """The best judge reachable, and a sentence saying what it is.
+
+    Claude when ``ANTHROPIC_API_KEY`` is set; else an OpenAI-compatible server when
+    ``ZSCLASSIFY_JUDGE_URL`` (and ``ZSCLASSIFY_JUDGE_MODEL``) are set; else a replay of
+    judgments recorded from a real LLM, shipped with the demo; else a GoldJudge.
+    """
+    if os.environ.get("ANTHROPIC_API_KEY"):
+        judge = AnthropicJudge()
+        return judge, f"{judge!r}: Claude, live (ANTHROPIC_API_KEY is set)"
+    url = os.environ.get("ZSCLASSIFY_JUDGE_URL")
+    if url:
+        model = os.environ.get("ZSCLASSIFY_JUDGE_MODEL", "default")
+        return OpenAICompatibleJudge(model, base_url=url), f"OpenAICompatibleJudge({model!r}) at {url}, live"
+    resource = resources.files("zsclassify.data").joinpath(RECORDING)
+    if resource.is_file():
+        header, *rows = [json.loads(line) for line in resource.read_text(encoding="utf-8").splitlines() if line]
+        records = [(r["label"], r["text"], r["score"]) for r in rows]
+        judge = RecordedJudge(records, source=header["model"])
+        return judge, (
+            f"{judge!r}: replays {len(records)} judgments recorded from {header['model']} "
+            f"({header['server']}, {header['scoring']}); set ANTHROPIC_API_KEY or ZSCLASSIFY_JUDGE_URL for a live LLM"
+        )
+    judge = GoldJudge(data.pool_texts, data.pool_labels)
+    return judge, f"{judge!r}: answers from the pool's known labels; it is not an LLM"
+
+
 def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state: int = 0) -> DemoResult:
     """Fit a zero-shot and a refined classifier on the demo pool and score both on its test split.
 
     Parameters
     ----------
     judge : Judge, optional
-        The judge; by default a :class:`~zsclassify.judges.GoldJudge` answering from
-        the pool's known labels (a perfect judge, not an LLM).
+        The judge; by default :func:`choose_demo_judge` picks one.
     judge_budget : int
         Judged pairs per label.
     random_state : int
@@ -75,7 +104,9 @@ def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state
     start = time.perf_counter()
     data = load_demo_data()
     if judge is None:
-        judge = GoldJudge(data.pool_texts, data.pool_labels)
+        judge, judge_note = choose_demo_judge(data)
+    else:
+        judge_note = repr(judge)
     zero_shot = ZeroShotClassifier(data.labels).fit(data.pool_texts)
     zero_shot_accuracy = zero_shot.score(data.test_texts, data.test_labels)
     refined = ZeroShotClassifier(data.labels, judge=judge, judge_budget=judge_budget, random_state=random_state)
@@ -86,7 +117,7 @@ def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state
         n_labels=len(data.labels),
         n_pool=len(data.pool_texts),
         n_test=len(data.test_texts),
-        judge=repr(judge),
+        judge=judge_note,
         zero_shot_accuracy=zero_shot_accuracy,
         refined_accuracy=refined.score(data.test_texts, data.test_labels),
         judged_pairs=refined.n_judged_pairs_,

@@ -5,7 +5,7 @@ from .base import Judge, JudgeRequest
 from .cache import JudgmentCache
 from .llm import BudgetExceededError, JudgeError, JudgeUsage, LLMJudge, Prices
 from .openai_compatible import OpenAICompatibleJudge
-from .simple import CallableJudge, GoldJudge
+from .simple import CallableJudge, GoldJudge, RecordedJudge
 
 __all__ = [
     "DEFAULT_ANTHROPIC_MODEL",
@@ -21,4 +21,5 @@ __all__ = [
     "LLMJudge",
     "OpenAICompatibleJudge",
     "Prices",
+    "RecordedJudge",
 ]

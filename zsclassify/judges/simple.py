@@ -10,7 +10,7 @@ import numpy as np
 
 from .base import Judge, JudgeRequest
 
-__all__ = ["CallableJudge", "GoldJudge"]
+__all__ = ["CallableJudge", "GoldJudge", "RecordedJudge"]
 
 
 class CallableJudge(Judge):
@@ -111,3 +111,29 @@ class GoldJudge(Judge):
         state = self.__dict__.copy()
         state.pop("_gold_cache", None)
         return state
+
+
+class RecordedJudge(Judge):
+    """Replays judgments recorded from another judge (e.g. a real LLM run).
+
+    Parameters
+    ----------
+    records : iterable of (label, text, score)
+        Recorded judgments, e.g. ``[(j.label, j.text, j.score) for j in clf.judgments_]``.
+    source : str
+        Who made the recording (shown in ``repr``), e.g. the model's name.
+
+    A pair that was not recorded gets NaN: the classifier leaves it out and warns.
+    """
+
+    def __init__(self, records: Iterable[tuple[str, str, float]], source: str = "unknown") -> None:
+        self.records = records
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"RecordedJudge(source={self.source!r})"
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        """Look each pair up in the recording."""
+        recorded = {(label, text): float(score) for label, text, score in self.records}
+        return [np.array([recorded.get((r.label, t), np.nan) for t in r.texts]) for r in requests]

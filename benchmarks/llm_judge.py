@@ -1,0 +1,222 @@
+"""A real local LLM as the judge: OpenAICompatibleJudge against llama.cpp's server on loopback.
+
+Starts ``python -m llama_cpp.server`` on 127.0.0.1 with a GGUF model, then
+1. fits on SNIPS and on a 20-intent CLINC150 subset with the LLM judge and with a
+   GoldJudge (same settings), reporting the judge's agreement with the gold labels,
+   zero-shot vs refined accuracy, requests, tokens and wall time;
+2. re-judges a sample of pairs listwise at several batch sizes and reports agreement
+   with the per-pair (pairwise) answers and with gold;
+3. with ``--record-demo``, records the LLM's judgments of the README demo's fit into
+   ``zsclassify/data/demo_judgments.jsonl`` for the demo to replay offline.
+
+Needs ``pip install llama-cpp-python[server]==0.3.36 openai`` and a GGUF file (see benchmarks/README.md).
+Usage: python benchmarks/llm_judge.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf [--record-demo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+from _common import ROOT, load_labels, load_split, table, write_results
+
+from zsclassify import ZeroShotClassifier
+from zsclassify.demo import load_demo_data
+from zsclassify.judges import GoldJudge, JudgeRequest, OpenAICompatibleJudge
+
+MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+
+
+def start_server(gguf: Path, port: int) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL_NAME,
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",
+        "--logits_all", "true", "--verbose", "false",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"llama_cpp.server exited: {server.stderr.read()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+            return server
+        except OSError:
+            time.sleep(1)
+    server.kill()
+    raise RuntimeError("llama_cpp.server did not start within 300 s")
+
+
+def clinc_subset(n_intents: int = 20, seed: int = 0):
+    labels = load_labels("clinc150")
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(sorted(labels), n_intents, replace=False))
+    keep = set(chosen)
+
+    def split(name):
+        texts, y = load_split("clinc150", name)
+        rows = [(t, label) for t, label in zip(texts, y) if label in keep]
+        return [t for t, _ in rows], [label for _, label in rows]
+
+    return {name: labels[name] for name in chosen}, split("train"), split("test")
+
+
+def snips():
+    return list(load_labels("snips")), load_split("snips", "train"), load_split("snips", "test")
+
+
+def fit_and_score(labels, pool, test, judge) -> dict:
+    start = time.perf_counter()
+    clf = ZeroShotClassifier(labels, judge=judge, judge_budget=20, random_state=0).fit(pool[0])
+    seconds = time.perf_counter() - start
+    return {"model": clf, "accuracy": clf.score(*test), "seconds": seconds}
+
+
+def agreement(judgments, gold: dict) -> float:
+    pairs = [(j.label, j.text, j.score) for j in judgments if not np.isnan(j.score)]
+    return float(np.mean([(score >= 0.5) == (label in gold[text]) for label, text, score in pairs]))
+
+
+def gold_map(texts, labels) -> dict:
+    gold: dict[str, set] = {}
+    for text, label in zip(texts, labels):
+        gold.setdefault(text, set()).add(label)
+    return gold
+
+
+def run_dataset(name, labels, pool, test, url, cache_dir) -> tuple[dict, list]:
+    zero_shot = ZeroShotClassifier(labels).fit(pool[0]).score(*test)
+    gold_fit = fit_and_score(labels, pool, test, GoldJudge(*pool))
+    judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, cache=cache_dir / f"{name}.sqlite", max_concurrency=1)
+    llm_fit = fit_and_score(labels, pool, test, judge)
+    clf = llm_fit["model"]
+    usage = clf.judge_usage_
+    row = {
+        "dataset": name,
+        "labels": len(clf.classes_),
+        "judge agreement with gold": agreement(clf.judgments_, gold_map(*pool)),
+        "zero-shot acc": zero_shot,
+        "refined acc (LLM judge)": llm_fit["accuracy"],
+        "refined acc (GoldJudge)": gold_fit["accuracy"],
+        "pairs": clf.n_judged_pairs_,
+        "failed pairs": clf.n_failed_pairs_,
+        "requests": usage.requests,
+        "input tokens": usage.input_tokens,
+        "output tokens": usage.output_tokens,
+        "LLM fit wall s": llm_fit["seconds"],
+        "s per request": llm_fit["seconds"] / max(usage.requests, 1),
+    }
+    return row, clf.judgments_
+
+
+def batch_size_study(judgments, descriptions, gold, url, cache_dir, sizes, n_pairs=200, seed=0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    judged = [j for j in judgments if not np.isnan(j.score)]
+    sample = [judged[i] for i in rng.choice(len(judged), min(n_pairs, len(judged)), replace=False)]
+    by_label: dict[str, list] = {}
+    for j in sample:
+        by_label.setdefault(j.label, []).append(j)
+    rows = []
+    for size in sizes:
+        judge = OpenAICompatibleJudge(
+            MODEL_NAME, base_url=url, scoring="listwise", batch_size=size, max_concurrency=1,
+            cache=cache_dir / f"listwise{size}.sqlite",
+        )  # fmt: skip
+        requests = [
+            JudgeRequest(label, descriptions[label], tuple(j.text for j in js)) for label, js in by_label.items()
+        ]
+        start = time.perf_counter()
+        answers = judge.judge(requests)
+        seconds = time.perf_counter() - start
+        listwise = np.concatenate(answers)
+        pairwise = np.array([j.score for js in by_label.values() for j in js])
+        truth = np.array([j.label in gold[j.text] for js in by_label.values() for j in js])
+        ok = ~np.isnan(listwise)
+        rows.append(
+            {
+                "batch size": size,
+                "pairs": len(listwise),
+                "failed": int((~ok).sum()),
+                "agreement with pairwise": float(np.mean((listwise[ok] >= 0.5) == (pairwise[ok] >= 0.5))),
+                "agreement with gold (listwise)": float(np.mean((listwise[ok] >= 0.5) == truth[ok])),
+                "agreement with gold (pairwise)": float(np.mean((pairwise >= 0.5) == truth)),
+                "requests": judge.usage.requests,
+                "tokens": judge.usage.total_tokens,
+                "wall s": seconds,
+            }
+        )
+    return rows
+
+
+def record_demo(url, cache_dir) -> dict:
+    data = load_demo_data()
+    judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, cache=cache_dir / "demo.sqlite", max_concurrency=1)
+    clf = ZeroShotClassifier(data.labels, judge=judge, judge_budget=20, random_state=0).fit(data.pool_texts)
+    path = ROOT / "zsclassify" / "data" / "demo_judgments.jsonl"
+    with path.open("w") as out:
+        out.write(json.dumps({"model": MODEL_NAME, "server": "llama-cpp-python 0.3.36 (llama_cpp.server)",
+                              "scoring": "pairwise P(yes)/(P(yes)+P(no))"}) + "\n")  # fmt: skip
+        for j in clf.judgments_:
+            out.write(json.dumps({"label": j.label, "text": j.text, "score": j.score}) + "\n")
+    return {
+        "demo pairs": clf.n_judged_pairs_,
+        "demo agreement with gold": agreement(clf.judgments_, gold_map(data.pool_texts, data.pool_labels)),
+        "demo refined acc (LLM)": clf.score(data.test_texts, data.test_labels),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gguf", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[5, 10, 20])
+    parser.add_argument("--record-demo", action="store_true")
+    args = parser.parse_args()
+    url = f"http://127.0.0.1:{args.port}/v1"
+    server = start_server(args.gguf, args.port)
+    try:
+        with tempfile.TemporaryDirectory() as cache:
+            cache_dir = Path(cache)
+            rows, study, demo = [], [], {}
+            for name, (labels, pool, test) in {"snips": snips(), "clinc150-20": clinc_subset()}.items():
+                row, judgments = run_dataset(name, labels, pool, test, url, cache_dir)
+                rows.append(row)
+                print(row, flush=True)
+            gold = gold_map(*pool)  # the CLINC150 subset, judged last
+            study = batch_size_study(judgments, labels, gold, url, cache_dir, args.batch_sizes)
+            if args.record_demo:
+                demo = record_demo(url, cache_dir)
+    finally:
+        server.terminate()
+        server.wait(30)
+    print(f"\n## Real local LLM judge ({MODEL_NAME}, llama.cpp server, pairwise logprobs)\n")
+    print(table(rows))
+    print("\n## Listwise batch size vs per-pair answers (CLINC150 20-intent pairs)\n")
+    print(table(study))
+    if demo:
+        print("\n## Demo recording\n")
+        print(table([demo]))
+    path = write_results("llm_judge", {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf), "datasets": rows,
+                                       "batch_size_study": study, "demo_recording": demo})  # fmt: skip
+    print(f"\nwritten to {path}")
+
+
+def sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+if __name__ == "__main__":
+    main()
