@@ -72,11 +72,19 @@ class FakeLLMServer:
                     reply = fault.mangle(reply)
                 self._send(200, reply, fault.headers if fault else {})
 
-            def _send(self, status: int, payload: dict, headers: dict):
-                data = json.dumps(payload).encode()
+            def do_GET(self):
+                with server.lock:
+                    server.requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
+                payload = server.answer_get(self.path)
+                if isinstance(payload, str):  # JSON Lines
+                    return self._send(200, payload, {}, content_type="application/binary")
+                self._send(200, payload, {})
+
+            def _send(self, status: int, payload, headers: dict, content_type: str = "application/json"):
+                data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", content_type)
                     self.send_header("content-length", str(len(data)))
                     for key, value in headers.items():
                         self.send_header(key, value)
@@ -104,6 +112,9 @@ class FakeLLMServer:
     def answer(self, path: str, body: dict) -> dict:
         raise NotImplementedError
 
+    def answer_get(self, path: str) -> dict | str:
+        raise NotImplementedError
+
     def judged(self, body_text: str) -> tuple[str, list[tuple[int | None, str]]]:
         label = html.unescape(LABEL.search(body_text).group(1))
         items = [(int(i) if i else None, html.unescape(t)) for i, t in UTTERANCE.findall(body_text)]
@@ -116,8 +127,12 @@ class FakeAnthropic(FakeLLMServer):
     def __init__(self, relevant):
         super().__init__(relevant)
         self.cached_prefixes: set[str] = set()
+        self.batches: dict[str, dict] = {}
+        self.batch_mangles: list = []  # applied, in order, to the messages inside batches
 
     def answer(self, path: str, body: dict) -> dict:
+        if path == "/v1/messages/batches":
+            return self._create_batch(body)
         assert path == "/v1/messages", path
         user = body["messages"][0]["content"]
         label, items = self.judged(user)
@@ -148,6 +163,43 @@ class FakeAnthropic(FakeLLMServer):
                 "cache_creation_input_tokens": 0 if cached else prefix_tokens,
             },
         }
+
+    def _create_batch(self, body: dict) -> dict:
+        identifier = f"msgbatch_{uuid.uuid4().hex[:12]}"
+        results = []
+        for request in body["requests"]:
+            message = self.answer("/v1/messages", request["params"])
+            if self.batch_mangles:
+                message = self.batch_mangles.pop(0)(message)
+            results.append({"custom_id": request["custom_id"], "result": {"type": "succeeded", "message": message}})
+        self.batches[identifier] = {"results": results, "polls": 0}
+        return self._batch(identifier)
+
+    def _batch(self, identifier: str) -> dict:
+        state = self.batches[identifier]
+        ended = state["polls"] >= 1  # in progress at creation, ended at the first poll
+        state["polls"] += 1
+        count = len(state["results"])
+        return {
+            "id": identifier,
+            "type": "message_batch",
+            "processing_status": "ended" if ended else "in_progress",
+            "request_counts": {"processing": 0 if ended else count, "succeeded": count if ended else 0,
+                               "errored": 0, "canceled": 0, "expired": 0},
+            "created_at": "2026-11-26T12:00:00Z",
+            "expires_at": "2026-11-27T12:00:00Z",
+            "ended_at": "2026-11-26T12:01:00Z" if ended else None,
+            "results_url": f"{self.url}/v1/messages/batches/{identifier}/results" if ended else None,
+        }  # fmt: skip
+
+    def answer_get(self, path: str) -> dict | str:
+        parts = path.strip("/").split("/")  # v1 messages batches <id> [results]
+        if parts[-1] == "results":
+            state = self.batches[parts[-2]]
+            return "\n".join(json.dumps(r) for r in reversed(state["results"])) + "\n"
+        state = self.batches[parts[-1]]
+        state["polls"] = max(state["polls"], 1)
+        return self._batch(parts[-1])
 
 
 class FakeOpenAI(FakeLLMServer):

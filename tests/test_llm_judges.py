@@ -383,3 +383,19 @@ def test_openai_listwise_json_replies(toy, openai_server, tmp_path):
 def test_unknown_scoring_is_rejected(openai_server, tmp_path):
     with pytest.raises(ValueError, match="scoring must be one of"):
         openai_judge(openai_server, tmp_path, scoring="vibes").judge(requests_for(["x"]))
+
+
+def test_message_batches_mode(toy, toy_server, tmp_path):
+    _, texts, labels = toy
+    toy_server.batch_mangles = [drop_ids(1)]  # the first reply in the batch misses an utterance
+    judge = anthropic_judge(
+        toy_server, tmp_path, batch_size=5, use_batches=True, poll_interval=0.01, prices=Prices(1.0, 5.0, 1.25, 0.1)
+    )
+    (scores,) = judge.judge(requests_for(texts))
+    np.testing.assert_array_equal(scores, [float(label == "weather") for label in labels])
+    creates = [r for r in toy_server.requests if r["path"] == "/v1/messages/batches"]
+    assert len(creates) == 2  # the batch, and a second one re-asking the utterance a reply missed
+    assert len(creates[0]["body"]["requests"]) == 4 and len(creates[1]["body"]["requests"]) == 1
+    assert judge.usage.requests == 5
+    standard = Prices(1.0, 5.0, 1.25, 0.1).cost(judge.usage)
+    assert judge.usage.cost_usd == pytest.approx(standard / 2)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import time
+from collections.abc import Iterator
+from dataclasses import replace
 
 from ..prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt
-from .llm import JudgeUsage, LLMJudge, Prices, scores_from_judgments
+from .llm import JudgeError, JudgeUsage, LLMJudge, Prices, Task, scores_from_judgments
 
 __all__ = ["DEFAULT_ANTHROPIC_MODEL", "AnthropicJudge"]
+
+logger = logging.getLogger(__name__)
+
+BATCH_PRICE_FACTOR = 0.5
+"""Message Batches are billed at half the standard price."""
 
 DEFAULT_ANTHROPIC_MODEL = "claude-haiku-5-5"
 """The newest Haiku (small, fast) model in the installed SDK's model list."""
@@ -45,6 +54,9 @@ class AnthropicJudge(LLMJudge):
         Utterances per request (listwise). 10 by default.
     base_url : str, optional
         API endpoint (default: the SDK's, or ``ANTHROPIC_BASE_URL``).
+    use_batches : bool
+        Send each round as one Message Batch (asynchronous, half price) and wait
+        for it, polling every ``poll_interval`` seconds; for fits that can wait.
     **options
         ``max_concurrency``, ``max_retries``, ``timeout``, ``cache``, ``on_failure``,
         ``max_cost_usd``, ``max_total_tokens``, ``prices``, ``instruction``: see :class:`LLMJudge`.
@@ -58,10 +70,14 @@ class AnthropicJudge(LLMJudge):
         *,
         batch_size: int = 10,
         base_url: str | None = None,
+        use_batches: bool = False,
+        poll_interval: float = 30.0,
         **options,
     ) -> None:
         super().__init__(model, batch_size=batch_size, **options)
         self.base_url = base_url
+        self.use_batches = use_batches
+        self.poll_interval = poll_interval
 
     def _create_client(self):
         import anthropic
@@ -83,24 +99,76 @@ class AnthropicJudge(LLMJudge):
     def _max_output_tokens(n_texts: int) -> int:
         return 64 + 16 * n_texts
 
+    def _params(self, label: str, description: str, texts: list[str]) -> dict:
+        return {
+            "model": self.model,
+            "max_tokens": self._max_output_tokens(len(texts)),
+            "system": self._system(),
+            "tools": [JUDGMENT_TOOL],
+            "tool_choice": {"type": "tool", "name": JUDGMENT_TOOL["name"]},
+            "messages": [{"role": "user", "content": listwise_user_prompt(label, description, texts)}],
+        }
+
     def _score_batch(self, label: str, description: str, texts: list[str]) -> tuple[list[float], JudgeUsage]:
-        message = self.client.messages.create(
-            model=self.model,
-            max_tokens=self._max_output_tokens(len(texts)),
-            system=self._system(),
-            tools=[JUDGMENT_TOOL],
-            tool_choice={"type": "tool", "name": JUDGMENT_TOOL["name"]},
-            messages=[{"role": "user", "content": listwise_user_prompt(label, description, texts)}],
+        message = self.client.messages.create(**self._params(label, description, texts))
+        return parse_judgments(message.content, len(texts)), _usage(message)
+
+    # -------------------------------------------------- Message Batches mode
+    def _run_tasks(self, tasks: list[Task]) -> Iterator[tuple[Task, list[float] | BaseException]]:
+        if not self.use_batches:
+            yield from super()._run_tasks(tasks)
+            return
+        outcomes = self._submit_batch(tasks)
+        retry = {}  # utterances missing from a reply are asked again once, in a second batch
+        for position, (task, outcome) in enumerate(zip(tasks, outcomes)):
+            if isinstance(outcome, list) and any(math.isnan(score) for score in outcome):
+                missing = [k for k, score in enumerate(outcome) if math.isnan(score)]
+                retry[position] = (missing, replace(task, texts=tuple(task.texts[k] for k in missing)))
+        if retry:
+            again = self._submit_batch([subtask for _, subtask in retry.values()])
+            for (position, (missing, _)), outcome in zip(retry.items(), again):
+                if isinstance(outcome, list):
+                    for k, score in zip(missing, outcome):
+                        outcomes[position][k] = score
+        yield from zip(tasks, outcomes)
+
+    def _submit_batch(self, tasks: list[Task]) -> list[list[float] | BaseException]:
+        """One Message Batch for ``tasks``; waits for it to end. Batch prices are half the standard ones."""
+        batches = self.client.messages.batches
+        batch = batches.create(
+            requests=[
+                {"custom_id": f"task-{n}", "params": self._params(t.label, t.description, list(t.texts))}
+                for n, t in enumerate(tasks)
+            ]
         )
-        usage = message.usage
-        spent = JudgeUsage(
-            requests=1,
-            input_tokens=usage.input_tokens or 0,
-            output_tokens=usage.output_tokens or 0,
-            cache_read_tokens=usage.cache_read_input_tokens or 0,
-            cache_write_tokens=usage.cache_creation_input_tokens or 0,
-        )
-        return parse_judgments(message.content, len(texts)), spent
+        logger.info("Message Batch %s submitted with %d requests", batch.id, len(tasks))
+        while batch.processing_status != "ended":
+            time.sleep(self.poll_interval)
+            batch = batches.retrieve(batch.id)
+        outcomes: list[list[float] | BaseException] = [
+            JudgeError(f"Message Batch {batch.id} returned no result for this request") for _ in tasks
+        ]
+        for item in batches.results(batch.id):
+            n = int(item.custom_id.removeprefix("task-"))
+            if item.result.type == "succeeded":
+                message = item.result.message
+                self._account(_usage(message), price_factor=BATCH_PRICE_FACTOR)
+                outcomes[n] = parse_judgments(message.content, len(tasks[n].texts))
+            else:
+                detail = getattr(getattr(item.result, "error", None), "error", None)
+                outcomes[n] = JudgeError(f"Message Batch request {item.result.type}: {detail}")
+        return outcomes
+
+
+def _usage(message) -> JudgeUsage:
+    usage = message.usage
+    return JudgeUsage(
+        requests=1,
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        cache_read_tokens=usage.cache_read_input_tokens or 0,
+        cache_write_tokens=usage.cache_creation_input_tokens or 0,
+    )
 
 
 def parse_judgments(content: list, n_texts: int) -> list[float]:

@@ -15,8 +15,8 @@ import math
 import threading
 import warnings
 from abc import abstractmethod
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -72,6 +72,18 @@ class JudgeUsage:
     def total_tokens(self) -> int:
         """Input (including cache reads and writes) plus output tokens."""
         return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class Task:
+    """One request's worth of pairs: some utterances of one label."""
+
+    index: int  # of the JudgeRequest
+    positions: tuple[int, ...]  # of the utterances within it
+    keys: tuple[str, ...]  # cache keys
+    label: str
+    description: str
+    texts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -258,9 +270,9 @@ class LLMJudge(Judge):
             return f"${price.cost(after):.4f} > max_cost_usd={self.max_cost_usd}"
         return None
 
-    def _account(self, spent: JudgeUsage) -> None:
+    def _account(self, spent: JudgeUsage, price_factor: float = 1.0) -> None:
         price = self._price()
-        spent.cost_usd = None if price is None else price.cost(spent)
+        spent.cost_usd = None if price is None else price.cost(spent) * price_factor
         with self._lock:
             self.usage = self.usage + spent
 
@@ -279,76 +291,79 @@ class LLMJudge(Judge):
                 scores[i] = score
         return scores
 
-    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
-        """Score every pair: from the cache where possible, else by batched, concurrent requests."""
-        self._check_config()
-        store = self._store()
-        results = [np.full(len(r.texts), np.nan) for r in requests]
-        tasks = []  # (request index, positions, keys)
+    def _run_tasks(self, tasks: list[Task]) -> Iterator[tuple[Task, list[float] | BaseException]]:
+        """Score tasks, yielding each with its scores (or the error that stopped it) as it finishes.
+
+        The default sends up to ``max_concurrency`` requests at once from a thread pool.
+        """
+        with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
+            futures = {pool.submit(self._score_with_one_retry, t.label, t.description, list(t.texts)): t for t in tasks}
+            for future in as_completed(futures):
+                try:
+                    yield futures[future], future.result()
+                except Exception as error:  # a fault the SDK's retries did not cure
+                    yield futures[future], error
+
+    def _plan(self, requests: Sequence[JudgeRequest], results: list[np.ndarray], store) -> list[Task]:
+        """Fill cached scores into ``results``; return the uncached pairs as batched tasks."""
+        tasks = []
         for index, request in enumerate(requests):
             keys = [self._key(request.label, request.description, text) for text in request.texts]
             cached = store.get_many(keys) if store is not None else {}
             with self._lock:
                 self.usage.cache_hits += len(cached)
-            todo = []
+            todo = [position for position, key in enumerate(keys) if key not in cached]
             for position, key in enumerate(keys):
                 if key in cached:
                     results[index][position] = cached[key]
-                else:
-                    todo.append(position)
             for start in range(0, len(todo), self.batch_size):
-                positions = todo[start : start + self.batch_size]
-                tasks.append((index, positions, [keys[p] for p in positions]))
+                positions = tuple(todo[start : start + self.batch_size])
+                tasks.append(
+                    Task(
+                        index,
+                        positions,
+                        tuple(keys[p] for p in positions),
+                        request.label,
+                        request.description,
+                        tuple(request.texts[p] for p in positions),
+                    )
+                )
+        return tasks
 
+    def _affordable(self, tasks: list[Task]) -> tuple[list[Task], str | None]:
+        """The longest prefix of ``tasks`` whose estimated usage stays within the caps."""
+        planned = JudgeUsage()
+        for count, task in enumerate(tasks):
+            estimate_in, estimate_out = self._estimate_tokens(task.label, task.description, list(task.texts))
+            planned = planned + JudgeUsage(input_tokens=estimate_in, output_tokens=estimate_out)
+            reason = self._would_exceed(planned)
+            if reason is not None:
+                return tasks[:count], reason
+        return tasks, None
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        """Score every pair: from the cache where possible, else by batched requests.
+
+        Requests that could pass a cap are not sent (:class:`BudgetExceededError` after
+        the others finish). Each answer is cached as soon as it arrives.
+        """
+        self._check_config()
+        store = self._store()
+        results = [np.full(len(r.texts), np.nan) for r in requests]
+        tasks, budget_stop = self._affordable(self._plan(requests, results, store))
         errors: list[BaseException] = []
-        budget_stop: str | None = None
-        with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
-            pending: dict = {}
-            queue = list(tasks)
-            planned = JudgeUsage()
-            while queue or pending:
-                while queue and len(pending) < self.max_concurrency and budget_stop is None:
-                    index, positions, keys = queue[0]
-                    request = requests[index]
-                    texts = [request.texts[p] for p in positions]
-                    estimate_in, estimate_out = self._estimate_tokens(request.label, request.description, texts)
-                    estimate = JudgeUsage(input_tokens=estimate_in, output_tokens=estimate_out)
-                    reason = self._would_exceed(planned + estimate)
-                    if reason is not None:
-                        budget_stop = reason
-                        break
-                    planned = planned + estimate
-                    queue.pop(0)
-                    future = pool.submit(self._score_with_one_retry, request.label, request.description, texts)
-                    pending[future] = (index, positions, keys, estimate)
-                if not pending:
-                    break
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index, positions, keys, estimate = pending.pop(future)
-                    planned = planned - estimate
-                    try:
-                        scores = future.result()
-                    except Exception as error:  # a fault the SDK's retries did not cure
-                        logger.warning("judge request for %r failed: %s", requests[index].label, error)
-                        errors.append(error)
-                        continue
-                    request = requests[index]
-                    fresh = {}
-                    for position, key, score in zip(positions, keys, scores):
-                        results[index][position] = score
-                        if not math.isnan(score):
-                            fresh[key] = (
-                                self.backend,
-                                self.model,
-                                PROMPT_VERSION,
-                                request.label,
-                                request.description,
-                                request.texts[position],
-                                float(score),
-                            )
-                    if store is not None:
-                        store.put_many(fresh)  # saved as soon as paid for
+        for task, outcome in self._run_tasks(tasks):
+            if isinstance(outcome, BaseException):
+                logger.warning("judge request for %r failed: %s", task.label, outcome)
+                errors.append(outcome)
+                continue
+            fresh = {}
+            for position, key, text, score in zip(task.positions, task.keys, task.texts, outcome):
+                results[task.index][position] = score
+                if not math.isnan(score):
+                    fresh[key] = (self.backend, self.model, PROMPT_VERSION, task.label, task.description, text, score)
+            if store is not None:
+                store.put_many(fresh)  # saved as soon as paid for
 
         failed = int(sum(np.isnan(r).sum() for r in results))
         with self._lock:
