@@ -18,15 +18,15 @@ from tqdm.auto import tqdm
 from ._validation import check_labels, check_texts
 from .embedding import resolve_embedder
 from .judges.base import Judge, JudgeRequest
-from .refinement import fit_joint, kl_refine, normalize_rows
-from .sampling import select_cluster_members, select_top_k, split_budget
+from .refinement import center_and_normalize, fit_joint, kl_refine, normalize_rows, self_train
+from .sampling import select_cluster_members, select_low_margin, select_top_k, split_budget
 
 __all__ = ["Judgment", "ZeroShotClassifier"]
 
 logger = logging.getLogger(__name__)
 
 REFINEMENTS = ("joint", "kl", "none")
-SAMPLINGS = ("auto", "cluster", "top_k")
+SAMPLINGS = ("auto", "margin", "cluster", "top_k")
 
 
 class Judgment(NamedTuple):
@@ -66,14 +66,20 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
     n_rounds : int
         Rounds of judging; each round's choice uses what earlier rounds learned.
         Ignored by ``refinement="kl"``, which judges once as the paper does.
-    sampling : {"auto", "cluster", "top_k"}
-        Which utterances are judged: random members of each label's predicted
-        cluster, or each label's most similar ones (the paper). ``"auto"`` is
-        ``"top_k"`` for ``refinement="kl"`` and ``"cluster"`` otherwise.
+    sampling : {"auto", "margin", "cluster", "top_k"}
+        Which utterances are judged. ``"cluster"``: random members of each label's
+        predicted cluster (the utterances whose best label it is). ``"margin"``: that
+        in the first round, then the members closest to another label (smallest gap
+        between the two best labels). ``"top_k"``: each label's most similar
+        utterances (the paper). ``"auto"`` is ``"top_k"`` for ``refinement="kl"``
+        and ``"margin"`` otherwise.
     refinement : {"joint", "kl", "none"}
-        ``"joint"`` fits all label vectors together (multinomial logistic regression
-        anchored on the descriptions); ``"kl"`` is the paper's per-label KL update;
-        ``"none"`` judges but keeps the zero-shot embeddings.
+        ``"joint"`` (default) works in the pool-centred embedding space, refits all
+        label vectors together after each round (multinomial logistic regression
+        anchored on the descriptions) and ends with a self-training fit that adds the
+        pool's confident predictions and reads answers through a noise model (see
+        :func:`zsclassify.refinement.self_train`). ``"kl"`` is the paper's per-label
+        KL update. ``"none"`` judges but keeps the zero-shot embeddings.
     learning_rate, n_steps : float, int
         Adam settings of ``refinement="kl"`` (paper: 1e-4, 100).
     C : float
@@ -95,7 +101,9 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
     initial_label_embeddings_ : ndarray of shape (n_labels, dim)
         Zero-shot (description) embeddings, unit length.
     label_embeddings_ : ndarray of shape (n_labels, dim)
-        Refined label embeddings, unit length.
+        Refined label embeddings, unit length (in the pool-centred space for ``"joint"``).
+    center_ : ndarray of shape (dim,) or None
+        The pool's mean embedding, subtracted before scoring (``"joint"`` only).
     coef_, intercept_ : ndarray
         The linear scoring used to predict: ``embedding @ coef_.T + intercept_``.
     embedder_ : Embedder
@@ -121,7 +129,7 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         document_prompt: str | None = None,
         judge: Judge | None = None,
         judge_budget: int = 20,
-        n_rounds: int = 2,
+        n_rounds: int = 4,
         sampling: str = "auto",
         refinement: str = "joint",
         learning_rate: float = 1e-4,
@@ -175,6 +183,7 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         self.descriptions_ = descriptions
         queries = normalize_rows(np.asarray(self.embedder_.encode_queries(descriptions), dtype=np.float64))
         self.initial_label_embeddings_ = queries
+        self.center_ = None
         self.judgments_: list[Judgment] = []
         self.n_judge_calls_ = 0
         self.n_judged_pairs_ = 0
@@ -293,47 +302,54 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         self._set_cosine_scoring(refined)
 
     def _fit_rounds(self, pool: list[str], documents: np.ndarray, queries: np.ndarray, rng) -> None:
-        """Judge in rounds; after each, refit all labels jointly and re-rank the pool."""
+        """Judge in rounds; between rounds refit all labels jointly and re-rank the pool."""
         n_labels = len(queries)
+        joint = self.refinement == "joint"
+        if joint:  # work in the pool-centred space (see center_and_normalize)
+            self.center_ = documents.mean(axis=0)
+            documents = center_and_normalize(documents, self.center_)
+            queries = center_and_normalize(queries, self.center_)
+        self._set_cosine_scoring(queries)
         total = self.judge_budget * n_labels
         asked = np.zeros((len(pool), n_labels), dtype=bool)
-        accepted_items: list[np.ndarray] = []
-        accepted_labels: list[np.ndarray] = []
-        accepted_weights: list[np.ndarray] = []
-        self._set_cosine_scoring(queries)
+        said_yes = np.zeros_like(asked)
+        said_no = np.zeros_like(asked)
         generator = np.random.default_rng(rng.randint(2**32 - 1))
         with self._progress(self.n_rounds, "judging") as bar:
             for round_index in range(self.n_rounds):
                 quota = split_budget(total, n_labels, self.n_rounds, round_index, self.n_judged_pairs_)
-                scores = documents @ self.coef_.T + self.intercept_
-                labels, items = self._choose(scores, asked, quota, generator, default="cluster")
+                logits = documents @ self.coef_.T + self.intercept_
+                exclude = said_yes.any(axis=1)  # already placed by the judge
+                labels, items = self._choose(logits, asked, quota, generator, round_index, exclude)
                 bar.update(1)
                 if len(labels) == 0:
                     break
                 asked[items, labels] = True
                 judged = self._ask_judge(pool, labels, items, round_index)
-                keep = judged >= 0.5
-                accepted_items.append(items[keep])
-                accepted_labels.append(labels[keep])
-                accepted_weights.append(judged[keep])
-                logger.info("round %d: %d pairs judged, %d accepted", round_index, len(labels), int(keep.sum()))
-                if self.refinement == "joint":
+                yes, no = judged >= 0.5, judged < 0.5  # NaN (failed) is neither
+                said_yes[items[yes], labels[yes]] = True
+                said_no[items[no], labels[no]] = True
+                logger.info("round %d: %d pairs judged, %d accepted", round_index, len(labels), int(yes.sum()))
+                if joint and round_index < self.n_rounds - 1:
+                    placed = said_yes.any(axis=1)
                     self.coef_, self.intercept_ = fit_joint(
-                        queries,
-                        documents[np.concatenate(accepted_items)],
-                        np.concatenate(accepted_labels),
-                        C=self.C,
-                        sample_weight=np.concatenate(accepted_weights),
+                        queries, documents[placed], said_yes.argmax(axis=1)[placed], C=self.C
                     )
-                    self.label_embeddings_ = normalize_rows(self.coef_)
+        if joint:
+            self.coef_, self.intercept_ = self_train(queries, documents, said_yes, said_no, C=self.C)
+            self.label_embeddings_ = normalize_rows(self.coef_)
 
-    def _choose(self, scores, asked, quota, generator, default: str) -> tuple[np.ndarray, np.ndarray]:
+    def _choose(
+        self, logits, asked, quota, generator, round_index: int = 0, exclude=None, default: str = "margin"
+    ) -> tuple[np.ndarray, np.ndarray]:
         strategy = default if self.sampling == "auto" else self.sampling
         if strategy == "top_k":
-            return select_top_k(scores, asked, quota)
+            return select_top_k(logits, asked, quota)
         if generator is None:
             generator = np.random.default_rng(check_random_state(self.random_state).randint(2**32 - 1))
-        return select_cluster_members(scores, asked, quota, generator)
+        if strategy == "margin" and round_index > 0:
+            return select_low_margin(softmax(logits, axis=1), asked, quota, exclude)
+        return select_cluster_members(logits, asked, quota, generator)
 
     # -------------------------------------------------------------- predict
     def _embed(self, X: Sequence[str]) -> np.ndarray:
@@ -341,7 +357,8 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         texts = check_texts(X, "X", allow_empty=True)
         if not texts:
             return np.zeros((0, self.coef_.shape[1]))
-        return np.asarray(self.embedder_.encode_documents(texts), dtype=np.float64)
+        embeddings = np.asarray(self.embedder_.encode_documents(texts), dtype=np.float64)
+        return embeddings if self.center_ is None else center_and_normalize(embeddings, self.center_)
 
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         """Scores of shape (n_samples, n_labels); higher means a better match."""

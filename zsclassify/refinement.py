@@ -6,8 +6,9 @@ Two update rules live here:
   query vector is moved, on its own, so that the softmax of its cosine similarities to
   the judged utterances matches the softmax of the judge's scores. It is vectorised
   over labels; Adam's state is element-wise, so the result equals a per-label loop.
-* :func:`fit_joint` is the default for classification: all label vectors are fitted
-  together under one softmax over labels, so they stay comparable.
+* :func:`fit_joint` fits all label vectors together under one softmax over labels, so
+  they stay comparable; :func:`self_train` is the default's final fit, which adds
+  the pool's confident predictions and reads the judge's answers through a noise model.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 __all__ = [
+    "center_and_normalize",
     "fit_joint",
     "kl_loss_and_grad",
     "kl_refine",
     "normalize_rows",
+    "self_train",
 ]
 
 
@@ -174,10 +177,106 @@ def fit_joint(
     weights = np.concatenate(
         [np.ones(len(embeddings)) if sample_weight is None else sample_weight, np.full(n_labels, anchor_weight)]
     )
-    model = LogisticRegression(C=C, max_iter=1000)
+    model = LogisticRegression(C=C, max_iter=500)
     model.fit(features, targets, sample_weight=weights)
     coef, intercept = model.coef_, model.intercept_
     if n_labels == 2:  # binary LR keeps one vector: P(1) = sigmoid(w x + b) = softmax([0, w x + b])[1]
         coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
         intercept = np.array([0.0, intercept[0]])
     return coef, intercept
+
+
+def center_and_normalize(vectors: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Subtract ``center`` (the pool's mean embedding) and rescale rows to unit length.
+
+    Sentence embeddings share a common direction; removing it spreads the pool and
+    makes cosine similarities more discriminative.
+    """
+    return normalize_rows(np.asarray(vectors, dtype=np.float64) - center)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    weights = np.exp(shifted)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def self_train(
+    initial_labels: np.ndarray,
+    pool: np.ndarray,
+    said_yes: np.ndarray,
+    said_no: np.ndarray,
+    *,
+    C: float = 10.0,
+    keep_fraction: float = 0.5,
+    noise: float = 0.1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Final joint fit from the judge's answers and the unlabeled pool.
+
+    1. Fit :func:`fit_joint` on the accepted pairs; predict the pool, ruling out every
+       label the judge rejected for an utterance.
+    2. Pseudo-label the unjudged utterances: within each predicted label, the most
+       confident ``keep_fraction``.
+    3. Read each judged utterance through a noise model: a prior from a fit on the
+       pseudo-labels alone, times the likelihood of its answers when each answer is
+       wrong with probability ``noise``. It takes the most probable label, weighted by
+       that probability; utterances with only "no" answers are kept when that
+       probability is at least 0.5.
+    4. Fit :func:`fit_joint` on the re-read judged utterances plus the pseudo-labels.
+
+    Parameters
+    ----------
+    initial_labels : ndarray of shape (n_labels, dim)
+        Description embeddings (anchors).
+    pool : ndarray of shape (n_pool, dim)
+        Unit-length embeddings of the pool.
+    said_yes, said_no : ndarray of bool, shape (n_pool, n_labels)
+        The judge's accepted and rejected pairs.
+    C : float
+        Inverse regularisation of every fit.
+    keep_fraction : float
+        Share of each predicted label's unjudged utterances used as pseudo-labels.
+    noise : float
+        Assumed probability that a judge answer is wrong.
+
+    Returns
+    -------
+    coef, intercept : ndarray
+        As :func:`fit_joint`.
+    """
+    n_labels = initial_labels.shape[0]
+    has_yes = said_yes.any(axis=1)
+    judged = has_yes | said_no.any(axis=1)
+    first_yes = said_yes.argmax(axis=1)
+    coef, intercept = fit_joint(initial_labels, pool[has_yes], first_yes[has_yes], C=C)
+    probabilities = np.where(said_no, 0.0, _softmax(pool @ coef.T + intercept))
+    totals = probabilities.sum(axis=1, keepdims=True)
+    probabilities = probabilities / np.where(totals == 0.0, 1.0, totals)
+    predicted, confidence = probabilities.argmax(axis=1), probabilities.max(axis=1)
+
+    pseudo = np.zeros(len(pool), dtype=bool)
+    for label in range(n_labels):
+        members = np.flatnonzero((predicted == label) & ~judged)
+        if len(members):
+            pseudo[members[confidence[members] >= np.quantile(confidence[members], 1.0 - keep_fraction)]] = True
+
+    rows = np.flatnonzero(judged)
+    prior_coef, prior_intercept = fit_joint(initial_labels, pool[pseudo], predicted[pseudo], C=C)
+    prior = _softmax(pool[rows] @ prior_coef.T + prior_intercept)
+    # An answer about label l is right with probability 1 - noise: "yes" multiplies l by
+    # (1 - noise) and every other label by noise; "no" the other way round.
+    yes, no = said_yes[rows].astype(float), said_no[rows].astype(float)
+    log_likelihood = (
+        yes * np.log(1.0 - noise)
+        + (yes.sum(axis=1, keepdims=True) - yes) * np.log(noise)
+        + no * np.log(noise)
+        + (no.sum(axis=1, keepdims=True) - no) * np.log(1.0 - noise)
+    )
+    posterior = _softmax(np.log(np.clip(prior, 1e-300, None)) + log_likelihood)
+    relabelled, weight = posterior.argmax(axis=1), posterior.max(axis=1)
+    kept = has_yes[rows] | (weight >= 0.5)
+
+    features = np.vstack([pool[rows[kept]], pool[pseudo]])
+    targets = np.concatenate([relabelled[kept], predicted[pseudo]])
+    weights = np.concatenate([weight[kept], np.ones(int(pseudo.sum()))])
+    return fit_joint(initial_labels, features, targets, C=C, sample_weight=weights)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["select_cluster_members", "select_top_k", "split_budget"]
+__all__ = ["select_cluster_members", "select_low_margin", "select_top_k", "split_budget"]
 
 
 def split_budget(total: int, n_labels: int, n_rounds: int, round_index: int, spent: int) -> np.ndarray:
@@ -71,6 +71,45 @@ def select_cluster_members(
             taken = np.zeros(len(scores), dtype=bool)
             taken[chosen] = True
             extra = _top_unasked(scores[:, label], asked[:, label], count - len(chosen), exclude=taken)
+            chosen = np.concatenate([chosen, extra])
+        labels.append(np.full(len(chosen), label))
+        items.append(chosen)
+    return np.concatenate(labels).astype(np.int64), np.concatenate(items).astype(np.int64)
+
+
+def select_low_margin(
+    probabilities: np.ndarray, asked: np.ndarray, quota: np.ndarray, exclude: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each label's least certain members: smallest gap between the two best labels.
+
+    These sit on the boundaries between labels, where an answer moves the most.
+    A label with too few unasked members is topped up with its most probable
+    unasked utterances.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_pool, n_labels)
+        Current label probabilities of the pool.
+    asked : ndarray of bool, shape (n_pool, n_labels)
+        Pairs already judged.
+    quota : ndarray of int, shape (n_labels,)
+        Pairs to choose per label.
+    exclude : ndarray of bool, shape (n_pool,), optional
+        Utterances never to choose (e.g. those the judge already placed).
+    """
+    predicted = probabilities.argmax(axis=1)
+    two_best = np.sort(probabilities, axis=1)[:, -2:]
+    margin = two_best[:, 1] - two_best[:, 0]
+    skip = np.zeros(len(probabilities), dtype=bool) if exclude is None else exclude
+    labels, items = [], []
+    for label, count in enumerate(quota):
+        count = int(count)
+        members = np.flatnonzero((predicted == label) & ~asked[:, label] & ~skip)
+        chosen = members[np.argsort(margin[members], kind="stable")[:count]]
+        if len(chosen) < count:
+            taken = skip.copy()
+            taken[chosen] = True
+            extra = _top_unasked(probabilities[:, label], asked[:, label], count - len(chosen), exclude=taken)
             chosen = np.concatenate([chosen, extra])
         labels.append(np.full(len(chosen), label))
         items.append(chosen)
