@@ -34,7 +34,8 @@ def evaluate(dataset: str, method: str, flip_rate: float, seed: int) -> dict:
     pool, pool_labels = load_split(dataset, "train")
     test, test_labels = load_split(dataset, "test")
     judge = GoldJudge(pool, pool_labels, flip_rate=flip_rate, random_state=seed)
-    clf = ZeroShotClassifier(label_spec(dataset), judge=judge, judge_budget=20, random_state=seed, **METHODS[method])
+    params = {"judge": judge, "judge_budget": 20, "random_state": seed, **METHODS[method]}
+    clf = ZeroShotClassifier(label_spec(dataset), **params)
     start = time.perf_counter()
     clf.fit(pool)
     fit_seconds = time.perf_counter() - start

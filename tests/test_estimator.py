@@ -238,3 +238,60 @@ def test_fit_does_not_warn_on_clean_input(toy, hashing_embedder):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=4).fit(texts)
+
+
+def test_out_of_scope_with_a_fixed_threshold(toy, hashing_embedder):
+    labels, texts, _ = toy
+    clf = make(labels, hashing_embedder, oos_label="oos", oos_threshold=0.999).fit(texts)
+    assert set(clf.predict(["completely unrelated words here"])) == {"oos"}
+    assert clf.set_params(oos_threshold=0.0).fit(texts).predict(["play music"])[0] == "music"
+    assert clf.predict_proba(["play music"]).shape == (1, 3)  # probabilities stay available
+
+
+def test_automatic_threshold_and_temperature_come_from_held_out_answers(toy, hashing_embedder):
+    labels, texts, y = toy
+    texts, y = (
+        [f"{t} {w}" for t in texts for w in ("now", "please", "today", "again")],
+        [label for label in y for _ in range(4)],
+    )
+    clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=16, oos_label="none", random_state=0)
+    clf.fit(texts)
+    assert clf.temperature_ > 0 and clf.temperature_ != 1.0
+    assert 0.0 <= clf.oos_threshold_ <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        (dict(oos_label="music"), ValueError, "oos_label 'music' is one of the labels"),
+        (dict(oos_label="oos"), ValueError, "oos_threshold='auto' is learned from judge answers"),
+        (dict(oos_label="oos", oos_threshold=1.5), ValueError, "probability in"),
+        (dict(oos_label=3), TypeError, "oos_label must be a string"),
+    ],
+)
+def test_bad_out_of_scope_settings(toy, hashing_embedder, params, error, message):
+    labels, texts, _ = toy
+    with pytest.raises(error, match=message):
+        make(labels, hashing_embedder, **params).fit(texts)
+
+
+def test_fit_temperature_recovers_a_known_temperature():
+    from zsclassify.refinement import fit_temperature
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=3.0, size=(4000, 5))
+    true_t = 2.5
+    p = np.exp(logits / true_t)
+    p /= p.sum(axis=1, keepdims=True)
+    drawn = np.array([rng.choice(5, p=row) for row in p])
+    said_yes = np.zeros((4000, 5), dtype=bool)
+    said_yes[np.arange(4000), drawn] = True
+    assert fit_temperature(logits, said_yes, np.zeros_like(said_yes)) == pytest.approx(true_t, rel=0.1)
+
+
+def test_expected_calibration_error():
+    from zsclassify.metrics import expected_calibration_error
+
+    proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.6, 0.4]])
+    # bin 0.9: accuracy 1/2 vs 0.9 -> 0.4 * 0.5; bin 0.6: accuracy 1 vs 0.6 -> 0.4 * 0.5
+    assert expected_calibration_error(["a", "b", "a", "a"], proba, ["a", "b"]) == pytest.approx(0.4)

@@ -1,15 +1,169 @@
-"""The ``zsclassify`` command."""
+"""The ``zsclassify`` command: fit, predict, evaluate and demo from the shell.
+
+Exit status: 0 ok, 1 failure (one ``zsclassify: error: ...`` line on stderr), 2 usage.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import logging
+import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+JUDGES = ("none", "anthropic", "openai", "gold")
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+# ------------------------------------------------------------------ reading files
+def _require(path: Path) -> Path:
+    if not path.is_file():
+        raise UserError(f"file not found: {path}")
+    return path
+
+
+def read_labels(path: Path) -> dict[str, str | None]:
+    """Labels from JSON / YAML (a name -> description mapping, a list of names, or
+    ``{"labels": [{"name", "description"}]}``) or CSV (columns ``name`` [, ``description``])."""
+    suffix = _require(path).suffix.lower()
+    if suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or "name" not in rows[0]:
+            raise UserError(f"{path}: a labels CSV needs a 'name' column (and optionally 'description')")
+        return {row["name"]: row.get("description") or None for row in rows}
+    if suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise UserError("reading YAML needs PyYAML: pip install pyyaml (or use JSON / CSV)") from None
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    elif suffix == ".json":
+        content = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        raise UserError(f"{path}: labels must be .json, .yaml, .yml or .csv")
+    if isinstance(content, dict) and isinstance(content.get("labels"), list):
+        content = {item["name"]: item.get("description") for item in content["labels"]}
+    if isinstance(content, list):
+        return {str(name): None for name in content}
+    if isinstance(content, dict):
+        return {str(name): description for name, description in content.items()}
+    raise UserError(f"{path}: expected a mapping of label -> description or a list of label names")
+
+
+def read_rows(path: Path | None, text_column: str, label_column: str | None = None) -> list[dict]:
+    """Rows with ``text`` (and ``label``) from CSV, JSONL or TXT (one text per line); ``None`` reads stdin."""
+    if path is None:
+        return [{"text": line.rstrip("\n")} for line in sys.stdin if line.strip()]
+    suffix = _require(path).suffix.lower()
+    if suffix == ".txt":
+        return [{"text": line.rstrip("\n")} for line in path.open(encoding="utf-8") if line.strip()]
+    if suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            records = list(csv.DictReader(handle))
+    elif suffix == ".jsonl":
+        records = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    else:
+        raise UserError(f"{path}: data must be .csv, .jsonl or .txt")
+    wanted = [text_column] + ([label_column] if label_column else [])
+    for column in wanted:
+        if records and column not in records[0]:
+            raise UserError(f"{path}: no column {column!r}; columns are {sorted(records[0])}")
+    return [{"text": r[text_column], **({"label": r[label_column]} if label_column else {})} for r in records]
+
+
+# ------------------------------------------------------------------ commands
+def _make_judge(args: argparse.Namespace, rows: list[dict]):
+    from .judges import AnthropicJudge, GoldJudge, OpenAICompatibleJudge
+
+    if args.judge == "none":
+        return None
+    if args.judge == "anthropic":
+        if not os.environ.get("ANTHROPIC_API_KEY"):
+            raise UserError("--judge anthropic needs ANTHROPIC_API_KEY in the environment (export it, then re-run)")
+        return AnthropicJudge(**({"model": args.model} if args.model else {}))
+    if args.judge == "openai":
+        if not args.base_url:
+            raise UserError("--judge openai needs --base-url, e.g. http://127.0.0.1:8000/v1")
+        return OpenAICompatibleJudge(args.model or "default", base_url=args.base_url)
+    if not args.gold_column:
+        raise UserError("--judge gold needs --gold-column naming the column with known labels")
+    return GoldJudge([r["text"] for r in rows], [r["label"] for r in rows])
+
+
+def _fit(args: argparse.Namespace) -> int:
+    import joblib
+
+    from .estimator import ZeroShotClassifier
+
+    labels = read_labels(args.labels)
+    rows = read_rows(args.data, args.text_column, args.gold_column if args.judge == "gold" else None)
+    judge = _make_judge(args, rows)
+    clf = ZeroShotClassifier(
+        labels,
+        embedder=args.embedder,
+        judge=judge,
+        judge_budget=args.budget,
+        oos_label=args.oos_label,
+        random_state=args.seed,
+        show_progress=False if args.quiet else None,
+    )
+    clf.fit([r["text"] for r in rows])
+    joblib.dump(clf, args.output)
+    logging.getLogger("zsclassify").info(
+        "fitted %d labels on %d utterances, %d judged pairs; saved to %s",
+        len(clf.classes_), len(rows), clf.n_judged_pairs_, args.output,
+    )  # fmt: skip
+    return EXIT_OK
+
+
+def _load_model(path: Path):
+    import joblib
+
+    return joblib.load(_require(path))
+
+
+def _predict(args: argparse.Namespace) -> int:
+    clf = _load_model(args.model_path)
+    rows = read_rows(args.input, args.text_column)
+    texts = [r["text"] for r in rows]
+    labels = clf.predict(texts) if texts else []
+    confidence = clf.predict_proba(texts).max(axis=1) if texts else []
+    if args.format == "jsonl":
+        for text, label, score in zip(texts, labels, confidence):
+            print(json.dumps({"text": text, "label": label, "confidence": round(float(score), 4)}))
+    else:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["text", "label", "confidence"])
+        writer.writerows([text, label, f"{score:.4f}"] for text, label, score in zip(texts, labels, confidence))
+    return EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from sklearn.metrics import accuracy_score, classification_report, f1_score
+
+    clf = _load_model(args.model_path)
+    rows = read_rows(args.data, args.text_column, args.label_column)
+    truth = [str(r["label"]) for r in rows]
+    predicted = [str(p) for p in clf.predict([r["text"] for r in rows])]
+    print(f"accuracy  {accuracy_score(truth, predicted):.4f}")
+    print(f"macro-F1  {f1_score(truth, predicted, average='macro', zero_division=0):.4f}")
+    print(classification_report(truth, predicted, zero_division=0))
+    confusions = Counter((t, p) for t, p in zip(truth, predicted) if t != p).most_common(args.top_confusions)
+    print("most confused (true -> predicted: count)")
+    for (true_label, predicted_label), count in confusions:
+        print(f"  {true_label} -> {predicted_label}: {count}")
+    return EXIT_OK
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -31,8 +185,39 @@ def _demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``zsclassify`` command."""
     parser = argparse.ArgumentParser(prog="zsclassify", description="Zero-shot text classification.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only results, no progress or log lines")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only results: no progress bars or log lines")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    fit = commands.add_parser("fit", help="fit a classifier on unlabeled utterances and save it")
+    fit.add_argument("--labels", type=Path, required=True, help="labels .json/.yaml/.csv")
+    fit.add_argument("--data", type=Path, required=True, help="utterances .csv/.jsonl/.txt")
+    fit.add_argument("--text-column", default="text", help="text column of CSV/JSONL data (default: text)")
+    fit.add_argument("--judge", choices=JUDGES, default="none", help="who scores the sample (default: none)")
+    fit.add_argument("--model", help="judge model name")
+    fit.add_argument("--base-url", help="OpenAI-compatible server URL, for --judge openai")
+    fit.add_argument("--gold-column", help="column of known labels, for --judge gold (experiments)")
+    fit.add_argument("--embedder", help="sentence-transformers model name or path (default: bundled MiniLM)")
+    fit.add_argument("--budget", type=int, default=20, help="judged pairs per label (default: 20)")
+    fit.add_argument("--oos-label", help="label returned for out-of-scope input (default: none)")
+    fit.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    fit.add_argument("-o", "--output", type=Path, required=True, help="where to save the model (.joblib)")
+    fit.set_defaults(handler=_fit)
+
+    predict = commands.add_parser("predict", help="label, confidence per line of a file or stdin")
+    predict.add_argument("-m", "--model", dest="model_path", type=Path, required=True)
+    predict.add_argument("input", type=Path, nargs="?", help="texts .txt/.csv/.jsonl (default: stdin, one per line)")
+    predict.add_argument("--text-column", default="text")
+    predict.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default: csv)")
+    predict.set_defaults(handler=_predict)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, macro-F1, per-label report, confusions")
+    evaluate.add_argument("-m", "--model", dest="model_path", type=Path, required=True)
+    evaluate.add_argument("--data", type=Path, required=True, help="labeled .csv/.jsonl")
+    evaluate.add_argument("--text-column", default="text")
+    evaluate.add_argument("--label-column", default="label")
+    evaluate.add_argument("--top-confusions", type=int, default=10)
+    evaluate.set_defaults(handler=_evaluate)
+
     demo = commands.add_parser("demo", help="zero-shot vs refined accuracy on a bundled intent set")
     demo.add_argument("--judge-budget", type=int, default=20, help="judged pairs per label (default 20)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -44,11 +229,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 failure, 2 usage)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s")
+    if args.quiet:
+        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     try:
         return args.handler(args)
-    except (OSError, ValueError, TypeError, KeyError) as error:
+    except UserError as error:
         print(f"zsclassify: error: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    except (OSError, ValueError, TypeError, KeyError, json.JSONDecodeError) as error:
+        print(f"zsclassify: error: {type(error).__name__}: {error}", file=sys.stderr)
+    return EXIT_FAILURE
 
 
 if __name__ == "__main__":

@@ -18,7 +18,15 @@ from tqdm.auto import tqdm
 from ._validation import check_labels, check_texts
 from .embedding import resolve_embedder
 from .judges.base import Judge, JudgeRequest
-from .refinement import center_and_normalize, fit_joint, kl_refine, normalize_rows, self_train
+from .refinement import (
+    center_and_normalize,
+    cross_fitted_logits,
+    fit_joint,
+    fit_temperature,
+    kl_refine,
+    normalize_rows,
+    self_train,
+)
 from .sampling import select_cluster_members, select_low_margin, select_top_k, split_budget
 
 __all__ = ["Judgment", "ZeroShotClassifier"]
@@ -26,6 +34,8 @@ __all__ = ["Judgment", "ZeroShotClassifier"]
 logger = logging.getLogger(__name__)
 
 REFINEMENTS = ("joint", "kl", "none")
+MIN_ANSWERS_TO_CALIBRATE = 20
+OOS_IN_SCOPE_LOSS = 0.1  # the automatic threshold rejects this share of held-out accepted utterances
 SAMPLINGS = ("auto", "margin", "cluster", "top_k")
 
 
@@ -87,6 +97,13 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
     logit_scale : float
         Inverse temperature turning cosine similarities into probabilities for
         ``"none"`` and ``"kl"``.
+    oos_label : str, optional
+        If set, :meth:`predict` returns it for texts whose highest probability is
+        below the out-of-scope threshold (it must not be one of ``labels``).
+    oos_threshold : float or "auto"
+        Probability under which a text is out of scope. ``"auto"`` picks it at fit
+        from held-out judged utterances (it rejects 10% of the accepted ones);
+        needs ``refinement="joint"`` and a judge.
     show_progress : bool, optional
         Progress bars; ``None`` shows them only when stderr is a terminal.
     random_state : int, RandomState or None
@@ -116,6 +133,10 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         Pairs sent to the judge.
     n_failed_pairs_ : int
         Pairs the judge could not score (NaN), left out of refinement.
+    temperature_ : float
+        Temperature dividing the logits, fitted on held-out judge answers (``"joint"``).
+    oos_threshold_ : float or None
+        The out-of-scope threshold in use (None without ``oos_label``).
     judge_usage_ : JudgeUsage
         Requests, tokens, cache hits and estimated cost of this fit (LLM judges only).
     """
@@ -136,6 +157,8 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         n_steps: int = 100,
         C: float = 10.0,
         logit_scale: float = 20.0,
+        oos_label: str | None = None,
+        oos_threshold: float | str = "auto",
         show_progress: bool | None = None,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
@@ -152,6 +175,8 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         self.n_steps = n_steps
         self.C = C
         self.logit_scale = logit_scale
+        self.oos_label = oos_label
+        self.oos_threshold = oos_threshold
         self.show_progress = show_progress
         self.random_state = random_state
 
@@ -173,6 +198,8 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         names, descriptions = check_labels(self.labels)
+        if self.oos_label is not None and self.oos_label in names:
+            raise ValueError(f"oos_label {self.oos_label!r} is one of the labels; choose another name.")
         texts = check_texts(X, "X")
         if y is not None:
             self._check_targets(y, names, len(texts))
@@ -184,6 +211,8 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         queries = normalize_rows(np.asarray(self.embedder_.encode_queries(descriptions), dtype=np.float64))
         self.initial_label_embeddings_ = queries
         self.center_ = None
+        self.temperature_ = 1.0
+        self.auto_oos_threshold_ = None
         self.judgments_: list[Judgment] = []
         self.n_judge_calls_ = 0
         self.n_judged_pairs_ = 0
@@ -191,6 +220,7 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
 
         if self.judge is None or self.judge_budget == 0:
             self._set_cosine_scoring(queries)
+            self._set_oos_threshold()
             return self
 
         pool = list(dict.fromkeys(texts))  # judge each distinct utterance at most once per label
@@ -202,7 +232,21 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
             self._fit_rounds(pool, documents, queries, rng)
         if usage_before is not None:
             self.judge_usage_ = self.judge.usage - usage_before
+        self._set_oos_threshold()
         return self
+
+    def _set_oos_threshold(self) -> None:
+        if self.oos_label is None:
+            self.oos_threshold_ = None
+        elif self.oos_threshold != "auto":
+            self.oos_threshold_ = float(self.oos_threshold)
+        elif self.auto_oos_threshold_ is None:
+            raise ValueError(
+                "oos_threshold='auto' is learned from judge answers with refinement='joint'; "
+                "give a judge or pass a number, e.g. oos_threshold=0.5."
+            )
+        else:
+            self.oos_threshold_ = self.auto_oos_threshold_
 
     def _check_params(self) -> None:
         if self.refinement not in REFINEMENTS:
@@ -217,6 +261,11 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
                 raise ValueError(f"{name} must be a positive number; got {value!r}.")
+        if self.oos_label is not None and not isinstance(self.oos_label, str):
+            raise TypeError(f"oos_label must be a string; got {self.oos_label!r}.")
+        threshold = self.oos_threshold
+        if threshold != "auto" and not (isinstance(threshold, numbers.Real) and 0.0 <= threshold <= 1.0):
+            raise ValueError(f"oos_threshold must be 'auto' or a probability in [0, 1]; got {threshold!r}.")
         if self.judge is not None and not isinstance(self.judge, Judge):
             raise TypeError(
                 f"judge must be a zsclassify.judges.Judge (e.g. CallableJudge(fn)); got {type(self.judge).__name__}."
@@ -338,6 +387,20 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         if joint:
             self.coef_, self.intercept_ = self_train(queries, documents, said_yes, said_no, C=self.C)
             self.label_embeddings_ = normalize_rows(self.coef_)
+            self._calibrate(queries, documents, said_yes, said_no, generator)
+
+    def _calibrate(self, queries, documents, said_yes, said_no, generator) -> None:
+        """Temperature and out-of-scope threshold from fits that did not see the answers they are scored on."""
+        rows, logits = cross_fitted_logits(queries, documents, said_yes, said_no, generator, C=self.C)
+        if said_yes[rows].sum() < MIN_ANSWERS_TO_CALIBRATE:
+            logger.warning("too few accepted pairs to calibrate; keeping temperature 1")
+            return
+        self.temperature_ = fit_temperature(logits, said_yes[rows], said_no[rows])
+        self.coef_ = self.coef_ / self.temperature_
+        self.intercept_ = self.intercept_ / self.temperature_
+        accepted = said_yes[rows].any(axis=1)
+        confidence = softmax(logits[accepted] / self.temperature_, axis=1).max(axis=1)
+        self.auto_oos_threshold_ = float(np.quantile(confidence, OOS_IN_SCOPE_LOSS))
 
     def _choose(
         self, logits, asked, quota, generator, round_index: int = 0, exclude=None, default: str = "margin"
@@ -369,9 +432,13 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         return softmax(self.decision_function(X), axis=1)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
-        """The most likely label of each text."""
-        best = self.decision_function(X).argmax(axis=1)
-        return self.classes_[best]
+        """The most likely label of each text, or ``oos_label`` when none is likely enough."""
+        scores = self.decision_function(X)
+        predicted = self.classes_[scores.argmax(axis=1)]
+        if self.oos_threshold_ is not None:
+            rejected = softmax(scores, axis=1).max(axis=1) < self.oos_threshold_
+            predicted = np.where(rejected, self.oos_label, predicted).astype(object)
+        return predicted
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -18,7 +18,9 @@ from sklearn.linear_model import LogisticRegression
 
 __all__ = [
     "center_and_normalize",
+    "cross_fitted_logits",
     "fit_joint",
+    "fit_temperature",
     "kl_loss_and_grad",
     "kl_refine",
     "normalize_rows",
@@ -280,3 +282,51 @@ def self_train(
     targets = np.concatenate([relabelled[kept], predicted[pseudo]])
     weights = np.concatenate([weight[kept], np.ones(int(pseudo.sum()))])
     return fit_joint(initial_labels, features, targets, C=C, sample_weight=weights)
+
+
+def cross_fitted_logits(
+    initial_labels: np.ndarray,
+    pool: np.ndarray,
+    said_yes: np.ndarray,
+    said_no: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    n_folds: int = 2,
+    **self_train_options,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logits of each judged utterance from a :func:`self_train` fit that did not see its answers.
+
+    Returns
+    -------
+    rows : ndarray of int
+        Pool indices of the judged utterances.
+    logits : ndarray of shape (len(rows), n_labels)
+    """
+    rows = np.flatnonzero(said_yes.any(axis=1) | said_no.any(axis=1))
+    logits = np.zeros((len(rows), initial_labels.shape[0]))
+    fold_of = rng.permutation(len(rows)) % n_folds
+    for fold in range(n_folds):
+        held_out = rows[fold_of == fold]
+        yes, no = said_yes.copy(), said_no.copy()
+        yes[held_out] = False
+        no[held_out] = False
+        coef, intercept = self_train(initial_labels, pool, yes, no, **self_train_options)
+        logits[fold_of == fold] = pool[held_out] @ coef.T + intercept
+    return rows, logits
+
+
+def fit_temperature(logits: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> float:
+    """Temperature T minimising the negative log-likelihood of the judge's answers under softmax(logits / T).
+
+    A "yes" for label l costs ``-log p_l``, a "no" costs ``-log(1 - p_l)``.
+    """
+    from scipy.optimize import minimize_scalar
+
+    yes, no = said_yes.astype(float), said_no.astype(float)
+
+    def loss(log_t: float) -> float:
+        probabilities = np.clip(_softmax(logits / np.exp(log_t)), 1e-12, 1.0 - 1e-12)
+        return float(-(yes * np.log(probabilities)).sum() - (no * np.log1p(-probabilities)).sum())
+
+    result = minimize_scalar(loss, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(result.x))

@@ -1,0 +1,112 @@
+"""Intent detection: out-of-scope rejection, calibration and single-message latency.
+
+1. CLINC150 out-of-scope (test.jsonl + oos_test.jsonl; pool = train texts; GoldJudge on the
+   train labels; judge_budget=20): AUROC of the max probability, and at the automatic
+   threshold the in-scope accuracy (a rejected in-scope utterance is an error),
+   out-of-scope recall and precision.
+2. Calibration on the CLINC150 and Banking77 test sets: ECE (15 bins) and log-loss,
+   zero-shot vs refined (refined probabilities are fitted without test labels).
+3. Latency of ``predict`` on one utterance vs the embedder's own ``encode`` of it
+   (p50 / p95 over 1,000 calls each, interleaved).
+
+Usage: python benchmarks/intent.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from _common import label_spec, load_split, table, write_results
+from sklearn.metrics import log_loss, roc_auc_score
+
+from zsclassify import ZeroShotClassifier
+from zsclassify.judges import GoldJudge
+from zsclassify.metrics import expected_calibration_error
+
+
+def fit(dataset: str, judged: bool, **params) -> ZeroShotClassifier:
+    pool, labels = load_split(dataset, "train")
+    judge = GoldJudge(pool, labels) if judged else None
+    return ZeroShotClassifier(label_spec(dataset), judge=judge, random_state=0, **params).fit(pool)
+
+
+def out_of_scope() -> list[dict]:
+    test, y = load_split("clinc150", "test")
+    oos, _ = load_split("clinc150", "oos_test")
+    texts, is_oos = test + oos, np.r_[np.zeros(len(test)), np.ones(len(oos))]
+    rows = []
+    for name, judged in (("zero-shot (max cosine)", False), ("refined (default)", True)):
+        clf = fit("clinc150", judged, **({"oos_label": "oos"} if judged else {}))
+        proba = clf.predict_proba(texts)
+        row = {"model": name, "oos AUROC": roc_auc_score(is_oos, -proba.max(axis=1))}
+        if judged:
+            predicted = clf.predict(texts)
+            rejected = predicted == "oos"
+            row |= {
+                "threshold": clf.oos_threshold_,
+                "in-scope acc": float(np.mean(predicted[: len(test)] == np.asarray(y, dtype=object))),
+                "oos recall": float(rejected[len(test) :].mean()),
+                "oos precision": float(rejected[len(test) :].sum() / max(rejected.sum(), 1)),
+            }
+        rows.append(row)
+    return rows
+
+
+def calibration() -> list[dict]:
+    rows = []
+    for dataset in ("clinc150", "banking77"):
+        test, y = load_split(dataset, "test")
+        for name, judged in (("zero-shot", False), ("refined (default)", True)):
+            clf = fit(dataset, judged)
+            proba = clf.predict_proba(test)
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "model": name,
+                    "accuracy": clf.score(test, y),
+                    "ECE (15 bins)": expected_calibration_error(y, proba, clf.classes_),
+                    "log-loss": log_loss(y, proba, labels=list(clf.classes_)),
+                    "temperature": clf.temperature_,
+                }
+            )
+    return rows
+
+
+def latency(n_calls: int = 1000) -> dict:
+    clf = fit("clinc150", True)
+    test, _ = load_split("clinc150", "test")
+    model = clf.embedder_.load()
+    ours, raw = [], []
+    for text in test[:n_calls]:  # distinct texts: every call embeds anew, none is a cache hit
+        start = time.perf_counter()
+        model.encode([text], normalize_embeddings=True, convert_to_numpy=True)
+        raw.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        clf.predict([text])
+        ours.append(time.perf_counter() - start)
+    raw_p50, ours_p50 = np.median(raw), np.median(ours)
+    return {
+        "calls": n_calls,
+        "encode p50 ms": 1e3 * raw_p50,
+        "encode p95 ms": 1e3 * np.quantile(raw, 0.95),
+        "predict p50 ms": 1e3 * ours_p50,
+        "predict p95 ms": 1e3 * np.quantile(ours, 0.95),
+        "p50 ratio": ours_p50 / raw_p50,
+    }
+
+
+def main() -> None:
+    oos, calib, speed = out_of_scope(), calibration(), latency()
+    print("\n## CLINC150 out-of-scope\n")
+    print(table(oos, ["model", "oos AUROC", "threshold", "in-scope acc", "oos recall", "oos precision"]))
+    print("\n## Calibration\n")
+    print(table(calib))
+    print("\n## Single-utterance latency\n")
+    print(table([speed]))
+    path = write_results("intent", {"out_of_scope": oos, "calibration": calib, "latency": speed})
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()
