@@ -41,6 +41,23 @@ def _masked_softmax(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return weights / weights.sum(axis=1, keepdims=True)
 
 
+def _kl_grad(
+    queries: np.ndarray, documents: np.ndarray, target: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cosines and the gradient of KL(target || softmax(cos)) with respect to the queries."""
+    norms = np.linalg.norm(queries, axis=1, keepdims=True)
+    unit = queries / norms
+    # The two products with the documents dominate the cost; they run in the documents'
+    # precision (float32 in kl_refine: half the memory traffic), the rest in float64.
+    cosines = np.matmul(documents, unit.astype(documents.dtype)[:, :, None])[:, :, 0].astype(np.float64)
+    weight = _masked_softmax(cosines, mask) - target  # dKL / dcos_i = s_i - p_i
+    # dcos_i / dq = (d_i - cos_i * q_hat) / ||q||
+    grad = np.matmul(weight.astype(documents.dtype)[:, None, :], documents)[:, 0, :].astype(np.float64)
+    grad -= np.sum(weight * cosines, axis=1, keepdims=True) * unit
+    grad /= norms
+    return cosines, grad
+
+
 def kl_loss_and_grad(
     queries: np.ndarray,
     documents: np.ndarray,
@@ -65,16 +82,11 @@ def kl_loss_and_grad(
     loss : ndarray of shape (n_labels,)
     grad : ndarray of shape (n_labels, dim)
     """
-    norms = np.linalg.norm(queries, axis=1, keepdims=True)
-    unit = queries / norms
-    cosines = np.einsum("lkd,ld->lk", documents, unit)
     target = _masked_softmax(scores, mask)
+    cosines, grad = _kl_grad(queries, documents, target, mask)
     predicted = _masked_softmax(cosines, mask)
-    log_ratio = np.where(mask, np.log(np.where(mask, target, 1.0)) - np.log(np.where(mask, predicted, 1.0)), 0.0)
-    loss = np.sum(np.where(mask, target * log_ratio, 0.0), axis=1)
-    weight = predicted - target  # dKL / dcos_i
-    # dcos_i / dq = (d_i - cos_i * q_hat) / ||q||
-    grad = (np.einsum("lk,lkd->ld", weight, documents) - np.sum(weight * cosines, axis=1, keepdims=True) * unit) / norms
+    safe_target, safe_predicted = np.where(mask, target, 1.0), np.where(mask, predicted, 1.0)
+    loss = np.sum(np.where(mask, target * (np.log(safe_target) - np.log(safe_predicted)), 0.0), axis=1)
     return loss, grad
 
 
@@ -121,16 +133,20 @@ def kl_refine(
     if not active.any():
         return queries
     q = queries[active]
-    docs, judged, valid = documents[active], scores[active], mask[active]
+    docs, judged, valid = documents[active].astype(np.float32), scores[active], mask[active]
+    target = _masked_softmax(judged, valid)
     first_moment = np.zeros_like(q)
     second_moment = np.zeros_like(q)
     for step in range(1, n_steps + 1):
-        _, grad = kl_loss_and_grad(q, docs, judged, valid)
-        first_moment = beta1 * first_moment + (1.0 - beta1) * grad
-        second_moment = beta2 * second_moment + (1.0 - beta2) * grad * grad
-        corrected_first = first_moment / (1.0 - beta1**step)
-        corrected_second = second_moment / (1.0 - beta2**step)
-        q -= learning_rate * corrected_first / (np.sqrt(corrected_second) + eps)
+        _, grad = _kl_grad(q, docs, target, valid)
+        first_moment *= beta1
+        first_moment += (1.0 - beta1) * grad
+        second_moment *= beta2
+        second_moment += (1.0 - beta2) * grad * grad
+        # q -= lr * m_hat / (sqrt(v_hat) + eps), with the bias corrections folded in
+        denominator = np.sqrt(second_moment / (1.0 - beta2**step))
+        denominator += eps
+        q -= (learning_rate / (1.0 - beta1**step)) * first_moment / denominator
     queries[active] = q
     return queries
 
