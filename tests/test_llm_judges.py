@@ -40,16 +40,23 @@ def api_key(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
 
 
-@pytest.fixture
-def toy_server(toy):
+def serve(server_class, toy):
     _, texts, labels = toy
-    with FakeAnthropic(gold_rule(texts, labels)) as server:
+    with server_class(gold_rule(texts, labels)) as server:
         yield server
 
 
+def with_defaults(tmp_path, options):
+    return {"cache": tmp_path / "judgments.sqlite", "timeout": 5.0, **options}
+
+
+@pytest.fixture
+def toy_server(toy):
+    yield from serve(FakeAnthropic, toy)
+
+
 def anthropic_judge(server, tmp_path, **options):
-    options = {"cache": tmp_path / "judgments.sqlite", "timeout": 5.0, **options}
-    return AnthropicJudge(base_url=server.url, **options)
+    return AnthropicJudge(base_url=server.url, **with_defaults(tmp_path, options))
 
 
 def requests_for(texts, label="weather"):
@@ -317,14 +324,11 @@ def test_cache_is_safe_across_processes(tmp_path):
 
 @pytest.fixture
 def openai_server(toy):
-    _, texts, labels = toy
-    with FakeOpenAI(gold_rule(texts, labels)) as server:
-        yield server
+    yield from serve(FakeOpenAI, toy)
 
 
 def openai_judge(server, tmp_path, **options):
-    options = {"cache": tmp_path / "judgments.sqlite", "timeout": 5.0, **options}
-    return OpenAICompatibleJudge("local-model", base_url=server.url + "/v1", **options)
+    return OpenAICompatibleJudge("local-model", base_url=server.url + "/v1", **with_defaults(tmp_path, options))
 
 
 def test_openai_scores_from_first_token_logprobs(toy, openai_server, tmp_path):

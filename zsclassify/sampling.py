@@ -7,6 +7,8 @@ arrays of new pairs. No pair is ever chosen twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = ["select_cluster_members", "select_low_margin", "select_top_k", "split_budget"]
@@ -52,29 +54,53 @@ def select_top_k(scores: np.ndarray, asked: np.ndarray, quota: np.ndarray) -> tu
     return np.concatenate(labels).astype(np.int64), np.concatenate(items).astype(np.int64)
 
 
-def select_cluster_members(
-    scores: np.ndarray, asked: np.ndarray, quota: np.ndarray, rng: np.random.Generator
+def _per_label(
+    scores: np.ndarray,
+    asked: np.ndarray,
+    quota: np.ndarray,
+    pick: Callable[[np.ndarray, int], np.ndarray],
+    exclude: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Random members of each label's predicted cluster (utterances whose best label it is).
-
-    A spread of members finds hard positives and confusions, which the most similar
-    utterances (easy, redundant positives) do not. A label with too few unasked members
-    is topped up with its most similar unasked utterances.
-    """
+    """For each label, ``pick(members, count)`` among its unasked predicted members, topped up
+    with its highest-scored unasked utterances when the members run short."""
     predicted = scores.argmax(axis=1)
+    skip = np.zeros(len(scores), dtype=bool) if exclude is None else exclude
     labels, items = [], []
     for label, count in enumerate(quota):
         count = int(count)
-        members = np.flatnonzero((predicted == label) & ~asked[:, label])
-        chosen = rng.choice(members, size=min(count, len(members)), replace=False)
+        members = np.flatnonzero((predicted == label) & ~asked[:, label] & ~skip)
+        chosen = np.asarray(pick(members, count), dtype=np.int64)
         if len(chosen) < count:
-            taken = np.zeros(len(scores), dtype=bool)
+            taken = skip.copy()
             taken[chosen] = True
             extra = _top_unasked(scores[:, label], asked[:, label], count - len(chosen), exclude=taken)
             chosen = np.concatenate([chosen, extra])
         labels.append(np.full(len(chosen), label))
         items.append(chosen)
     return np.concatenate(labels).astype(np.int64), np.concatenate(items).astype(np.int64)
+
+
+def select_cluster_members(
+    scores: np.ndarray,
+    asked: np.ndarray,
+    quota: np.ndarray,
+    rng: np.random.Generator,
+    exclude: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random members of each label's predicted cluster (utterances whose best label it is).
+
+    A spread of members finds hard positives and confusions, which the most similar
+    utterances (easy, redundant positives) do not. A label with too few unasked members
+    is topped up with its most similar unasked utterances. ``exclude`` marks utterances
+    never to choose.
+    """
+    return _per_label(
+        scores,
+        asked,
+        quota,
+        lambda members, count: rng.choice(members, min(count, len(members)), replace=False),
+        exclude,
+    )
 
 
 def select_low_margin(
@@ -97,20 +123,12 @@ def select_low_margin(
     exclude : ndarray of bool, shape (n_pool,), optional
         Utterances never to choose (e.g. those the judge already placed).
     """
-    predicted = probabilities.argmax(axis=1)
     two_best = np.sort(probabilities, axis=1)[:, -2:]
     margin = two_best[:, 1] - two_best[:, 0]
-    skip = np.zeros(len(probabilities), dtype=bool) if exclude is None else exclude
-    labels, items = [], []
-    for label, count in enumerate(quota):
-        count = int(count)
-        members = np.flatnonzero((predicted == label) & ~asked[:, label] & ~skip)
-        chosen = members[np.argsort(margin[members], kind="stable")[:count]]
-        if len(chosen) < count:
-            taken = skip.copy()
-            taken[chosen] = True
-            extra = _top_unasked(probabilities[:, label], asked[:, label], count - len(chosen), exclude=taken)
-            chosen = np.concatenate([chosen, extra])
-        labels.append(np.full(len(chosen), label))
-        items.append(chosen)
-    return np.concatenate(labels).astype(np.int64), np.concatenate(items).astype(np.int64)
+    return _per_label(
+        probabilities,
+        asked,
+        quota,
+        lambda members, count: members[np.argsort(margin[members], kind="stable")[:count]],
+        exclude,
+    )

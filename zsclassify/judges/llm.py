@@ -312,10 +312,12 @@ class LLMJudge(Judge):
             cached = store.get_many(keys) if store is not None else {}
             with self._lock:
                 self.usage.cache_hits += len(cached)
-            todo = [position for position, key in enumerate(keys) if key not in cached]
+            todo = []
             for position, key in enumerate(keys):
                 if key in cached:
                     results[index][position] = cached[key]
+                else:
+                    todo.append(position)
             for start in range(0, len(todo), self.batch_size):
                 positions = tuple(todo[start : start + self.batch_size])
                 tasks.append(
