@@ -403,3 +403,41 @@ def test_message_batches_mode(toy, toy_server, tmp_path):
     assert judge.usage.requests == 5
     standard = Prices(1.0, 5.0, 1.25, 0.1).cost(judge.usage)
     assert judge.usage.cost_usd == pytest.approx(standard / 2)
+
+
+def test_a_killed_fit_resumes_without_paying_again(toy, toy_server, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _, texts, _ = toy
+    cache = tmp_path / "judgments.sqlite"
+    script = (
+        "from zsclassify.judges import AnthropicJudge, JudgeRequest\n"
+        f"judge = AnthropicJudge(base_url={toy_server.url!r}, cache={str(cache)!r}, batch_size=3, max_concurrency=1)\n"
+        f"judge.judge([JudgeRequest('weather', {TOY_LABELS['weather']!r}, {tuple(texts)!r})])\n"
+    )
+    answer = toy_server.answer
+
+    def slow_answer(path, body):
+        time.sleep(0.3)
+        return answer(path, body)
+
+    toy_server.answer = slow_answer
+    child = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
+    deadline = time.time() + 120
+    while len(toy_server.requests) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # let the third answer arrive and be stored
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    paid_before_kill = len(toy_server.requests)
+    cached = len(JudgmentCache(cache))
+    assert 0 < cached < len(texts) and cached % 3 == 0
+    toy_server.requests.clear()
+    toy_server.answer = answer
+    anthropic_judge(toy_server, tmp_path, batch_size=3).judge(requests_for(texts))
+    assert len(toy_server.requests) == (len(texts) - cached) // 3, "paid again for cached pairs"
+    assert len(JudgmentCache(cache)) == len(texts)
+    assert paid_before_kill * 3 >= cached
