@@ -6,11 +6,11 @@ Starts ``python -m llama_cpp.server`` on 127.0.0.1 with a GGUF model, then
    zero-shot vs refined accuracy, requests, tokens and wall time;
 2. re-judges a sample of pairs listwise at several batch sizes and reports agreement
    with the per-pair (pairwise) answers and with gold;
-3. with ``--record-demo``, records the LLM's judgments of the README demo's fit into
+3. with ``--parts demo``, records the LLM's judgments of the README demo's fit into
    ``zsclassify/data/demo_judgments.jsonl`` for the demo to replay offline.
 
 Needs ``pip install llama-cpp-python[server]==0.3.36 openai`` and a GGUF file (see benchmarks/README.md).
-Usage: python benchmarks/llm_judge.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf [--record-demo]
+Usage: python benchmarks/llm_judge.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf [--parts fits study demo]
 """
 
 from __future__ import annotations
@@ -116,28 +116,35 @@ def run_dataset(name, labels, pool, test, url, cache_dir) -> tuple[dict, list]:
     return row, clf.judgments_
 
 
-def batch_size_study(judgments, descriptions, gold, url, cache_dir, sizes, n_pairs=200, seed=0) -> list[dict]:
+def study_pairs(labels: dict, pool, per_label: int = 5, seed: int = 0) -> list[JudgeRequest]:
+    """Per label: ``per_label`` utterances that have it and ``per_label`` of the most similar that do not."""
     rng = np.random.default_rng(seed)
-    judged = [j for j in judgments if not np.isnan(j.score)]
-    sample = [judged[i] for i in rng.choice(len(judged), min(n_pairs, len(judged)), replace=False)]
-    by_label: dict[str, list] = {}
-    for j in sample:
-        by_label.setdefault(j.label, []).append(j)
-    rows = []
-    for size in sizes:
-        judge = OpenAICompatibleJudge(
-            MODEL_NAME, base_url=url, scoring="listwise", batch_size=size, max_concurrency=1,
-            cache=cache_dir / f"listwise{size}.sqlite",
-        )  # fmt: skip
-        requests = [
-            JudgeRequest(label, descriptions[label], tuple(j.text for j in js)) for label, js in by_label.items()
-        ]
+    texts, gold = pool
+    clf = ZeroShotClassifier(labels).fit(texts)
+    similarity = clf.decision_function(texts)
+    requests = []
+    for k, label in enumerate(clf.classes_):
+        members = [i for i, g in enumerate(gold) if g == label]
+        others = [i for i in np.argsort(-similarity[:, k]) if gold[i] != label][:per_label]
+        chosen = list(rng.choice(members, per_label, replace=False)) + others
+        requests.append(JudgeRequest(label, labels[label], tuple(texts[i] for i in chosen)))
+    return requests
+
+
+def batch_size_study(requests, gold, url, cache_dir, sizes) -> list[dict]:
+    def run(**options):
+        judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, max_concurrency=1, cache=None, **options)
         start = time.perf_counter()
-        answers = judge.judge(requests)
-        seconds = time.perf_counter() - start
-        listwise = np.concatenate(answers)
-        pairwise = np.array([j.score for js in by_label.values() for j in js])
-        truth = np.array([j.label in gold[j.text] for js in by_label.values() for j in js])
+        scores = np.concatenate(judge.judge(requests))
+        return scores, judge.usage, time.perf_counter() - start
+
+    truth = np.array([r.label in gold[t] for r in requests for t in r.texts])
+    pairwise, usage, seconds = run()
+    rows = [{"batch size": "1 (pairwise)", "pairs": len(pairwise), "failed": int(np.isnan(pairwise).sum()),
+             "agreement with pairwise": 1.0, "agreement with gold": float(np.mean((pairwise >= 0.5) == truth)),
+             "requests": usage.requests, "tokens": usage.total_tokens, "wall s": seconds}]  # fmt: skip
+    for size in sizes:
+        listwise, usage, seconds = run(scoring="listwise", batch_size=size, json_mode="json_object")
         ok = ~np.isnan(listwise)
         rows.append(
             {
@@ -145,10 +152,9 @@ def batch_size_study(judgments, descriptions, gold, url, cache_dir, sizes, n_pai
                 "pairs": len(listwise),
                 "failed": int((~ok).sum()),
                 "agreement with pairwise": float(np.mean((listwise[ok] >= 0.5) == (pairwise[ok] >= 0.5))),
-                "agreement with gold (listwise)": float(np.mean((listwise[ok] >= 0.5) == truth[ok])),
-                "agreement with gold (pairwise)": float(np.mean((pairwise >= 0.5) == truth)),
-                "requests": judge.usage.requests,
-                "tokens": judge.usage.total_tokens,
+                "agreement with gold": float(np.mean((listwise[ok] >= 0.5) == truth[ok])),
+                "requests": usage.requests,
+                "tokens": usage.total_tokens,
                 "wall s": seconds,
             }
         )
@@ -176,36 +182,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gguf", type=Path, required=True)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--parts", nargs="+", choices=("fits", "study", "demo"), default=["fits", "study"])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[5, 10, 20])
-    parser.add_argument("--record-demo", action="store_true")
     args = parser.parse_args()
     url = f"http://127.0.0.1:{args.port}/v1"
     server = start_server(args.gguf, args.port)
+    results = {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf)}
     try:
         with tempfile.TemporaryDirectory() as cache:
             cache_dir = Path(cache)
-            rows, study, demo = [], [], {}
-            for name, (labels, pool, test) in {"snips": snips(), "clinc150-20": clinc_subset()}.items():
-                row, judgments = run_dataset(name, labels, pool, test, url, cache_dir)
-                rows.append(row)
-                print(row, flush=True)
-            gold = gold_map(*pool)  # the CLINC150 subset, judged last
-            study = batch_size_study(judgments, labels, gold, url, cache_dir, args.batch_sizes)
-            if args.record_demo:
+            if "fits" in args.parts:
+                rows = []
+                for name, (labels, pool, test) in {"snips": snips(), "clinc150-20": clinc_subset()}.items():
+                    rows.append(run_dataset(name, labels, pool, test, url, cache_dir)[0])
+                    print(rows[-1], flush=True)
+                print(f"\n## Real local LLM judge ({MODEL_NAME}, llama.cpp server, pairwise logprobs)\n")
+                print(table(rows))
+                write_results("llm_judge", {**results, "datasets": rows})
+            if "study" in args.parts:
+                labels, pool, _ = clinc_subset()
+                study = batch_size_study(study_pairs(labels, pool), gold_map(*pool), url, cache_dir, args.batch_sizes)
+                print("\n## Listwise batch size vs per-pair answers (CLINC150 20-intent pairs)\n")
+                print(table(study))
+                write_results("llm_batch_size", {**results, "batch_size_study": study})
+            if "demo" in args.parts:
                 demo = record_demo(url, cache_dir)
+                print("\n## Demo recording\n")
+                print(table([demo]))
+                write_results("llm_demo_recording", {**results, "demo_recording": demo})
     finally:
         server.terminate()
         server.wait(30)
-    print(f"\n## Real local LLM judge ({MODEL_NAME}, llama.cpp server, pairwise logprobs)\n")
-    print(table(rows))
-    print("\n## Listwise batch size vs per-pair answers (CLINC150 20-intent pairs)\n")
-    print(table(study))
-    if demo:
-        print("\n## Demo recording\n")
-        print(table([demo]))
-    path = write_results("llm_judge", {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf), "datasets": rows,
-                                       "batch_size_study": study, "demo_recording": demo})  # fmt: skip
-    print(f"\nwritten to {path}")
 
 
 def sha256(path: Path) -> str:

@@ -263,7 +263,7 @@ def test_automatic_threshold_and_temperature_come_from_held_out_answers(toy, has
 @pytest.mark.parametrize(
     ("params", "error", "message"),
     [
-        (dict(oos_label="music"), ValueError, "oos_label 'music' is one of the labels"),
+        (dict(oos_label="music", oos_threshold=0.5), ValueError, "oos_label .music. is one of the labels"),
         (dict(oos_label="oos"), ValueError, "oos_threshold='auto' is learned from judge answers"),
         (dict(oos_label="oos", oos_threshold=1.5), ValueError, "probability in"),
         (dict(oos_label=3), TypeError, "oos_label must be a string"),
@@ -295,3 +295,12 @@ def test_expected_calibration_error():
     proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.6, 0.4]])
     # bin 0.9: accuracy 1/2 vs 0.9 -> 0.4 * 0.5; bin 0.6: accuracy 1 vs 0.6 -> 0.4 * 0.5
     assert expected_calibration_error(["a", "b", "a", "a"], proba, ["a", "b"]) == pytest.approx(0.4)
+
+
+def test_too_few_answers_for_a_threshold_warns_and_rejects_nothing(toy, hashing_embedder):
+    labels, texts, y = toy
+    clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=2, oos_label="oos", random_state=0)
+    with pytest.warns(RuntimeWarning, match="Too few accepted pairs to learn an out-of-scope threshold"):
+        clf.fit(texts)
+    assert clf.oos_threshold_ == 0.0 and clf.temperature_ == 1.0
+    assert "oos" not in set(clf.predict(texts))

@@ -384,9 +384,20 @@ def test_openai_listwise_json_replies(toy, openai_server, tmp_path):
         clf.set_params(n_rounds=1).fit(["sunny day tomorrow", "play jazz"])
 
 
-def test_unknown_scoring_is_rejected(openai_server, tmp_path):
+def test_unknown_scoring_or_json_mode_is_rejected(openai_server, tmp_path):
     with pytest.raises(ValueError, match="scoring must be one of"):
         openai_judge(openai_server, tmp_path, scoring="vibes").judge(requests_for(["x"]))
+    with pytest.raises(ValueError, match="json_mode must be one of"):
+        openai_judge(openai_server, tmp_path, scoring="listwise", json_mode="yaml").judge(requests_for(["x"]))
+
+
+def test_json_object_mode_for_llama_cpp(toy, openai_server, tmp_path):
+    _, texts, labels = toy
+    judge = openai_judge(openai_server, tmp_path, scoring="listwise", json_mode="json_object")
+    (scores,) = judge.judge(requests_for(texts[:4]))
+    np.testing.assert_array_equal(scores, [float(label == "weather") for label in labels[:4]])
+    response_format = openai_server.requests[0]["body"]["response_format"]
+    assert response_format["type"] == "json_object" and "judgments" in response_format["schema"]["properties"]
 
 
 def test_message_batches_mode(toy, toy_server, tmp_path):

@@ -241,10 +241,13 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         elif self.oos_threshold != "auto":
             self.oos_threshold_ = float(self.oos_threshold)
         elif self.auto_oos_threshold_ is None:
-            raise ValueError(
-                "oos_threshold='auto' is learned from judge answers with refinement='joint'; "
-                "give a judge or pass a number, e.g. oos_threshold=0.5."
+            warnings.warn(
+                "Too few accepted pairs to learn an out-of-scope threshold; nothing will be rejected. "
+                "Pass oos_threshold=<probability> or raise judge_budget.",
+                RuntimeWarning,
+                stacklevel=3,
             )
+            self.oos_threshold_ = 0.0
         else:
             self.oos_threshold_ = self.auto_oos_threshold_
 
@@ -266,6 +269,12 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         threshold = self.oos_threshold
         if threshold != "auto" and not (isinstance(threshold, numbers.Real) and 0.0 <= threshold <= 1.0):
             raise ValueError(f"oos_threshold must be 'auto' or a probability in [0, 1]; got {threshold!r}.")
+        learns_threshold = self.judge is not None and self.judge_budget > 0 and self.refinement == "joint"
+        if self.oos_label is not None and threshold == "auto" and not learns_threshold:
+            raise ValueError(
+                "oos_threshold='auto' is learned from judge answers with refinement='joint'; "
+                "give a judge or pass a number, e.g. oos_threshold=0.5."
+            )
         if self.judge is not None and not isinstance(self.judge, Judge):
             raise TypeError(
                 f"judge must be a zsclassify.judges.Judge (e.g. CallableJudge(fn)); got {type(self.judge).__name__}."
@@ -393,7 +402,7 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         """Temperature and out-of-scope threshold from fits that did not see the answers they are scored on."""
         rows, logits = cross_fitted_logits(queries, documents, said_yes, said_no, generator, C=self.C)
         if said_yes[rows].sum() < MIN_ANSWERS_TO_CALIBRATE:
-            logger.warning("too few accepted pairs to calibrate; keeping temperature 1")
+            logger.warning("only %d accepted pairs: too few to calibrate; temperature stays 1", said_yes[rows].sum())
             return
         self.temperature_ = fit_temperature(logits, said_yes[rows], said_no[rows])
         self.coef_ = self.coef_ / self.temperature_

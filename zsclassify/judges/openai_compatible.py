@@ -13,6 +13,7 @@ __all__ = ["OpenAICompatibleJudge", "yes_probability"]
 
 _CHARS_PER_TOKEN = 3
 SCORINGS = ("pairwise", "listwise")
+JSON_MODES = ("json_schema", "json_object")
 
 
 def yes_probability(top_logprobs: list, content: str | None) -> float:
@@ -71,6 +72,9 @@ class OpenAICompatibleJudge(LLMJudge):
         get a placeholder. The key itself is never a parameter.
     logprobs : bool
         Ask for first-token log-probabilities (turn off for servers that reject them).
+    json_mode : {"json_schema", "json_object"}
+        How a listwise reply is constrained: OpenAI's ``json_schema`` response format
+        (OpenAI, vLLM), or ``json_object`` with a ``schema`` field (llama.cpp's server).
     **options
         ``max_concurrency``, ``max_retries``, ``timeout``, ``cache``, ``on_failure``,
         ``max_total_tokens``, ``max_cost_usd``, ``prices``, ``instruction``: see :class:`LLMJudge`.
@@ -87,6 +91,7 @@ class OpenAICompatibleJudge(LLMJudge):
         batch_size: int = 10,
         api_key_env: str = "OPENAI_API_KEY",
         logprobs: bool = True,
+        json_mode: str = "json_schema",
         **options,
     ) -> None:
         super().__init__(model, batch_size=batch_size, **options)
@@ -94,6 +99,7 @@ class OpenAICompatibleJudge(LLMJudge):
         self.scoring = scoring
         self.api_key_env = api_key_env
         self.logprobs = logprobs
+        self.json_mode = json_mode
 
     def _create_client(self):
         try:
@@ -110,6 +116,8 @@ class OpenAICompatibleJudge(LLMJudge):
     def _check_config(self) -> None:
         if self.scoring not in SCORINGS:
             raise ValueError(f"scoring must be one of {SCORINGS}; got {self.scoring!r}.")
+        if self.json_mode not in JSON_MODES:
+            raise ValueError(f"json_mode must be one of {JSON_MODES}; got {self.json_mode!r}.")
         if self.scoring == "pairwise":
             self.batch_size = 1
         super()._check_config()
@@ -149,6 +157,12 @@ class OpenAICompatibleJudge(LLMJudge):
             spent = spent + _usage(completion)
         return scores, spent
 
+    def _response_format(self) -> dict:
+        schema = JUDGMENT_TOOL["input_schema"]
+        if self.json_mode == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": JUDGMENT_TOOL["name"], "schema": schema}}
+
     def _score_listwise(self, label: str, description: str, texts: list[str]) -> tuple[list[float], JudgeUsage]:
         completion = self.client.chat.completions.create(
             model=self.model,
@@ -158,10 +172,7 @@ class OpenAICompatibleJudge(LLMJudge):
             ],
             max_tokens=20 + 16 * len(texts),
             temperature=0.0,
-            response_format={
-                "type": "json_schema",
-                "json_schema": {"name": JUDGMENT_TOOL["name"], "schema": JUDGMENT_TOOL["input_schema"]},
-            },
+            response_format=self._response_format(),
         )
         content = completion.choices[0].message.content if completion.choices else None
         try:
