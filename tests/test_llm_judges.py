@@ -339,6 +339,21 @@ def test_openai_scores_from_first_token_logprobs(toy, openai_server, tmp_path):
     assert body["logprobs"] is True and body["max_tokens"] == 1 and body["temperature"] == 0.0
 
 
+def assert_one_failed_pair(server, judge, content):
+    """A reply with ``content`` and its re-ask: the pair ends failed, the fit warns and goes on."""
+
+    def mangle(reply):
+        reply["choices"][0]["message"]["content"] = content
+        return reply
+
+    server.faults = [Fault(mangle=mangle), Fault(mangle=mangle)]
+    judge.max_concurrency = 1
+    clf = ZeroShotClassifier(["weather", "music"], embedder=HashingEmbedder(), judge=judge, judge_budget=1)
+    with pytest.warns(RuntimeWarning, match="could not score 1 of 2"):
+        clf.set_params(n_rounds=1).fit(["sunny day tomorrow", "play jazz"])
+    assert clf.n_failed_pairs_ == 1
+
+
 def test_openai_verbalised_fallback_and_malformed_answers(toy, tmp_path):
     _, texts, labels = toy
     with FakeOpenAI(gold_rule(texts, labels), with_logprobs=False) as server:
@@ -346,16 +361,7 @@ def test_openai_verbalised_fallback_and_malformed_answers(toy, tmp_path):
         (scores,) = judge.judge(requests_for(texts[:3]))
         np.testing.assert_array_equal(scores, [1.0, 1.0, 1.0])
 
-        def maybe(reply):
-            reply["choices"][0]["message"]["content"] = "Maybe"
-            return reply
-
-        server.faults = [Fault(mangle=maybe), Fault(mangle=maybe)]  # an answer and its re-ask
-        judge.max_concurrency = 1
-        clf = ZeroShotClassifier(["weather", "music"], embedder=HashingEmbedder(), judge=judge, judge_budget=1)
-        with pytest.warns(RuntimeWarning, match="could not score 1 of 2"):
-            clf.set_params(n_rounds=1).fit(["sunny day tomorrow", "play jazz"])
-        assert clf.n_failed_pairs_ == 1
+        assert_one_failed_pair(server, judge, "Maybe")
 
 
 def test_openai_retries_rate_limits(toy, openai_server, tmp_path):
@@ -373,15 +379,7 @@ def test_openai_listwise_json_replies(toy, openai_server, tmp_path):
     assert len(openai_server.requests) == 2
     assert openai_server.requests[0]["body"]["response_format"]["type"] == "json_schema"
 
-    def not_json(reply):
-        reply["choices"][0]["message"]["content"] = '{"judgments": [{"id": 1, "relev'
-        return reply
-
-    openai_server.faults = [Fault(mangle=not_json), Fault(mangle=not_json)]  # a reply and its re-ask
-    judge.max_concurrency = 1
-    clf = ZeroShotClassifier(["weather", "music"], embedder=HashingEmbedder(), judge=judge, judge_budget=1)
-    with pytest.warns(RuntimeWarning, match="could not score 1 of 2"):
-        clf.set_params(n_rounds=1).fit(["sunny day tomorrow", "play jazz"])
+    assert_one_failed_pair(openai_server, judge, '{"judgments": [{"id": 1, "relev')
 
 
 def test_unknown_scoring_or_json_mode_is_rejected(openai_server, tmp_path):

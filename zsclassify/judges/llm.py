@@ -54,19 +54,18 @@ class JudgeUsage:
     cache_hits: int = 0
     failed_pairs: int = 0
 
-    def __add__(self, other: JudgeUsage) -> JudgeUsage:
-        total = JudgeUsage()
+    def _combine(self, other: JudgeUsage, sign: int) -> JudgeUsage:
+        values = {}
         for field in fields(self):
             a, b = getattr(self, field.name), getattr(other, field.name)
-            setattr(total, field.name, None if a is None or b is None else a + b)
-        return total
+            values[field.name] = None if a is None or b is None else a + sign * b
+        return JudgeUsage(**values)
+
+    def __add__(self, other: JudgeUsage) -> JudgeUsage:
+        return self._combine(other, 1)
 
     def __sub__(self, other: JudgeUsage) -> JudgeUsage:
-        difference = JudgeUsage()
-        for field in fields(self):
-            a, b = getattr(self, field.name), getattr(other, field.name)
-            setattr(difference, field.name, None if a is None or b is None else a - b)
-        return difference
+        return self._combine(other, -1)
 
     @property
     def total_tokens(self) -> int:
