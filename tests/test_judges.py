@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from zsclassify.judges import CallableJudge, GoldJudge, JudgeRequest
+from zsclassify.judges import CachedJudge, CallableJudge, GoldJudge, JudgeRequest
 
 
 def test_callable_judge_calls_once_per_request():
@@ -56,3 +56,54 @@ def test_recorded_judge_replays_and_marks_unrecorded_pairs():
     (scores,) = judge.judge([JudgeRequest("a", "d", ("x", "y", "z"))])
     np.testing.assert_array_equal(scores[:2], [1.0, 0.25])
     assert np.isnan(scores[2]) and "qwen" in repr(judge)
+
+
+class CountingJudge(CallableJudge):
+    """Answers 1.0 for texts containing the label's name; counts the pairs it was asked."""
+
+    def __init__(self, answer=None):
+        self.pairs = []
+        super().__init__(answer or (lambda label, description, texts: [float(label in t) for t in texts]))
+
+    def judge(self, requests):
+        self.pairs.extend((r.label, t) for r in requests for t in r.texts)
+        return super().judge(requests)
+
+
+def test_cached_judge_asks_only_for_pairs_never_answered(tmp_path):
+    inner = CountingJudge()
+    judge = CachedJudge(inner, name="counting-v1", cache=tmp_path / "c.sqlite")
+    first = judge.judge([JudgeRequest("rain", "d", ("rain today", "play jazz")), JudgeRequest("jazz", "d", ("x",))])
+    assert [list(s) for s in first] == [[1.0, 0.0], [0.0]]
+    assert judge.n_requests == 2 and judge.n_pairs_sent == 3
+    again = judge.judge([JudgeRequest("rain", "d", ("play jazz", "new text", "rain today"))])
+    np.testing.assert_array_equal(again[0], [0.0, 0.0, 1.0])  # order kept around the one new pair
+    assert inner.pairs[3:] == [("rain", "new text")] and judge.n_pairs_sent == 4
+    assert judge.store.hits == 2
+    reopened = CachedJudge(CountingJudge(), name="counting-v1", cache=tmp_path / "c.sqlite")
+    reopened.judge([JudgeRequest("rain", "d", ("rain today",))])
+    assert reopened.n_pairs_sent == 0  # persisted on disk
+    renamed = CachedJudge(CountingJudge(), name="counting-v2", cache=tmp_path / "c.sqlite")
+    renamed.judge([JudgeRequest("rain", "d", ("rain today",))])
+    assert renamed.n_pairs_sent == 1  # the name is part of the key
+
+
+def test_cached_judge_does_not_keep_failed_or_invalid_answers(tmp_path):
+    answers = iter([[np.nan, 7.0, 1.0], [0.5, 0.5]])
+    inner = CountingJudge(lambda label, description, texts: next(answers))
+    judge = CachedJudge(inner, name="n", cache=tmp_path / "c.sqlite")
+    judge.judge([JudgeRequest("a", "d", ("x", "y", "z"))])
+    (scores,) = judge.judge([JudgeRequest("a", "d", ("x", "y", "z"))])
+    np.testing.assert_array_equal(scores, [0.5, 0.5, 1.0])  # x and y asked again
+    assert len(judge.store) == 3
+
+
+def test_cached_judge_is_shared_by_clones_and_rejects_non_judges(tmp_path):
+    from sklearn.base import clone
+
+    from zsclassify import ZeroShotClassifier
+
+    judge = CachedJudge(CountingJudge(), name="n", cache=tmp_path / "c.sqlite")
+    assert clone(ZeroShotClassifier(["a", "b"], judge=judge)).judge is judge
+    with pytest.raises(TypeError, match="wraps a zsclassify Judge"):
+        CachedJudge(lambda *a: [1.0], name="n", cache=tmp_path / "c.sqlite").judge([JudgeRequest("a", "d", ("x",))])

@@ -2,7 +2,7 @@
 
 from .anthropic import DEFAULT_ANTHROPIC_MODEL, AnthropicJudge
 from .base import Judge, JudgeRequest
-from .cache import JudgmentCache
+from .cache import CachedJudge, JudgmentCache
 from .llm import BudgetExceededError, JudgeError, JudgeUsage, LLMJudge, Prices
 from .openai_compatible import OpenAICompatibleJudge
 from .simple import CallableJudge, GoldJudge, RecordedJudge
@@ -11,6 +11,7 @@ __all__ = [
     "DEFAULT_ANTHROPIC_MODEL",
     "AnthropicJudge",
     "BudgetExceededError",
+    "CachedJudge",
     "CallableJudge",
     "GoldJudge",
     "Judge",

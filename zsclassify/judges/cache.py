@@ -8,10 +8,14 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["JudgmentCache", "default_cache_path", "judgment_key"]
+import numpy as np
+
+from .base import Judge, JudgeRequest
+
+__all__ = ["CachedJudge", "JudgmentCache", "default_cache_path", "judgment_key"]
 
 
 def default_cache_path() -> Path:
@@ -115,3 +119,95 @@ class JudgmentCache:
         connection = self._connection()
         with connection:
             connection.execute("DELETE FROM judgments")
+
+
+class CachedJudge(Judge):
+    """Give any judge the persistent cache: only pairs never judged before reach it.
+
+    LLM judges (:class:`~zsclassify.judges.AnthropicJudge`,
+    :class:`~zsclassify.judges.OpenAICompatibleJudge`) cache on their own; wrap
+    your own judge, e.g. a :class:`~zsclassify.judges.CallableJudge` calling an
+    in-house service, to get the same: a second fit, or a grid search's refits,
+    send it nothing already answered.
+
+    Parameters
+    ----------
+    wrapped : Judge
+        The judge asked about pairs missing from the cache.
+    name : str
+        Part of the cache key: change it whenever the wrapped judge could answer
+        differently (another model, prompt or threshold).
+    cache : str, Path or JudgmentCache, default "auto"
+        The SQLite file (``"auto"``: :func:`default_cache_path`) or a shared cache.
+
+    Attributes
+    ----------
+    n_requests, n_pairs_sent : int
+        Requests (one per label and call) and pairs passed to ``wrapped``.
+        Clones of an estimator share the wrapper, so these count over a whole grid search.
+    """
+
+    backend = "cached"
+
+    def __init__(self, wrapped: Judge, name: str, cache: str | os.PathLike | JudgmentCache = "auto") -> None:
+        self.wrapped = wrapped
+        self.name = name
+        self.cache = cache
+        self.n_requests = 0
+        self.n_pairs_sent = 0
+
+    def __repr__(self) -> str:
+        return f"CachedJudge({self.wrapped!r}, name={self.name!r})"
+
+    def __deepcopy__(self, memo: dict) -> CachedJudge:
+        return self  # clones of an estimator share one wrapper, its cache and its counters
+
+    @property
+    def store(self) -> JudgmentCache:
+        """The cache, opened on first use."""
+        if not isinstance(self.cache, JudgmentCache):
+            self.cache = JudgmentCache(default_cache_path() if self.cache == "auto" else self.cache)
+        return self.cache
+
+    def _key(self, label: str, description: str, text: str) -> str:
+        return judgment_key(self.backend, self.name, "", label, description, text)
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        """Answer from the cache; ask the wrapped judge about the rest and store its answers."""
+        if not isinstance(self.wrapped, Judge):
+            raise TypeError(f"CachedJudge wraps a zsclassify Judge; got {type(self.wrapped).__name__}.")
+        store = self.store
+        results, missing = [], []  # missing: (request index, positions of uncached texts)
+        for index, request in enumerate(requests):
+            keys = [self._key(request.label, request.description, text) for text in request.texts]
+            cached = store.get_many(keys)
+            results.append(np.array([cached.get(key, np.nan) for key in keys], dtype=float))
+            positions = [p for p, key in enumerate(keys) if key not in cached]
+            if positions:
+                missing.append((index, positions))
+        if not missing:
+            return results
+        asked = [
+            JudgeRequest(requests[i].label, requests[i].description, tuple(requests[i].texts[p] for p in positions))
+            for i, positions in missing
+        ]
+        answers = self.wrapped.judge(asked)
+        if len(answers) != len(asked):
+            raise ValueError(f"{self.wrapped!r} returned {len(answers)} score lists for {len(asked)} requests.")
+        self.n_requests += len(asked)
+        for (index, positions), request, answer in zip(missing, asked, answers):
+            scores = np.asarray(answer, dtype=float).ravel()
+            if len(scores) != len(positions):
+                raise ValueError(f"{self.wrapped!r} returned {len(scores)} scores for {len(positions)} texts.")
+            self.n_pairs_sent += len(scores)
+            results[index][positions] = scores
+            store.put_many(
+                {
+                    self._key(request.label, request.description, text): (
+                        self.backend, self.name, "", request.label, request.description, text, float(score)
+                    )
+                    for text, score in zip(request.texts, scores)
+                    if 0.0 <= score <= 1.0  # NaN and out-of-range answers are not kept
+                }
+            )  # fmt: skip
+        return results
