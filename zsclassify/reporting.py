@@ -1,0 +1,198 @@
+"""Tables that explain a fitted classifier: what the judge said, how labels moved, what gets confused.
+
+Every ``report_*`` function returns a :class:`pandas.DataFrame` (install pandas, e.g.
+``pip install zsclassify[plot]``); the ``plot_*`` functions in :mod:`zsclassify.plotting`
+draw the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_texts
+from .refinement import center_and_normalize, normalize_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .estimator import ZeroShotClassifier
+
+__all__ = [
+    "label_similarities",
+    "report_confusions",
+    "report_labels",
+    "report_out_of_scope",
+    "report_separation",
+]
+
+
+def _pandas():
+    try:
+        import pandas
+    except ImportError as error:  # pragma: no cover - pandas is a test dependency
+        raise ImportError("zsclassify's reports are pandas DataFrames: pip install 'zsclassify[plot]'") from error
+    return pandas
+
+
+def _check_labelled(clf: ZeroShotClassifier, X: Sequence[str], y: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    check_is_fitted(clf, "coef_")
+    texts = check_texts(X, "X")
+    truth = np.asarray(list(y), dtype=object)
+    if len(truth) != len(texts):
+        raise ValueError(f"y has {len(truth)} entries but X has {len(texts)}.")
+    unknown = sorted({str(t) for t in truth} - set(clf.classes_))
+    if unknown:
+        raise ValueError(f"y holds labels the classifier does not know: {unknown[:10]}.")
+    return texts, truth
+
+
+def label_similarities(clf: ZeroShotClassifier, X: Sequence[str], refined: bool = True) -> np.ndarray:
+    """Cosine similarity of each utterance to each label, shape (n_samples, n_labels).
+
+    Parameters
+    ----------
+    clf : ZeroShotClassifier
+        A fitted classifier.
+    X : sequence of str
+        Utterances.
+    refined : bool
+        True: to the refined label embeddings, in the space the classifier scores in
+        (pool-centred for ``refinement="joint"``). False: to the description
+        embeddings in the raw embedding space, as plain zero-shot scores them.
+    """
+    check_is_fitted(clf, "coef_")
+    texts = check_texts(X, "X")
+    documents = np.asarray(clf.embedder_.encode_documents(texts), dtype=np.float64)
+    if not refined:
+        return normalize_rows(documents) @ clf.initial_label_embeddings_.T
+    if clf.center_ is not None:
+        documents = center_and_normalize(documents, clf.center_)
+    return normalize_rows(documents) @ clf.label_embeddings_.T
+
+
+def report_labels(clf: ZeroShotClassifier) -> pd.DataFrame:
+    """Per label: what the judge answered and how far the label embedding moved.
+
+    Columns: ``label``, ``judged``, ``accepted`` (score >= 0.5), ``rejected``,
+    ``failed`` (no answer) and ``cosine_to_initial``, the cosine between the
+    description embedding and the refined embedding, measured in the space the
+    classifier scores in (1.0: the label did not move). Sorted by movement, largest first.
+    """
+    check_is_fitted(clf, "coef_")
+    initial = clf.initial_label_embeddings_
+    if clf.center_ is not None:
+        initial = center_and_normalize(initial, clf.center_)
+    rows = {label: {"judged": 0, "accepted": 0, "rejected": 0, "failed": 0} for label in clf.classes_}
+    for judgment in clf.judgments_:
+        counts = rows[judgment.label]
+        counts["judged"] += 1
+        if np.isnan(judgment.score):
+            counts["failed"] += 1
+        else:
+            counts["accepted" if judgment.score >= 0.5 else "rejected"] += 1
+    table = _pandas().DataFrame([{"label": label, **counts} for label, counts in rows.items()])
+    table["cosine_to_initial"] = np.sum(normalize_rows(initial) * clf.label_embeddings_, axis=1)
+    return table.sort_values("cosine_to_initial", kind="stable").reset_index(drop=True)
+
+
+def report_separation(clf: ZeroShotClassifier, X: Sequence[str], y: Sequence[str]) -> pd.DataFrame:
+    """How well similarity separates an intent's own utterances from the others, before and after refining.
+
+    For every label with utterances in ``y``: the mean cosine of its own utterances
+    and of all others, and the ROC AUC of that split (1.0: every own utterance is
+    more similar than every other), for the description embedding (``*_initial``)
+    and the refined one (``*_refined``). The last row, ``"(all labels)"``, pools every pair.
+    """
+    texts, truth = _check_labelled(clf, X, y)
+    member = truth[:, None] == clf.classes_[None, :]
+    columns = {name: label_similarities(clf, texts, refined=name == "refined") for name in ("initial", "refined")}
+    rows = []
+    for k, label in enumerate([*clf.classes_, "(all labels)"]):
+        own = member[:, k] if k < len(clf.classes_) else member
+        if not own.any():
+            continue
+        row = {"label": label, "utterances": int(own.sum()) if k < len(clf.classes_) else len(texts)}
+        for name, similarity in columns.items():
+            scores = similarity[:, k] if k < len(clf.classes_) else similarity
+            row[f"own_mean_{name}"] = float(scores[own].mean())
+            row[f"other_mean_{name}"] = float(scores[~own].mean())
+            row[f"auroc_{name}"] = float(roc_auc_score(own.ravel(), scores.ravel()))
+        rows.append(row)
+    return _pandas().DataFrame(rows)
+
+
+def report_confusions(y_true: Sequence[str], y_pred: Sequence[str], top: int = 10) -> pd.DataFrame:
+    """The ``top`` most frequent (true, predicted) mistakes.
+
+    Columns: ``true``, ``predicted``, ``count`` and ``share_of_true`` (the fraction
+    of the true label's utterances that went to ``predicted``).
+    """
+    truth = np.asarray(list(y_true), dtype=object)
+    predicted = np.asarray(list(y_pred), dtype=object)
+    if len(truth) != len(predicted):
+        raise ValueError(f"y_true has {len(truth)} entries but y_pred has {len(predicted)}.")
+    frame = _pandas().DataFrame({"true": truth, "predicted": predicted})
+    support = frame["true"].value_counts()
+    mistakes = frame[frame["true"] != frame["predicted"]]
+    table = mistakes.value_counts(["true", "predicted"]).rename("count").reset_index()
+    table = table.sort_values(["count", "true", "predicted"], ascending=[False, True, True], kind="stable").head(top)
+    table["share_of_true"] = table["count"] / support[table["true"]].to_numpy()
+    return table.reset_index(drop=True)
+
+
+def report_out_of_scope(
+    clf: ZeroShotClassifier,
+    X: Sequence[str],
+    y: Sequence[str],
+    oos_X: Sequence[str],
+    thresholds: Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """In-scope accuracy against out-of-scope recall as the rejection threshold varies.
+
+    Parameters
+    ----------
+    clf : ZeroShotClassifier
+        A fitted classifier.
+    X, y : sequences of str
+        In-scope utterances and their labels.
+    oos_X : sequence of str
+        Utterances that belong to no label.
+    thresholds : sequence of float, optional
+        Probability thresholds; by default 0 to 1 in steps of 0.05 plus the fitted ``oos_threshold_``.
+
+    Returns
+    -------
+    DataFrame
+        One row per threshold: ``threshold``, ``in_scope_accuracy`` (a rejected
+        in-scope utterance counts as an error), ``in_scope_rejected``,
+        ``oos_recall``, ``oos_precision`` and ``fitted`` (the classifier's own threshold).
+    """
+    texts, truth = _check_labelled(clf, X, y)
+    outside = check_texts(oos_X, "oos_X")
+    if thresholds is None:
+        thresholds = np.round(np.arange(0.0, 1.0001, 0.05), 2).tolist()
+        if clf.oos_threshold_ is not None:
+            thresholds = sorted({*thresholds, float(clf.oos_threshold_)})
+    proba_in, proba_out = clf.predict_proba(texts), clf.predict_proba(outside)
+    correct = clf.classes_[proba_in.argmax(axis=1)] == truth
+    confidence_in, confidence_out = proba_in.max(axis=1), proba_out.max(axis=1)
+    rows = []
+    for threshold in thresholds:
+        rejected_in, rejected_out = confidence_in < threshold, confidence_out < threshold
+        n_rejected = int(rejected_in.sum() + rejected_out.sum())
+        rows.append(
+            {
+                "threshold": float(threshold),
+                "in_scope_accuracy": float(np.mean(correct & ~rejected_in)),
+                "in_scope_rejected": float(rejected_in.mean()),
+                "oos_recall": float(rejected_out.mean()),
+                "oos_precision": float(rejected_out.sum() / n_rejected) if n_rejected else float("nan"),
+                "fitted": clf.oos_threshold_ is not None and np.isclose(threshold, clf.oos_threshold_),
+            }
+        )
+    return _pandas().DataFrame(rows)
