@@ -304,3 +304,16 @@ def test_too_few_answers_for_a_threshold_warns_and_rejects_nothing(toy, hashing_
         clf.fit(texts)
     assert clf.oos_threshold_ == 0.0 and clf.temperature_ == 1.0
     assert "oos" not in set(clf.predict(texts))
+
+
+def test_predict_with_confidence_matches_predict_and_predict_proba(toy, hashing_embedder):
+    labels, texts, y = toy
+    clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=4, random_state=0).fit(texts)
+    clf.set_params(oos_label="oos", oos_threshold=0.5)._set_oos_threshold()
+    inputs = [*texts, "zebra xylophone"]
+    predicted, confidence = clf.predict_with_confidence(inputs)
+    np.testing.assert_array_equal(predicted, clf.predict(inputs))
+    np.testing.assert_allclose(confidence, clf.predict_proba(inputs).max(axis=1))
+    assert (predicted == "oos").sum() == (confidence < 0.5).sum() > 0
+    empty_labels, empty_confidence = clf.predict_with_confidence([])
+    assert empty_labels.shape == empty_confidence.shape == (0,)

@@ -14,6 +14,11 @@ def _as_sequence(values: object, name: str) -> list:
         raise TypeError(f"{name} is None; pass a list, array or pandas Series of strings.")
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{name} must be a collection of strings, not a single {type(values).__name__}.")
+    if hasattr(values, "__dask_graph__") or type(values).__module__.startswith("pyspark"):
+        raise TypeError(
+            f"{name} is a distributed collection ({type(values).__name__}); predict on its partitions with "
+            "dask_ml.wrappers.ParallelPostFit or zsclassify.scale.PartitionPredictor (see zsclassify.scale)."
+        )
     if hasattr(values, "columns"):  # pandas DataFrame with one text column
         columns = list(values.columns)
         if len(columns) != 1:

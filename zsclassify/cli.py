@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 __all__ = ["main"]
@@ -61,25 +61,35 @@ def read_labels(path: Path) -> dict[str, str | None]:
     raise UserError(f"{path}: expected a mapping of label -> description or a list of label names")
 
 
-def read_rows(path: Path | None, text_column: str, label_column: str | None = None) -> list[dict]:
-    """Rows with ``text`` (and ``label``) from CSV, JSONL or TXT (one text per line); ``None`` reads stdin."""
+def iter_rows(path: Path | None, text_column: str, label_column: str | None = None) -> Iterator[dict]:
+    """Rows with ``text`` (and ``label``) from CSV, JSONL or TXT (one text per line), read lazily.
+
+    ``None`` reads stdin. Blank TXT lines are skipped.
+    """
     if path is None:
-        return [{"text": line.rstrip("\n")} for line in sys.stdin if line.strip()]
+        yield from ({"text": line.rstrip("\n")} for line in sys.stdin if line.strip())
+        return
     suffix = _require(path).suffix.lower()
-    if suffix == ".txt":
-        return [{"text": line.rstrip("\n")} for line in path.open(encoding="utf-8") if line.strip()]
-    if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            records = list(csv.DictReader(handle))
-    elif suffix == ".jsonl":
-        records = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
-    else:
+    if suffix not in (".txt", ".csv", ".jsonl"):
         raise UserError(f"{path}: data must be .csv, .jsonl or .txt")
-    wanted = [text_column] + ([label_column] if label_column else [])
-    for column in wanted:
-        if records and column not in records[0]:
-            raise UserError(f"{path}: no column {column!r}; columns are {sorted(records[0])}")
-    return [{"text": r[text_column], **({"label": r[label_column]} if label_column else {})} for r in records]
+    with path.open(newline="" if suffix == ".csv" else None, encoding="utf-8") as handle:
+        if suffix == ".txt":
+            yield from ({"text": line.rstrip("\n")} for line in handle if line.strip())
+            return
+        records = csv.DictReader(handle) if suffix == ".csv" else (json.loads(line) for line in handle if line.strip())
+        wanted = [text_column] + ([label_column] if label_column else [])
+        for number, record in enumerate(records, start=1):
+            if not isinstance(record, dict):
+                raise UserError(f"{path}: record {number} is not an object with named columns")
+            missing = [column for column in wanted if column not in record]
+            if missing:
+                raise UserError(f"{path}: no column {missing[0]!r} in record {number}; it has {sorted(record)}")
+            yield {"text": record[text_column], **({"label": record[label_column]} if label_column else {})}
+
+
+def read_rows(path: Path | None, text_column: str, label_column: str | None = None) -> list[dict]:
+    """All rows of :func:`iter_rows` as a list."""
+    return list(iter_rows(path, text_column, label_column))
 
 
 # ------------------------------------------------------------------ commands
@@ -134,18 +144,21 @@ def _load_model(path: Path):
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from .scale import predict_in_chunks
+
     clf = _load_model(args.model_path)
-    rows = read_rows(args.input, args.text_column)
-    texts = [r["text"] for r in rows]
-    labels = clf.predict(texts) if texts else []
-    confidence = clf.predict_proba(texts).max(axis=1) if texts else []
-    if args.format == "jsonl":
-        for text, label, score in zip(texts, labels, confidence):
-            print(json.dumps({"text": text, "label": label, "confidence": round(float(score), 4)}))
-    else:
-        writer = csv.writer(sys.stdout)
+    texts = (row["text"] for row in iter_rows(args.input, args.text_column))
+    writer = csv.writer(sys.stdout)
+    if args.format == "csv":
         writer.writerow(["text", "label", "confidence"])
-        writer.writerows([text, label, f"{score:.4f}"] for text, label, score in zip(texts, labels, confidence))
+    for chunk in predict_in_chunks(clf, texts, chunk_size=args.chunk_size):
+        if args.format == "jsonl":
+            for text, label, score in zip(*chunk):
+                record = {"text": text, "label": label, "confidence": round(float(score), 4)}
+                sys.stdout.write(json.dumps(record) + "\n")
+        else:
+            writer.writerows([text, label, f"{score:.4f}"] for text, label, score in zip(*chunk))
+        sys.stdout.flush()
     return EXIT_OK
 
 
@@ -208,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("input", type=Path, nargs="?", help="texts .txt/.csv/.jsonl (default: stdin, one per line)")
     predict.add_argument("--text-column", default="text")
     predict.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default: csv)")
+    predict.add_argument(
+        "--chunk-size", type=int, default=4096, help="texts read, embedded and written at a time (default: 4096)"
+    )
     predict.set_defaults(handler=_predict)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, macro-F1, per-label report, confusions")

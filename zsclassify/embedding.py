@@ -13,7 +13,9 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -26,6 +28,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "clear_embedding_cache",
     "encoder_stats",
+    "no_embedding_cache",
     "resolve_embedder",
 ]
 
@@ -55,9 +58,11 @@ class EncoderStats:
 
     calls: int = 0
     texts: int = 0
+    model_loads: int = 0
 
 
 _STATS = EncoderStats()
+_CACHING: ContextVar[bool] = ContextVar("zsclassify_embedding_cache", default=True)
 _MODELS: dict[tuple[str, str], object] = {}
 _CACHE: OrderedDict[tuple[str, str | None, str], np.ndarray] = OrderedDict()
 _LOCK = threading.RLock()
@@ -66,13 +71,27 @@ _LOCK = threading.RLock()
 def encoder_stats() -> EncoderStats:
     """Return a snapshot of how many times, and on how many texts, models ran."""
     with _LOCK:
-        return EncoderStats(_STATS.calls, _STATS.texts)
+        return EncoderStats(_STATS.calls, _STATS.texts, _STATS.model_loads)
 
 
 def clear_embedding_cache() -> None:
     """Forget every cached embedding (loaded models stay loaded)."""
     with _LOCK:
         _CACHE.clear()
+
+
+@contextmanager
+def no_embedding_cache() -> Iterator[None]:
+    """Within the block (this thread or task only), embeddings are computed but not cached.
+
+    For bulk prediction over texts seen once: keeps memory flat instead of filling
+    the cache. Texts already cached are still read from it.
+    """
+    token = _CACHING.set(False)
+    try:
+        yield
+    finally:
+        _CACHING.reset(token)
 
 
 def _default_model_path() -> str:
@@ -143,6 +162,7 @@ class SentenceTransformerEmbedder:
 
                 logger.info("Loading sentence-transformers model %s", key[0])
                 _MODELS[key] = SentenceTransformer(key[0], device=self.device)
+                _STATS.model_loads += 1
             return _MODELS[key]
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -167,7 +187,8 @@ class SentenceTransformerEmbedder:
             vectors = self._run_model(missing, prompt)
             fresh = {(model_key, prompt, text): vector for text, vector in zip(missing, vectors)}
             found.update(fresh)
-            self._store(fresh)
+            if _CACHING.get():
+                self._store(fresh)
         return np.stack([found[key] for key in keys])
 
     def _run_model(self, texts: list[str], prompt: str | None) -> np.ndarray:

@@ -442,12 +442,25 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """The most likely label of each text, or ``oos_label`` when none is likely enough."""
+        return self.predict_with_confidence(X)[0]
+
+    def predict_with_confidence(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Labels as :meth:`predict` gives them, and the top probability behind each.
+
+        One pass over the texts, for callers that show or log the confidence.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        confidence : ndarray of shape (n_samples,)
+            The largest probability of each row of :meth:`predict_proba`.
+        """
         scores = self.decision_function(X)
         predicted = self.classes_[scores.argmax(axis=1)]
+        confidence = softmax(scores, axis=1).max(axis=1)
         if self.oos_threshold_ is not None:
-            rejected = softmax(scores, axis=1).max(axis=1) < self.oos_threshold_
-            predicted = np.where(rejected, self.oos_label, predicted).astype(object)
-        return predicted
+            predicted = np.where(confidence < self.oos_threshold_, self.oos_label, predicted).astype(object)
+        return predicted, confidence
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,141 @@
+"""Prediction at scale: streamed chunks with flat memory, and partitions of Dask or Spark.
+
+A fitted :class:`~zsclassify.ZeroShotClassifier` pickles to a few hundred KB (no model
+weights, no clients); each worker process loads the embedding model once, on first use,
+and reuses it for every partition it receives.
+
+Dask (see ``README.md``)::
+
+    from dask_ml.wrappers import ParallelPostFit
+    labels = ParallelPostFit(clf).predict(ddf["text"])           # a lazy dask Series
+
+Spark::
+
+    predictor = PartitionPredictor(clf, text_column="text")
+    out = df.mapInPandas(predictor, schema=predictor.spark_schema(df.schema))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from .embedding import no_embedding_cache
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .estimator import ZeroShotClassifier
+
+__all__ = ["PartitionPredictor", "PredictionChunk", "predict_in_chunks"]
+
+
+class PredictionChunk(NamedTuple):
+    """Predictions for one chunk of a stream."""
+
+    texts: list[str]
+    labels: np.ndarray
+    confidence: np.ndarray
+
+
+def predict_in_chunks(
+    clf: ZeroShotClassifier, texts: Iterable[str], chunk_size: int = 4096, cache: bool = False
+) -> Iterator[PredictionChunk]:
+    """Predict over any iterable of texts, e.g. the lines of a file, one chunk at a time.
+
+    Only one chunk is held in memory, and by default its embeddings are not kept in
+    the embedding cache, so memory stays flat however long the stream is.
+
+    Parameters
+    ----------
+    clf : ZeroShotClassifier
+        A fitted classifier.
+    texts : iterable of str
+        The utterances; consumed lazily.
+    chunk_size : int
+        Texts per chunk (one call of the embedding model).
+    cache : bool
+        Keep the chunk's embeddings in the per-process cache (useful only if the same
+        texts are predicted again).
+
+    Yields
+    ------
+    PredictionChunk
+        ``texts``, ``labels`` and ``confidence`` (top probability) of each chunk, in input order.
+    """
+    check_is_fitted(clf, "coef_")
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer; got {chunk_size!r}.")
+    iterator = iter(texts)
+    while chunk := list(islice(iterator, chunk_size)):
+        if cache:
+            labels, confidence = clf.predict_with_confidence(chunk)
+        else:
+            with no_embedding_cache():
+                labels, confidence = clf.predict_with_confidence(chunk)
+        yield PredictionChunk(chunk, labels, confidence)
+
+
+class PartitionPredictor:
+    """Adds a label and a confidence column to pandas partitions: for Spark's ``mapInPandas`` and Dask.
+
+    Picklable and small: it carries the fitted classifier, whose embedding model is
+    loaded once per worker process on first use.
+
+    Parameters
+    ----------
+    clf : ZeroShotClassifier
+        A fitted classifier.
+    text_column : str
+        The column holding the utterances.
+    label_column, confidence_column : str
+        Names of the columns added.
+
+    Examples
+    --------
+    Spark: ``df.mapInPandas(predictor, schema=predictor.spark_schema(df.schema))``.
+    Dask: ``ddf.map_partitions(predictor.predict_frame, meta=predictor.meta(ddf._meta))``.
+    """
+
+    def __init__(
+        self,
+        clf: ZeroShotClassifier,
+        text_column: str = "text",
+        label_column: str = "label",
+        confidence_column: str = "confidence",
+    ) -> None:
+        check_is_fitted(clf, "coef_")
+        self.clf = clf
+        self.text_column = text_column
+        self.label_column = label_column
+        self.confidence_column = confidence_column
+
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the label and confidence columns added."""
+        if self.text_column not in frame.columns:
+            raise KeyError(f"no column {self.text_column!r}; columns are {list(frame.columns)}")
+        with no_embedding_cache():
+            labels, confidence = self.clf.predict_with_confidence(frame[self.text_column])
+        return frame.assign(**{self.label_column: labels.astype(str), self.confidence_column: confidence})
+
+    def __call__(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """Spark's ``mapInPandas`` protocol: an iterator of frames in, one out per frame."""
+        for frame in frames:
+            yield self.predict_frame(frame)
+
+    def meta(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The empty output frame for an input like ``frame`` (Dask's ``meta``)."""
+        return frame.iloc[:0].assign(
+            **{self.label_column: np.array([], dtype=object), self.confidence_column: np.array([], dtype=float)}
+        )
+
+    def spark_schema(self, schema):
+        """The Spark output schema: ``schema`` plus the label (string) and confidence (double) columns."""
+        from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
+        added = [StructField(self.label_column, StringType()), StructField(self.confidence_column, DoubleType())]
+        return StructType([*schema.fields, *added])
