@@ -13,6 +13,8 @@ Two update rules live here:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
@@ -196,7 +198,9 @@ def fit_joint(
         [np.ones(len(embeddings)) if sample_weight is None else sample_weight, np.full(n_labels, anchor_weight)]
     )
     model = LogisticRegression(C=C, max_iter=500)
-    model.fit(features, targets, sample_weight=weights)
+    with warnings.catch_warnings():  # few answers per label is expected here, not a sign of regression targets
+        warnings.filterwarnings("ignore", "The number of unique classes is greater than 50%", UserWarning)
+        model.fit(features, targets, sample_weight=weights)
     coef, intercept = model.coef_, model.intercept_
     if n_labels == 2:  # binary LR keeps one vector: P(1) = sigmoid(w x + b) = softmax([0, w x + b])[1]
         coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
