@@ -61,6 +61,24 @@ def test_fit_predict_evaluate(files):
     assert "macro-F1" in report.stdout and "most confused" in report.stdout and "GetWeather" in report.stdout
 
 
+def test_predict_streams_in_chunks_in_input_order(files, tmp_path):
+    import joblib
+
+    root, model = files
+    texts = [json.loads(line)["text"] for line in (root / "test.jsonl").open()]
+    (tmp_path / "in.txt").write_text("\n".join(texts) + "\n\n")  # a trailing blank line is skipped
+    out = run("--quiet", "predict", "-m", str(model), str(tmp_path / "in.txt"), "--chunk-size", "16")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.reader(out.stdout.splitlines()))[1:]
+    assert [r[0] for r in rows] == texts  # 140 texts over 9 chunks, in order
+    assert [r[1] for r in rows] == list(joblib.load(model).predict(texts))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "play jazz"}) + "\n" + json.dumps({"utterance": "hi"}) + "\n")
+    result = run("--quiet", "predict", "-m", str(model), str(bad))
+    assert result.returncode == 1 and "no column 'text' in record 2" in result.stderr
+    assert run("--quiet", "predict", "-m", str(model), str(bad), "--chunk-size", "0").returncode == 1
+
+
 def test_yaml_labels_and_zero_shot(files, tmp_path):
     root, _ = files
     result = run("--quiet", "fit", "--labels", str(root / "labels.yaml"), "--data", str(root / "pool.csv"),

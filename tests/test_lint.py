@@ -11,6 +11,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is installed with the test extra")
 def test_ruff_is_clean():
-    command = ["ruff", "check", "zsclassify", "tests", "benchmarks"]
+    command = ["ruff", "check", "zsclassify", "tests", "benchmarks", "notebooks"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

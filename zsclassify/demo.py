@@ -11,7 +11,7 @@ from importlib import resources
 from .estimator import ZeroShotClassifier
 from .judges import AnthropicJudge, GoldJudge, Judge, OpenAICompatibleJudge, RecordedJudge
 
-__all__ = ["DemoData", "DemoResult", "choose_demo_judge", "load_demo_data", "run_demo"]
+__all__ = ["DemoData", "DemoResult", "choose_demo_judge", "load_demo_data", "recorded_demo_judge", "run_demo"]
 
 RECORDING = "demo_judgments.jsonl"
 
@@ -76,17 +76,29 @@ def choose_demo_judge(data: DemoData) -> tuple[Judge, str]:
     if url:
         model = os.environ.get("ZSCLASSIFY_JUDGE_MODEL", "default")
         return OpenAICompatibleJudge(model, base_url=url), f"OpenAICompatibleJudge({model!r}) at {url}, live"
-    resource = resources.files("zsclassify.data").joinpath(RECORDING)
-    if resource.is_file():
-        header, *rows = [json.loads(line) for line in resource.read_text(encoding="utf-8").splitlines() if line]
-        records = [(r["label"], r["text"], r["score"]) for r in rows]
-        judge = RecordedJudge(records, source=header["model"])
+    recorded = recorded_demo_judge()
+    if recorded is not None:
+        judge, header = recorded
         return judge, (
-            f"{judge!r}: replays {len(records)} judgments recorded from {header['model']} "
+            f"{judge!r}: replays {len(judge.records)} judgments recorded from {header['model']} "
             f"({header['server']}, {header['scoring']}); set ANTHROPIC_API_KEY or ZSCLASSIFY_JUDGE_URL for a live LLM"
         )
     judge = GoldJudge(data.pool_texts, data.pool_labels)
     return judge, f"{judge!r}: answers from the pool's known labels; it is not an LLM"
+
+
+def recorded_demo_judge() -> tuple[RecordedJudge, dict] | None:
+    """The judgments a real LLM gave in the demo's fit, and how they were recorded; None if not shipped.
+
+    They cover the pairs a fit on the demo pool asks with the default settings,
+    ``judge_budget=20`` and ``random_state=0``.
+    """
+    resource = resources.files("zsclassify.data").joinpath(RECORDING)
+    if not resource.is_file():
+        return None
+    header, *rows = [json.loads(line) for line in resource.read_text(encoding="utf-8").splitlines() if line]
+    records = [(r["label"], r["text"], r["score"]) for r in rows]
+    return RecordedJudge(records, source=header["model"]), header
 
 
 def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state: int = 0) -> DemoResult:
