@@ -34,6 +34,7 @@ from _common import ROOT, load_labels, load_split, table, write_results
 from zsclassify import ZeroShotClassifier
 from zsclassify.demo import load_demo_data
 from zsclassify.judges import GoldJudge, JudgeRequest, OpenAICompatibleJudge
+from zsclassify.prompts import PROMPT_VERSION
 
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
@@ -223,12 +224,16 @@ def main() -> None:
     parser.add_argument("--gguf", type=Path, required=True)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--parts", nargs="+", choices=("fits", "study", "demo"), default=["fits", "study"])
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[5, 10, 20])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[5, 10])
+    parser.add_argument(
+        "--study-per-label", type=int, default=5,
+        help="study pairs per label: this many with the label and as many without (a request holds at most 2x this)",
+    )  # fmt: skip
     parser.add_argument("--injection-batch-size", type=int, default=10)
     args = parser.parse_args()
     url = f"http://127.0.0.1:{args.port}/v1"
     server = start_server(args.gguf, args.port)
-    results = {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf)}
+    results = {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf), "prompt_version": PROMPT_VERSION}
     try:
         with tempfile.TemporaryDirectory() as cache:
             cache_dir = Path(cache)
@@ -242,7 +247,7 @@ def main() -> None:
                 write_results("llm_judge", {**results, "datasets": rows})
             if "study" in args.parts:
                 labels, pool, _ = clinc_subset()
-                requests, gold = study_pairs(labels, pool), gold_map(*pool)
+                requests, gold = study_pairs(labels, pool, args.study_per_label), gold_map(*pool)
                 listwise_server = start_server(args.gguf, args.port + 1, logits_all=False)
                 listwise_url = f"http://127.0.0.1:{args.port + 1}/v1"
                 try:
