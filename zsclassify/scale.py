@@ -17,7 +17,10 @@ Spark::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import ctypes
+import ctypes.util
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -31,7 +34,29 @@ if TYPE_CHECKING:
 
     from .estimator import ZeroShotClassifier
 
-__all__ = ["PartitionPredictor", "PredictionChunk", "predict_in_chunks"]
+__all__ = ["PartitionPredictor", "PredictionChunk", "predict_in_chunks", "release_free_memory"]
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None on other C libraries."""
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand memory the process has freed back to the OS (glibc only; elsewhere a no-op).
+
+    The model's tensors of every batch are freed, but glibc keeps the pages, so the
+    resident size of a long stream creeps up (about 180 MB over 60k texts here)
+    before it levels off; trimming after each chunk keeps it flat.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class PredictionChunk(NamedTuple):
@@ -77,6 +102,7 @@ def predict_in_chunks(
         else:
             with no_embedding_cache():
                 labels, confidence = clf.predict_with_confidence(chunk)
+        release_free_memory()
         yield PredictionChunk(chunk, labels, confidence)
 
 
@@ -120,6 +146,7 @@ class PartitionPredictor:
             raise KeyError(f"no column {self.text_column!r}; columns are {list(frame.columns)}")
         with no_embedding_cache():
             labels, confidence = self.clf.predict_with_confidence(frame[self.text_column])
+        release_free_memory()
         return frame.assign(**{self.label_column: labels.astype(str), self.confidence_column: confidence})
 
     def __call__(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
