@@ -1,4 +1,4 @@
-"""The code passes ruff (the project's linter)."""
+"""The code passes ruff (the project's linter and formatter)."""
 
 import shutil
 import subprocess
@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is installed with the test extra")
-def test_ruff_is_clean():
-    command = ["ruff", "check", "zsclassify", "tests", "benchmarks", "notebooks"]
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_ruff_is_clean(command):
+    command = ["ruff", *command, "zsclassify", "tests", "benchmarks", "notebooks"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
