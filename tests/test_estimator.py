@@ -248,7 +248,7 @@ def test_out_of_scope_with_a_fixed_threshold(toy, hashing_embedder):
     assert clf.predict_proba(["play music"]).shape == (1, 3)  # probabilities stay available
 
 
-def test_automatic_threshold_and_temperature_come_from_held_out_answers(toy, hashing_embedder):
+def test_automatic_threshold_and_blend_come_from_held_out_answers(toy, hashing_embedder):
     labels, texts, y = toy
     texts, y = (
         [f"{t} {w}" for t in texts for w in ("now", "please", "today", "again")],
@@ -256,7 +256,7 @@ def test_automatic_threshold_and_temperature_come_from_held_out_answers(toy, has
     )
     clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=16, oos_label="none", random_state=0)
     clf.fit(texts)
-    assert clf.temperature_ > 0 and clf.temperature_ != 1.0
+    assert (clf.zero_shot_weight_, clf.refined_weight_) != (0.0, 1.0)
     assert 0.0 <= clf.oos_threshold_ <= 1.0
 
 
@@ -275,18 +275,36 @@ def test_bad_out_of_scope_settings(toy, hashing_embedder, params, error, message
         make(labels, hashing_embedder, **params).fit(texts)
 
 
-def test_fit_temperature_recovers_a_known_temperature():
-    from zsclassify.refinement import fit_temperature
+def _answers_drawn_from(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    said_yes = np.zeros(logits.shape, dtype=bool)
+    said_yes[np.arange(len(logits)), [rng.choice(logits.shape[1], p=row) for row in p]] = True
+    return said_yes
+
+
+def test_fit_blend_recovers_known_weights():
+    from zsclassify.refinement import fit_blend
 
     rng = np.random.default_rng(0)
-    logits = rng.normal(scale=3.0, size=(4000, 5))
-    true_t = 2.5
-    p = np.exp(logits / true_t)
-    p /= p.sum(axis=1, keepdims=True)
-    drawn = np.array([rng.choice(5, p=row) for row in p])
-    said_yes = np.zeros((4000, 5), dtype=bool)
-    said_yes[np.arange(4000), drawn] = True
-    assert fit_temperature(logits, said_yes, np.zeros_like(said_yes)) == pytest.approx(true_t, rel=0.1)
+    zero_shot, refined = rng.uniform(-1, 1, size=(4000, 5)), rng.normal(scale=3.0, size=(4000, 5))
+    said_yes = _answers_drawn_from(4.0 * zero_shot + 0.4 * refined, rng)
+    weights = fit_blend(zero_shot, refined, said_yes, np.zeros_like(said_yes))
+    assert weights == pytest.approx((4.0, 0.4), rel=0.15)
+
+
+def test_fit_blend_drops_scores_that_do_not_explain_the_answers():
+    from zsclassify.refinement import fit_blend
+
+    rng = np.random.default_rng(1)
+    zero_shot, noise = rng.uniform(-1, 1, size=(3000, 4)), rng.normal(scale=3.0, size=(3000, 4))
+    said_yes = _answers_drawn_from(6.0 * zero_shot, rng)
+    said_no = ~said_yes & (rng.random(said_yes.shape) < 0.3)  # "no" answers use the other branch of the loss
+    zero_shot_weight, refined_weight = fit_blend(zero_shot, noise, said_yes, said_no)
+    assert refined_weight < 0.05 and zero_shot_weight == pytest.approx(6.0, rel=0.15)
+    # refined scores that are the truth take all the weight
+    zero_shot_weight, refined_weight = fit_blend(noise, zero_shot, said_yes, said_no)
+    assert zero_shot_weight < 0.05 and refined_weight == pytest.approx(6.0, rel=0.15)
 
 
 def test_expected_calibration_error():
@@ -302,7 +320,7 @@ def test_too_few_answers_for_a_threshold_warns_and_rejects_nothing(toy, hashing_
     clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=2, oos_label="oos", random_state=0)
     with pytest.warns(RuntimeWarning, match="Too few accepted pairs to learn an out-of-scope threshold"):
         clf.fit(texts)
-    assert clf.oos_threshold_ == 0.0 and clf.temperature_ == 1.0
+    assert clf.oos_threshold_ == 0.0
     assert "oos" not in set(clf.predict(texts))
 
 
@@ -317,3 +335,15 @@ def test_predict_with_confidence_matches_predict_and_predict_proba(toy, hashing_
     assert (predicted == "oos").sum() == (confidence < 0.5).sum() > 0
     empty_labels, empty_confidence = clf.predict_with_confidence([])
     assert empty_labels.shape == empty_confidence.shape == (0,)
+
+
+def test_a_blend_with_no_weight_left_warns_and_keeps_the_refined_fit(toy, hashing_embedder, monkeypatch):
+    from zsclassify import estimator
+
+    labels, texts, y = toy
+    params = dict(judge=GoldJudge(texts, y), judge_budget=16, random_state=0)
+    monkeypatch.setattr(estimator, "fit_blend", lambda *args: (0.0, 0.0))
+    with pytest.warns(RuntimeWarning, match="blend weights are 0"):
+        clf = make(labels, hashing_embedder, **params).fit(texts)
+    assert (clf.zero_shot_weight_, clf.refined_weight_) == (0.0, 1.0)
+    assert len(set(clf.predict(texts))) == len(labels)  # not one label for everything

@@ -21,8 +21,8 @@ from .judges.base import Judge, JudgeRequest
 from .refinement import (
     center_and_normalize,
     cross_fitted_logits,
+    fit_blend,
     fit_joint,
-    fit_temperature,
     kl_refine,
     normalize_rows,
     self_train,
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 REFINEMENTS = ("joint", "kl", "none")
 MIN_ANSWERS_TO_CALIBRATE = 20
+CALIBRATION_FOLDS = 5  # fewer folds leave each held-out fit too little data at small budgets
 OOS_IN_SCOPE_LOSS = 0.1  # the automatic threshold rejects this share of held-out accepted utterances
 SAMPLINGS = ("auto", "margin", "cluster", "top_k")
 
@@ -88,7 +89,8 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         label vectors together after each round (multinomial logistic regression
         anchored on the descriptions) and ends with a self-training fit that adds the
         pool's confident predictions and reads answers through a noise model (see
-        :func:`zsclassify.refinement.self_train`). ``"kl"`` is the paper's per-label
+        :func:`zsclassify.refinement.self_train`), then blends its scores with the
+        zero-shot ones (see ``zero_shot_weight_``). ``"kl"`` is the paper's per-label
         KL update. ``"none"`` judges but keeps the zero-shot embeddings.
     learning_rate, n_steps : float, int
         Adam settings of ``refinement="kl"`` (paper: 1e-4, 100).
@@ -133,8 +135,12 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         Pairs sent to the judge.
     n_failed_pairs_ : int
         Pairs the judge could not score (NaN), left out of refinement.
-    temperature_ : float
-        Temperature dividing the logits, fitted on held-out judge answers (``"joint"``).
+    zero_shot_weight_, refined_weight_ : float
+        ``"joint"``: the final logits are ``zero_shot_weight_`` times the zero-shot
+        cosines plus ``refined_weight_`` times the refined logits, weights fitted on
+        cross-fitted judge answers (:func:`zsclassify.refinement.fit_blend`); they
+        calibrate the probabilities and keep a weak refinement (few answers) from
+        undoing the zero-shot scores. 0 and 1 when not fitted.
     oos_threshold_ : float or None
         The out-of-scope threshold in use (None without ``oos_label``).
     judge_usage_ : JudgeUsage
@@ -211,7 +217,7 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         queries = normalize_rows(np.asarray(self.embedder_.encode_queries(descriptions), dtype=np.float64))
         self.initial_label_embeddings_ = queries
         self.center_ = None
-        self.temperature_ = 1.0
+        self.zero_shot_weight_, self.refined_weight_ = 0.0, 1.0
         self.auto_oos_threshold_ = None
         self.judgments_: list[Judgment] = []
         self.n_judge_calls_ = 0
@@ -395,21 +401,36 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
                     )
         if joint:
             self.coef_, self.intercept_ = self_train(queries, documents, said_yes, said_no, C=self.C)
-            self.label_embeddings_ = normalize_rows(self.coef_)
             self._calibrate(queries, documents, said_yes, said_no, generator)
+            self.label_embeddings_ = normalize_rows(self.coef_)
 
     def _calibrate(self, queries, documents, said_yes, said_no, generator) -> None:
-        """Temperature and out-of-scope threshold from fits that did not see the answers they are scored on."""
-        rows, logits = cross_fitted_logits(queries, documents, said_yes, said_no, generator, C=self.C)
-        if said_yes[rows].sum() < MIN_ANSWERS_TO_CALIBRATE:
-            logger.warning("only %d accepted pairs: too few to calibrate; temperature stays 1", said_yes[rows].sum())
+        """Blend weights and out-of-scope threshold from fits that did not see the answers they are scored on."""
+        rows, logits = cross_fitted_logits(
+            queries, documents, said_yes, said_no, generator, n_folds=CALIBRATION_FOLDS, C=self.C
+        )
+        yes, no = said_yes[rows], said_no[rows]
+        if yes.sum() + no.sum() < MIN_ANSWERS_TO_CALIBRATE:
+            logger.warning("only %d judge answers: too few to calibrate; scores left as fitted", yes.sum() + no.sum())
             return
-        self.temperature_ = fit_temperature(logits, said_yes[rows], said_no[rows])
-        self.coef_ = self.coef_ / self.temperature_
-        self.intercept_ = self.intercept_ / self.temperature_
-        accepted = said_yes[rows].any(axis=1)
-        confidence = softmax(logits[accepted] / self.temperature_, axis=1).max(axis=1)
-        self.auto_oos_threshold_ = float(np.quantile(confidence, OOS_IN_SCOPE_LOSS))
+        zero_shot = documents[rows] @ queries.T
+        weights = fit_blend(zero_shot, logits, yes, no)
+        if sum(weights) < 1e-6:  # flat scores would predict one label for everything
+            warnings.warn(
+                "The judge's answers fit neither the zero-shot nor the refined scores (blend weights are 0); "
+                "keeping the refined fit uncalibrated. Check the judge's answers (clf.judgments_).",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return
+        self.zero_shot_weight_, self.refined_weight_ = weights
+        logger.info("blend weights: zero-shot %.3g, refined %.3g", self.zero_shot_weight_, self.refined_weight_)
+        self.coef_ = self.zero_shot_weight_ * queries + self.refined_weight_ * self.coef_
+        self.intercept_ = self.refined_weight_ * self.intercept_
+        accepted = yes.any(axis=1)
+        if accepted.sum() >= MIN_ANSWERS_TO_CALIBRATE:  # else _set_oos_threshold warns
+            blended = self.zero_shot_weight_ * zero_shot[accepted] + self.refined_weight_ * logits[accepted]
+            self.auto_oos_threshold_ = float(np.quantile(softmax(blended, axis=1).max(axis=1), OOS_IN_SCOPE_LOSS))
 
     def _choose(
         self, logits, asked, quota, generator, round_index: int = 0, exclude=None, default: str = "margin"

@@ -9,6 +9,8 @@ Two update rules live here:
 * :func:`fit_joint` fits all label vectors together under one softmax over labels, so
   they stay comparable; :func:`self_train` is the default's final fit, which adds
   the pool's confident predictions and reads the judge's answers through a noise model.
+  :func:`fit_blend` then weighs the refined scores against the zero-shot ones on
+  held-out answers, which also calibrates them.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import warnings
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+MAX_ZERO_SHOT_WEIGHT = 100.0  # zero-shot logits are cosines in [-1, 1]
+MAX_REFINED_WEIGHT = 20.0
+
 __all__ = [
     "center_and_normalize",
     "cross_fitted_logits",
+    "fit_blend",
     "fit_joint",
-    "fit_temperature",
     "kl_loss_and_grad",
     "kl_refine",
     "normalize_rows",
@@ -335,18 +340,42 @@ def cross_fitted_logits(
     return rows, logits
 
 
-def fit_temperature(logits: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> float:
-    """Temperature T minimising the negative log-likelihood of the judge's answers under softmax(logits / T).
+def _answer_nll(logits: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> float:
+    """Negative log-likelihood of the judge's answers: "yes" for l costs ``-log p_l``, "no" ``-log(1 - p_l)``."""
+    probabilities = np.clip(_softmax(logits), 1e-12, 1.0 - 1e-12)
+    return float(-np.log(probabilities[said_yes]).sum() - np.log1p(-probabilities[said_no]).sum())
 
-    A "yes" for label l costs ``-log p_l``, a "no" costs ``-log(1 - p_l)``.
+
+def fit_blend(
+    zero_shot_logits: np.ndarray, refined_logits: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray
+) -> tuple[float, float]:
+    """Weights of the zero-shot and refined logits that best explain held-out judge answers.
+
+    The final scores are ``zero_shot_weight * zero_shot_logits + refined_weight *
+    refined_logits``, both weights >= 0, chosen to minimise the negative
+    log-likelihood of the answers under a softmax over labels. With many answers the
+    refined logits dominate and the fit is a temperature (``1 / refined_weight``);
+    with few, the zero-shot scores keep the weight a weak refinement cannot earn.
+
+    Parameters
+    ----------
+    zero_shot_logits, refined_logits : ndarray of shape (n_samples, n_labels)
+        Scores of judged utterances; the refined ones must come from fits that did
+        not see these answers (see :func:`cross_fitted_logits`).
+    said_yes, said_no : ndarray of bool, shape (n_samples, n_labels)
+        The judge's answers.
+
+    Returns
+    -------
+    zero_shot_weight, refined_weight : float
     """
-    from scipy.optimize import minimize_scalar
+    from scipy.optimize import minimize
 
-    yes, no = said_yes.astype(float), said_no.astype(float)
+    def loss(weights: np.ndarray) -> float:
+        return _answer_nll(weights[0] * zero_shot_logits + weights[1] * refined_logits, said_yes, said_no)
 
-    def loss(log_t: float) -> float:
-        probabilities = np.clip(_softmax(logits / np.exp(log_t)), 1e-12, 1.0 - 1e-12)
-        return float(-(yes * np.log(probabilities)).sum() - (no * np.log1p(-probabilities)).sum())
-
-    result = minimize_scalar(loss, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
-    return float(np.exp(result.x))
+    # The "no" terms make the loss non-convex: start from "refined only" and "zero-shot only".
+    starts = [(0.0, 1.0), (10.0, 0.0)]
+    bounds = [(0.0, MAX_ZERO_SHOT_WEIGHT), (0.0, MAX_REFINED_WEIGHT)]
+    best = min((minimize(loss, np.array(x0), method="L-BFGS-B", bounds=bounds) for x0 in starts), key=lambda r: r.fun)
+    return float(best.x[0]), float(best.x[1])
