@@ -70,7 +70,7 @@ def calibration() -> list[dict]:
                     "accuracy": clf.score(test, y),
                     "ECE (15 bins)": expected_calibration_error(y, proba, clf.classes_),
                     "log-loss": log_loss(y, proba, labels=list(clf.classes_)),
-                    "temperature": clf.temperature_,
+                    "blend weights (zero-shot, refined)": f"{clf.zero_shot_weight_:.2f}, {clf.refined_weight_:.2f}",
                 }
             )
     return rows
