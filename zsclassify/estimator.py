@@ -429,8 +429,9 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         self.intercept_ = self.refined_weight_ * self.intercept_
         accepted = yes.any(axis=1)
         if accepted.sum() >= MIN_ANSWERS_TO_CALIBRATE:  # else _set_oos_threshold warns
-            blended = self.zero_shot_weight_ * zero_shot[accepted] + self.refined_weight_ * logits[accepted]
-            self.auto_oos_threshold_ = float(np.quantile(softmax(blended, axis=1).max(axis=1), OOS_IN_SCOPE_LOSS))
+            held_out = self.zero_shot_weight_ * zero_shot + self.refined_weight_ * logits
+            confidence = softmax(held_out[accepted], axis=1).max(axis=1)
+            self.auto_oos_threshold_ = float(np.quantile(confidence, OOS_IN_SCOPE_LOSS))
 
     def _choose(
         self, logits, asked, quota, generator, round_index: int = 0, exclude=None, default: str = "margin"
