@@ -1,7 +1,7 @@
 """Accuracy and calibration against the judge budget: zero-shot vs the paper's KL vs the default.
 
 The default's last step blends zero-shot and refined scores with weights fitted on
-held-out judge answers (``zsclassify.refinement.fit_blend``, 5 folds). The ablation row
+held-out judge answers (``zsclassify._calibration.fit_blend``, 5 folds). The ablation row
 "default, temperature only" replaces that step, in this process only, by what it was
 before: a temperature on the refined scores fitted on 2-fold cross-fitted answers (one
 difference: it now calibrates from 20 answers, before from 20 accepted ones; a temperature
@@ -21,11 +21,11 @@ import numpy as np
 from _common import label_spec, load_split, table, write_results
 
 from zsclassify import ZeroShotClassifier
-from zsclassify import estimator as estimator_module
-from zsclassify.demo import load_demo_data
+from zsclassify import _calibration as calibration_module
+from zsclassify._calibration import fit_blend
+from zsclassify.datasets import load_demo
 from zsclassify.judges import GoldJudge
 from zsclassify.metrics import expected_calibration_error
-from zsclassify.refinement import fit_blend
 
 METHODS = {
     "zero-shot": dict(judge_budget=0),
@@ -42,17 +42,17 @@ def temperature_only():
     def refined_weight_only(zero_shot_logits, refined_logits, said_yes, said_no):
         return 0.0, fit_blend(np.zeros_like(zero_shot_logits), refined_logits, said_yes, said_no)[1]
 
-    saved = estimator_module.fit_blend, estimator_module.CALIBRATION_FOLDS
-    estimator_module.fit_blend, estimator_module.CALIBRATION_FOLDS = refined_weight_only, 2
+    saved = calibration_module.fit_blend, calibration_module.CALIBRATION_FOLDS
+    calibration_module.fit_blend, calibration_module.CALIBRATION_FOLDS = refined_weight_only, 2
     try:
         yield
     finally:
-        estimator_module.fit_blend, estimator_module.CALIBRATION_FOLDS = saved
+        calibration_module.fit_blend, calibration_module.CALIBRATION_FOLDS = saved
 
 
 def load(dataset: str) -> tuple:
     if dataset == "demo30":
-        data = load_demo_data()
+        data = load_demo()
         return data.labels, data.pool_texts, data.pool_labels, data.test_texts, data.test_labels
     pool, pool_labels = load_split(dataset, "train")
     test, test_labels = load_split(dataset, "test")

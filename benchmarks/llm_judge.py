@@ -32,9 +32,9 @@ import numpy as np
 from _common import ROOT, load_labels, load_split, table, write_results
 
 from zsclassify import ZeroShotClassifier
-from zsclassify.demo import load_demo_data
+from zsclassify.datasets import load_demo
 from zsclassify.judges import GoldJudge, JudgeRequest, OpenAICompatibleJudge
-from zsclassify.prompts import PROMPT_VERSION
+from zsclassify.judges._prompts import PROMPT_VERSION
 
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
@@ -203,7 +203,7 @@ def injection_probe(requests, gold, pairwise_url, listwise_url, batch_size: int)
 
 
 def record_demo(url, cache_dir) -> dict:
-    data = load_demo_data()
+    data = load_demo()
     judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, cache=cache_dir / "demo.sqlite", max_concurrency=1)
     clf = ZeroShotClassifier(data.labels, judge=judge, judge_budget=20, random_state=0).fit(data.pool_texts)
     path = ROOT / "zsclassify" / "data" / "demo_judgments.jsonl"

@@ -62,7 +62,7 @@ def fit_model(path: Path) -> None:
 
 # ---------------------------------------------------------------- engines (each runs in its own process)
 def run_single(model: Path, data: Path) -> dict:
-    from zsclassify.scale import predict_in_chunks
+    from zsclassify.batch_prediction import predict_in_chunks
 
     clf = joblib.load(model)
     texts = data.read_text().splitlines()
@@ -115,7 +115,7 @@ def run_spark(model: Path, data: Path) -> dict:
     from pyspark.sql import SparkSession
     from pyspark.sql.types import DoubleType, StructField
 
-    from zsclassify.scale import PartitionPredictor
+    from zsclassify.batch_prediction import PartitionPredictor
 
     clf = joblib.load(model)
     texts = data.read_text().splitlines()
@@ -241,7 +241,7 @@ def streaming(model: Path, work: Path, lines: tuple[int, ...]) -> list[dict]:
         with path.open("w") as handle:
             for i in range(n):  # distinct lines, so no embedding is reused from a cache
                 handle.write(f"{texts[i % len(texts)]} #{i // len(texts)}\n")
-        cli = [sys.executable, "-m", "zsclassify.cli", "-q", "predict", "-m", str(model), str(path)]
+        cli = [sys.executable, "-m", "zsclassify.cli", "-q", "predict", "--model-file", str(model), str(path)]
         with (work / "out.csv").open("w") as out:
             rows.append({"how": "zsclassify predict (chunks of 4096)", "lines": n, **measure(cli, out)})
         print(rows[-1], flush=True)

@@ -21,9 +21,9 @@ from _common import label_spec, load_split, table, write_results
 from sklearn.model_selection import GridSearchCV
 
 from zsclassify import ZeroShotClassifier
-from zsclassify.embedding import SentenceTransformerEmbedder, clear_embedding_cache, encoder_stats
+from zsclassify._refinement import kl_refine
+from zsclassify.embedding import SentenceTransformerEmbedder, clear_embedding_cache, encoder_stats, normalize_rows
 from zsclassify.judges import GoldJudge, Judge
-from zsclassify.refinement import kl_refine, normalize_rows
 
 
 def torch_reference(queries, documents, scores, lr=1e-4, steps=100):
@@ -47,8 +47,8 @@ def torch_reference(queries, documents, scores, lr=1e-4, steps=100):
 def bench_refinement(embedder, repeats: int) -> dict:
     labels = label_spec("clinc150")
     pool, pool_labels = load_split("clinc150", "train")
-    queries = normalize_rows(embedder.encode_queries(list(labels.values())).astype(np.float64))
-    docs = embedder.encode_documents(pool).astype(np.float64)
+    queries = normalize_rows(embedder.encode_query(list(labels.values())).astype(np.float64))
+    docs = embedder.encode_document(pool).astype(np.float64)
     top = np.argsort(-(docs @ queries.T), axis=0)[:20].T  # (n_labels, 20)
     names = list(labels)
     gold = np.array([[float(pool_labels[i] == names[k]) for i in top[k]] for k in range(len(names))])

@@ -33,11 +33,11 @@ class HashingEmbedder:
         norm = np.linalg.norm(vector)
         return vector / norm if norm else vector
 
-    def encode_queries(self, texts):
+    def encode_query(self, texts):
         self.calls += 1
         return np.array([self._vector(t) for t in texts])
 
-    encode_documents = encode_queries
+    encode_document = encode_query
 
 
 TOY_LABELS = {

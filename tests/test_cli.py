@@ -38,7 +38,7 @@ def files(tmp_path_factory):
     (root / "labels.yaml").write_text("".join(f"{name}: {name.lower()}\n" for name in sorted(set(labels))))
     model = root / "model.joblib"
     fitted = run("--quiet", "fit", "--labels", str(root / "labels.json"), "--data", str(root / "pool.csv"),
-                 "--text-column", "utterance", "--judge", "gold", "--gold-column", "intent", "--budget", "10",
+                 "--text-column", "utterance", "--judge", "gold", "--gold-column", "intent", "--judge-budget", "10",
                  "--oos-label", "other", "-o", str(model))  # fmt: skip
     assert fitted.returncode == 0, fitted.stderr
     return root, model

@@ -13,7 +13,7 @@ from conftest import load_split
 from sklearn.model_selection import GridSearchCV
 
 from zsclassify import ZeroShotClassifier
-from zsclassify.demo import load_demo_data
+from zsclassify.datasets import load_demo
 from zsclassify.embedding import SentenceTransformerEmbedder, clear_embedding_cache, encoder_stats
 from zsclassify.judges import GoldJudge
 
@@ -30,17 +30,17 @@ def snips_sample():
 
 def test_default_model_embeds_offline():
     embedder = SentenceTransformerEmbedder()
-    vectors = embedder.encode_documents(["book a table for two", "will it snow"])
+    vectors = embedder.encode_document(["book a table for two", "will it snow"])
     assert vectors.shape == (2, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert embedder.encode_documents([]).shape == (0, 384)
+    assert embedder.encode_document([]).shape == (0, 384)
 
 
 def test_prompts_change_embeddings_and_are_cached_apart():
-    plain = SentenceTransformerEmbedder().encode_queries(["play music"])
-    prompted = SentenceTransformerEmbedder(query_prompt="query: ").encode_queries(["play music"])
+    plain = SentenceTransformerEmbedder().encode_query(["play music"])
+    prompted = SentenceTransformerEmbedder(query_prompt="query: ").encode_query(["play music"])
     assert not np.allclose(plain, prompted)
-    np.testing.assert_allclose(SentenceTransformerEmbedder().encode_queries(["play music"]), plain)
+    np.testing.assert_allclose(SentenceTransformerEmbedder().encode_query(["play music"]), plain)
 
 
 def test_repeated_fit_and_grid_search_embed_each_text_once(snips_sample):
@@ -89,7 +89,7 @@ def test_pickled_model_is_small_and_predicts_in_a_fresh_process(snips_sample, tm
 def test_two_answers_per_label_do_not_undo_zero_shot(seed):
     # 30 intents, 2 judged pairs each: the refined fit alone scored 0.689 / 0.737 here vs 0.843 zero-shot;
     # the blend fitted on held-out answers leans back on the zero-shot scores.
-    data = load_demo_data()
+    data = load_demo()
     zero_shot = ZeroShotClassifier(data.labels).fit(data.pool_texts).score(data.test_texts, data.test_labels)
     judge = GoldJudge(data.pool_texts, data.pool_labels)
     refined = ZeroShotClassifier(data.labels, judge=judge, judge_budget=2, random_state=seed).fit(data.pool_texts)

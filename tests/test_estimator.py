@@ -49,7 +49,7 @@ def test_budget_is_enforced_and_recorded(toy, hashing_embedder, refinement):
     assert len(set(pairs)) == len(pairs), "a pair was judged twice"
     for judgment in clf.judgments_:
         assert judgment.score == float(y[texts.index(judgment.text)] == judgment.label)
-    assert clf.n_judge_calls_ >= len(labels)
+    assert clf.n_judge_requests_ >= len(labels)
 
 
 def test_refinement_changes_label_embeddings_and_helps(toy, hashing_embedder):
@@ -74,7 +74,7 @@ def test_callable_judge_called_once_per_label_per_round(toy, hashing_embedder):
     clf = make(labels, hashing_embedder, judge=CallableJudge(fn), judge_budget=4, n_rounds=2, random_state=0)
     clf.fit(texts)
     assert sorted(calls) == sorted(list(labels) * 2)
-    assert clf.n_judge_calls_ == 6
+    assert clf.n_judge_requests_ == 6
     assert {j.round for j in clf.judgments_} == {0, 1}
 
 
@@ -284,7 +284,7 @@ def _answers_drawn_from(logits: np.ndarray, rng: np.random.Generator) -> np.ndar
 
 
 def test_fit_blend_recovers_known_weights():
-    from zsclassify.refinement import fit_blend
+    from zsclassify._calibration import fit_blend
 
     rng = np.random.default_rng(0)
     zero_shot, refined = rng.uniform(-1, 1, size=(4000, 5)), rng.normal(scale=3.0, size=(4000, 5))
@@ -294,7 +294,7 @@ def test_fit_blend_recovers_known_weights():
 
 
 def test_fit_blend_drops_scores_that_do_not_explain_the_answers():
-    from zsclassify.refinement import fit_blend
+    from zsclassify._calibration import fit_blend
 
     rng = np.random.default_rng(1)
     zero_shot, noise = rng.uniform(-1, 1, size=(3000, 4)), rng.normal(scale=3.0, size=(3000, 4))
@@ -327,7 +327,7 @@ def test_too_few_answers_for_a_threshold_warns_and_rejects_nothing(toy, hashing_
 def test_predict_with_confidence_matches_predict_and_predict_proba(toy, hashing_embedder):
     labels, texts, y = toy
     clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=4, random_state=0).fit(texts)
-    clf.set_params(oos_label="oos", oos_threshold=0.5)._set_oos_threshold()
+    clf.set_params(oos_label="oos", oos_threshold=0.5)  # read at predict time: no refit
     inputs = [*texts, "zebra xylophone"]
     predicted, confidence = clf.predict_with_confidence(inputs)
     np.testing.assert_array_equal(predicted, clf.predict(inputs))
@@ -338,11 +338,11 @@ def test_predict_with_confidence_matches_predict_and_predict_proba(toy, hashing_
 
 
 def test_a_blend_with_no_weight_left_warns_and_keeps_the_refined_fit(toy, hashing_embedder, monkeypatch):
-    from zsclassify import estimator
+    from zsclassify import _calibration
 
     labels, texts, y = toy
     params = dict(judge=GoldJudge(texts, y), judge_budget=16, random_state=0)
-    monkeypatch.setattr(estimator, "fit_blend", lambda *args: (0.0, 0.0))
+    monkeypatch.setattr(_calibration, "fit_blend", lambda *args: (0.0, 0.0))
     with pytest.warns(RuntimeWarning, match="blend weights are 0"):
         clf = make(labels, hashing_embedder, **params).fit(texts)
     assert (clf.zero_shot_weight_, clf.refined_weight_) == (0.0, 1.0)

@@ -13,17 +13,15 @@ from conftest import TOY_LABELS, HashingEmbedder
 from fake_llm_servers import FakeAnthropic, FakeOpenAI, Fault, anthropic_error, openai_error
 from sklearn.model_selection import GridSearchCV
 
-from zsclassify import ZeroShotClassifier
+from zsclassify import BudgetExceededError, JudgeError, ZeroShotClassifier
 from zsclassify.judges import (
     AnthropicJudge,
-    BudgetExceededError,
-    JudgeError,
     JudgeRequest,
     JudgmentCache,
     OpenAICompatibleJudge,
     Prices,
 )
-from zsclassify.judges.anthropic import parse_judgments
+from zsclassify.judges._anthropic import parse_judgments
 
 SECRET = "sk-ant-test-SECRET-0123456789"
 FAST_RETRY = {"retry-after-ms": "5"}

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from zsclassify.refinement import fit_joint, kl_loss_and_grad, kl_refine, normalize_rows
+from zsclassify._refinement import fit_joint, kl_loss_and_grad, kl_refine
+from zsclassify.embedding import normalize_rows
 
 
 def _problem(n_labels=4, k=6, dim=16, seed=0):

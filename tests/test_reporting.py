@@ -7,7 +7,7 @@ from sklearn.metrics import roc_auc_score
 
 from zsclassify import ZeroShotClassifier
 from zsclassify.judges import GoldJudge
-from zsclassify.plotting import plot_confusions, plot_out_of_scope, plot_similarity_distributions
+from zsclassify.plotting import ConfusionsDisplay, OutOfScopeDisplay, SimilarityDisplay
 from zsclassify.reporting import (
     label_similarities,
     report_confusions,
@@ -37,7 +37,7 @@ def fitted(toy, hashing_embedder):
 
 def test_label_similarities_are_cosines_in_each_space(fitted, hashing_embedder):
     clf, texts, _ = fitted
-    raw = hashing_embedder.encode_documents(texts)
+    raw = hashing_embedder.encode_document(texts)
     np.testing.assert_allclose(label_similarities(clf, texts, refined=False), raw @ clf.initial_label_embeddings_.T)
     refined = label_similarities(clf, texts)
     assert refined.shape == (len(texts), 3) and np.all(np.abs(refined) <= 1 + 1e-9)
@@ -107,7 +107,7 @@ def test_reports_reject_bad_input(fitted):
 
 def test_plots_draw_what_the_reports_say(fitted):
     clf, texts, y = fitted
-    before, after = plot_similarity_distributions(clf, texts, y)
+    before, after = SimilarityDisplay.from_estimator(clf, texts, y).axes_
     pooled = report_separation(clf, texts, y).set_index("label").loc["(all labels)"]
     assert (
         f"{pooled['auroc_refined']:.3f}" in after.get_title() and f"{pooled['auroc_initial']:.3f}" in before.get_title()
@@ -115,11 +115,11 @@ def test_plots_draw_what_the_reports_say(fitted):
     assert [t.get_text() for t in after.get_legend().get_texts()] == ["other labels", "own label"]
 
     truth, predicted = ["a", "a", "b", "c"], ["b", "a", "a", "c"]
-    axis = plot_confusions(truth, predicted, top=5)
+    axis = ConfusionsDisplay.from_predictions(truth, predicted, top=5).ax_
     assert [t.get_text() for t in axis.get_yticklabels()] == ["a", "b"]
     assert sorted(t.get_text() for t in axis.texts) == ["1", "1", "1"]
-    assert plot_confusions(["a"], ["a"]).get_title() == "no mistakes"
+    assert ConfusionsDisplay.from_predictions(["a"], ["a"]).ax_.get_title() == "no mistakes"
 
-    axis = plot_out_of_scope(clf, texts, y, ["zebra xylophone"])
+    axis = OutOfScopeDisplay.from_estimator(clf, texts, y, ["zebra xylophone"]).ax_
     assert len(axis.get_lines()) == 3  # accuracy, recall, the fitted threshold
     matplotlib.pyplot.close("all")

@@ -34,6 +34,8 @@ APPLICABLE = [
     "check_estimator_sparse_tag",
     "check_non_transformer_estimators_n_iter",
     "check_estimators_partial_fit_n_features",
+    "check_transformers_unfitted",
+    "check_transformer_n_iter",
 ]
 
 NUMERIC_INPUT = "fits on a numeric 2-D array; the input here is one string per sample"
@@ -76,6 +78,9 @@ NOT_APPLICABLE = {
     "check_fit_check_is_fitted": NUMERIC_INPUT + " (test_not_fitted_error)",
     "check_requires_y_none": "y is optional and never used",
     "check_array_api_input": "text input has no array API form",
+    "check_transformer_general": NUMERIC_INPUT + " (test_methods_are_row_wise)",
+    "check_transformer_preserve_dtypes": NUMERIC_INPUT + " (embeddings are float64 whatever the input)",
+    "check_transformer_data_not_an_array": NUMERIC_INPUT,
 }
 
 
@@ -127,7 +132,7 @@ def test_methods_are_row_wise(toy):
     _, texts, y = toy
     clf = estimator(judge=GoldJudge(texts, y), judge_budget=3, random_state=0).fit(texts)
     order = np.random.default_rng(0).permutation(len(texts))
-    for method in ("predict", "predict_proba", "decision_function"):
+    for method in ("predict", "predict_proba", "decision_function", "transform"):
         full = getattr(clf, method)(texts)
         check = np.testing.assert_array_equal if method == "predict" else np.testing.assert_allclose
         check(getattr(clf, method)([texts[i] for i in order]), full[order])

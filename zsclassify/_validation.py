@@ -17,7 +17,7 @@ def _as_sequence(values: object, name: str) -> list:
     if hasattr(values, "__dask_graph__") or type(values).__module__.startswith("pyspark"):
         raise TypeError(
             f"{name} is a distributed collection ({type(values).__name__}); predict on its partitions with "
-            "dask_ml.wrappers.ParallelPostFit or zsclassify.scale.PartitionPredictor (see zsclassify.scale)."
+            "dask_ml.wrappers.ParallelPostFit or zsclassify.batch_prediction.PartitionPredictor."
         )
     if hasattr(values, "columns"):  # pandas DataFrame with one text column
         columns = list(values.columns)

@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from .exceptions import ZSClassifyError
+
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -101,11 +103,11 @@ def _make_judge(args: argparse.Namespace, rows: list[dict]):
     if args.judge == "anthropic":
         if not os.environ.get("ANTHROPIC_API_KEY"):
             raise UserError("--judge anthropic needs ANTHROPIC_API_KEY in the environment (export it, then re-run)")
-        return AnthropicJudge(**({"model": args.model} if args.model else {}))
+        return AnthropicJudge(**({"model": args.judge_model} if args.judge_model else {}))
     if args.judge == "openai":
         if not args.base_url:
             raise UserError("--judge openai needs --base-url, e.g. http://127.0.0.1:8000/v1")
-        return OpenAICompatibleJudge(args.model or "default", base_url=args.base_url)
+        return OpenAICompatibleJudge(args.judge_model or "default", base_url=args.base_url)
     if not args.gold_column:
         raise UserError("--judge gold needs --gold-column naming the column with known labels")
     return GoldJudge([r["text"] for r in rows], [r["label"] for r in rows])
@@ -114,7 +116,7 @@ def _make_judge(args: argparse.Namespace, rows: list[dict]):
 def _fit(args: argparse.Namespace) -> int:
     import joblib
 
-    from .estimator import ZeroShotClassifier
+    from ._estimator import ZeroShotClassifier
 
     labels = read_labels(args.labels)
     rows = read_rows(args.data, args.text_column, args.gold_column if args.judge == "gold" else None)
@@ -123,7 +125,7 @@ def _fit(args: argparse.Namespace) -> int:
         labels,
         embedder=args.embedder,
         judge=judge,
-        judge_budget=args.budget,
+        judge_budget=args.judge_budget,
         oos_label=args.oos_label,
         random_state=args.seed,
         show_progress=False if args.quiet else None,
@@ -144,9 +146,9 @@ def _load_model(path: Path):
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .scale import predict_in_chunks
+    from .batch_prediction import predict_in_chunks
 
-    clf = _load_model(args.model_path)
+    clf = _load_model(args.model_file)
     texts = (row["text"] for row in iter_rows(args.input, args.text_column))
     writer = csv.writer(sys.stdout)
     if args.format == "csv":
@@ -165,7 +167,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from sklearn.metrics import accuracy_score, classification_report, f1_score
 
-    clf = _load_model(args.model_path)
+    clf = _load_model(args.model_file)
     rows = read_rows(args.data, args.text_column, args.label_column)
     truth = [str(r["label"]) for r in rows]
     predicted = [str(p) for p in clf.predict([r["text"] for r in rows])]
@@ -180,7 +182,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from ._demo import run_demo
 
     result = run_demo(judge_budget=args.judge_budget, random_state=args.seed)
     print(
@@ -206,18 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--data", type=Path, required=True, help="utterances .csv/.jsonl/.txt")
     fit.add_argument("--text-column", default="text", help="text column of CSV/JSONL data (default: text)")
     fit.add_argument("--judge", choices=JUDGES, default="none", help="who scores the sample (default: none)")
-    fit.add_argument("--model", help="judge model name")
+    fit.add_argument("--judge-model", help="judge model name (default: the judge's own)")
     fit.add_argument("--base-url", help="OpenAI-compatible server URL, for --judge openai")
     fit.add_argument("--gold-column", help="column of known labels, for --judge gold (experiments)")
     fit.add_argument("--embedder", help="sentence-transformers model name or path (default: bundled MiniLM)")
-    fit.add_argument("--budget", type=int, default=20, help="judged pairs per label (default: 20)")
+    fit.add_argument("--judge-budget", type=int, default=20, help="judged pairs per label (default: 20)")
     fit.add_argument("--oos-label", help="label returned for out-of-scope input (default: none)")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     fit.add_argument("-o", "--output", type=Path, required=True, help="where to save the model (.joblib)")
     fit.set_defaults(handler=_fit)
 
     predict = commands.add_parser("predict", help="label, confidence per line of a file or stdin")
-    predict.add_argument("-m", "--model", dest="model_path", type=Path, required=True)
+    predict.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.joblib)")
     predict.add_argument("input", type=Path, nargs="?", help="texts .txt/.csv/.jsonl (default: stdin, one per line)")
     predict.add_argument("--text-column", default="text")
     predict.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default: csv)")
@@ -227,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(handler=_predict)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, macro-F1, per-label report, confusions")
-    evaluate.add_argument("-m", "--model", dest="model_path", type=Path, required=True)
+    evaluate.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.joblib)")
     evaluate.add_argument("--data", type=Path, required=True, help="labeled .csv/.jsonl")
     evaluate.add_argument("--text-column", default="text")
     evaluate.add_argument("--label-column", default="label")
@@ -235,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=_evaluate)
 
     demo = commands.add_parser("demo", help="zero-shot vs refined accuracy on a bundled intent set")
-    demo.add_argument("--judge-budget", type=int, default=20, help="judged pairs per label (default 20)")
+    demo.add_argument("--judge-budget", type=int, default=20, help="judged pairs per label (default: 20)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(handler=_demo)
     return parser
@@ -251,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except UserError as error:
         print(f"zsclassify: error: {error}", file=sys.stderr)
-    except (OSError, ValueError, TypeError, KeyError, json.JSONDecodeError) as error:
+    except (ZSClassifyError, OSError, ValueError, TypeError, KeyError, json.JSONDecodeError) as error:
         print(f"zsclassify: error: {type(error).__name__}: {error}", file=sys.stderr)
     return EXIT_FAILURE
 

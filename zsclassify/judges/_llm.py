@@ -17,28 +17,21 @@ import warnings
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 
-from ..prompts import PROMPT_VERSION
-from .base import Judge, JudgeRequest
-from .cache import JudgmentCache, default_cache_path, judgment_key
+from ..exceptions import BudgetExceededError, JudgeError
+from ._base import Judge, JudgeRequest
+from ._cache import CacheNamespace, JudgmentCache, default_cache_path, judge_with_cache
+from ._prompts import PROMPT_VERSION
 
-__all__ = ["BudgetExceededError", "JudgeError", "JudgeUsage", "LLMJudge", "Prices", "scores_from_judgments"]
+__all__ = ["JudgeUsage", "LLMJudge", "Prices", "scores_from_judgments"]
 
 logger = logging.getLogger(__name__)
 
 ON_FAILURE = ("warn", "raise")
-
-
-class JudgeError(RuntimeError):
-    """Some pairs could not be judged and the judge's ``on_failure`` is ``"raise"``."""
-
-
-class BudgetExceededError(RuntimeError):
-    """The next request would pass the judge's token or cost cap; nothing past the cap was sent."""
 
 
 @dataclass
@@ -71,18 +64,6 @@ class JudgeUsage:
     def total_tokens(self) -> int:
         """Input (including cache reads and writes) plus output tokens."""
         return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens + self.output_tokens
-
-
-@dataclass(frozen=True)
-class Task:
-    """One request's worth of pairs: some utterances of one label."""
-
-    index: int  # of the JudgeRequest
-    positions: tuple[int, ...]  # of the utterances within it
-    keys: tuple[str, ...]  # cache keys
-    label: str
-    description: str
-    texts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -243,9 +224,9 @@ class LLMJudge(Judge):
     def _price(self) -> Prices | None:
         return self.prices if self.prices is not None else self._default_prices()
 
-    def _key(self, label: str, description: str, text: str) -> str:
-        prompt = PROMPT_VERSION if self.instruction is None else f"{PROMPT_VERSION}:{self.instruction}"
-        return judgment_key(self.backend, self.model, prompt, label, description, text)
+    def _prompt_version(self) -> str:
+        """What of the prompt changes an answer; part of the cache key."""
+        return PROMPT_VERSION if self.instruction is None else f"{PROMPT_VERSION}:{self.instruction}"
 
     def _check_config(self) -> None:
         if self.on_failure not in ON_FAILURE:
@@ -290,48 +271,23 @@ class LLMJudge(Judge):
                 scores[i] = score
         return scores
 
-    def _run_tasks(self, tasks: list[Task]) -> Iterator[tuple[Task, list[float] | BaseException]]:
-        """Score tasks, yielding each with its scores (or the error that stopped it) as it finishes.
+    def _run_tasks(self, tasks: list[JudgeRequest]) -> Iterator[tuple[int, list[float] | BaseException]]:
+        """Score tasks, yielding each one's index with its scores (or the error that stopped it) as it finishes.
 
         The default sends up to ``max_concurrency`` requests at once from a thread pool.
         """
         with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
-            futures = {pool.submit(self._score_with_one_retry, t.label, t.description, list(t.texts)): t for t in tasks}
+            futures = {
+                pool.submit(self._score_with_one_retry, t.label, t.description, list(t.texts)): number
+                for number, t in enumerate(tasks)
+            }
             for future in as_completed(futures):
                 try:
                     yield futures[future], future.result()
                 except Exception as error:  # a fault the SDK's retries did not cure
                     yield futures[future], error
 
-    def _plan(self, requests: Sequence[JudgeRequest], results: list[np.ndarray], store) -> list[Task]:
-        """Fill cached scores into ``results``; return the uncached pairs as batched tasks."""
-        tasks = []
-        for index, request in enumerate(requests):
-            keys = [self._key(request.label, request.description, text) for text in request.texts]
-            cached = store.get_many(keys) if store is not None else {}
-            with self._lock:
-                self.usage.cache_hits += len(cached)
-            todo = []
-            for position, key in enumerate(keys):
-                if key in cached:
-                    results[index][position] = cached[key]
-                else:
-                    todo.append(position)
-            for start in range(0, len(todo), self.batch_size):
-                positions = tuple(todo[start : start + self.batch_size])
-                tasks.append(
-                    Task(
-                        index,
-                        positions,
-                        tuple(keys[p] for p in positions),
-                        request.label,
-                        request.description,
-                        tuple(request.texts[p] for p in positions),
-                    )
-                )
-        return tasks
-
-    def _affordable(self, tasks: list[Task]) -> tuple[list[Task], str | None]:
+    def _affordable(self, tasks: list[JudgeRequest]) -> tuple[list[JudgeRequest], str | None]:
         """The longest prefix of ``tasks`` whose estimated usage stays within the caps."""
         planned = JudgeUsage()
         for count, task in enumerate(tasks):
@@ -345,38 +301,43 @@ class LLMJudge(Judge):
     def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
         """Score every pair: from the cache where possible, else by batched requests.
 
-        Requests that could pass a cap are not sent (:class:`BudgetExceededError` after
-        the others finish). Each answer is cached as soon as it arrives.
+        Requests that could pass a cap are not sent (:class:`~zsclassify.BudgetExceededError`
+        after the others finish). Each answer is cached as soon as it arrives.
         """
         self._check_config()
-        store = self._store()
-        results = [np.full(len(r.texts), np.nan) for r in requests]
-        tasks, budget_stop = self._affordable(self._plan(requests, results, store))
         errors: list[BaseException] = []
-        for task, outcome in self._run_tasks(tasks):
-            if isinstance(outcome, BaseException):
-                logger.warning("judge request for %r failed: %s", task.label, outcome)
-                errors.append(outcome)
-                continue
-            fresh = {}
-            for position, key, text, score in zip(task.positions, task.keys, task.texts, outcome):
-                results[task.index][position] = score
-                if not math.isnan(score):
-                    fresh[key] = (self.backend, self.model, PROMPT_VERSION, task.label, task.description, text, score)
-            if store is not None:
-                store.put_many(fresh)  # saved as soon as paid for
+        budget_stop: list[str | None] = [None]
+        n_pairs = sum(len(request.texts) for request in requests)
 
+        def ask(tasks: list[JudgeRequest]) -> Iterator[tuple[int, list[float]]]:
+            with self._lock:
+                self.usage.cache_hits += n_pairs - sum(len(task.texts) for task in tasks)
+            affordable, budget_stop[0] = self._affordable(tasks)
+            for number, outcome in self._run_tasks(affordable):
+                if isinstance(outcome, BaseException):
+                    logger.warning("judge request for %r failed: %s", affordable[number].label, outcome)
+                    errors.append(outcome)
+                else:
+                    yield number, outcome
+
+        namespace = CacheNamespace(self.backend, self.model, self._prompt_version())
+        results = judge_with_cache(self._store(), namespace, requests, ask, self.batch_size)
         failed = int(sum(np.isnan(r).sum() for r in results))
         with self._lock:
             self.usage.failed_pairs += failed
-        if budget_stop is not None:
+        if budget_stop[0] is not None:
             raise BudgetExceededError(
-                f"{type(self).__name__} stopped before exceeding its cap ({budget_stop}); "
-                f"{failed} pairs were not judged. Judgments made so far are cached; raise the cap to go on."
+                f"{type(self).__name__} stopped before exceeding its cap ({budget_stop[0]}); "
+                f"{failed} pairs were not judged. Judgments made so far are cached; raise the cap to go on.",
+                reason=budget_stop[0],
+                failed_pairs=failed,
+                usage=replace(self.usage),
             )
         if failed and self.on_failure == "raise":
             cause = f" Last error: {type(errors[-1]).__name__}: {errors[-1]}" if errors else ""
-            raise JudgeError(f"{failed} pairs could not be judged.{cause}")
+            raise JudgeError(
+                f"{failed} pairs could not be judged.{cause}", failed_pairs=failed, usage=replace(self.usage)
+            )
         if errors:
             warnings.warn(
                 f"{len(errors)} judge requests failed after retries ({type(errors[-1]).__name__}: {errors[-1]}).",

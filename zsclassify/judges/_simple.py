@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .base import Judge, JudgeRequest
+from ._base import Judge, JudgeRequest
 
 __all__ = ["CallableJudge", "GoldJudge", "RecordedJudge"]
 

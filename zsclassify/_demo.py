@@ -1,31 +1,16 @@
-"""The README's main job: zero-shot vs refined accuracy on a bundled intent set."""
+"""``zsclassify demo``: zero-shot vs refined accuracy on the bundled intent set."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
-from importlib import resources
 
-from .estimator import ZeroShotClassifier
-from .judges import AnthropicJudge, GoldJudge, Judge, OpenAICompatibleJudge, RecordedJudge
+from ._estimator import ZeroShotClassifier
+from .datasets import DemoData, load_demo, load_demo_judge
+from .judges import AnthropicJudge, GoldJudge, Judge, OpenAICompatibleJudge
 
-__all__ = ["DemoData", "DemoResult", "choose_demo_judge", "load_demo_data", "recorded_demo_judge", "run_demo"]
-
-RECORDING = "demo_judgments.jsonl"
-
-
-@dataclass(frozen=True)
-class DemoData:
-    """The bundled CLINC150 subset (banking and credit-card intents)."""
-
-    labels: dict[str, str]
-    pool_texts: list[str]
-    pool_labels: list[str]
-    test_texts: list[str]
-    test_labels: list[str]
-    oos_texts: list[str]
+__all__ = ["DemoResult", "choose_demo_judge", "run_demo"]
 
 
 @dataclass(frozen=True)
@@ -43,25 +28,6 @@ class DemoResult:
     total_seconds: float
 
 
-def _read_jsonl(name: str) -> list[dict]:
-    text = resources.files("zsclassify.data").joinpath(name).read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def load_demo_data() -> DemoData:
-    """Load the bundled demo set (see ``zsclassify/data/README.md`` for its source and licence)."""
-    labels = json.loads(resources.files("zsclassify.data").joinpath("demo_labels.json").read_text(encoding="utf-8"))
-    pool, test = _read_jsonl("demo_pool.jsonl"), _read_jsonl("demo_test.jsonl")
-    return DemoData(
-        labels={item["name"]: item["description"] for item in labels["labels"]},
-        pool_texts=[r["text"] for r in pool],
-        pool_labels=[r["label"] for r in pool],
-        test_texts=[r["text"] for r in test],
-        test_labels=[r["label"] for r in test],
-        oos_texts=[r["text"] for r in _read_jsonl("demo_oos.jsonl")],
-    )
-
-
 def choose_demo_judge(data: DemoData) -> tuple[Judge, str]:
     """The best judge reachable, and a sentence saying what it is.
 
@@ -76,7 +42,7 @@ def choose_demo_judge(data: DemoData) -> tuple[Judge, str]:
     if url:
         model = os.environ.get("ZSCLASSIFY_JUDGE_MODEL", "default")
         return OpenAICompatibleJudge(model, base_url=url), f"OpenAICompatibleJudge({model!r}) at {url}, live"
-    recorded = recorded_demo_judge()
+    recorded = load_demo_judge()
     if recorded is not None:
         judge, header = recorded
         return judge, (
@@ -85,20 +51,6 @@ def choose_demo_judge(data: DemoData) -> tuple[Judge, str]:
         )
     judge = GoldJudge(data.pool_texts, data.pool_labels)
     return judge, f"{judge!r}: answers from the pool's known labels; it is not an LLM"
-
-
-def recorded_demo_judge() -> tuple[RecordedJudge, dict] | None:
-    """The judgments a real LLM gave in the demo's fit, and how they were recorded; None if not shipped.
-
-    They cover the pairs a fit on the demo pool asks with the default settings,
-    ``judge_budget=20`` and ``random_state=0``.
-    """
-    resource = resources.files("zsclassify.data").joinpath(RECORDING)
-    if not resource.is_file():
-        return None
-    header, *rows = [json.loads(line) for line in resource.read_text(encoding="utf-8").splitlines() if line]
-    records = [(r["label"], r["text"], r["score"]) for r in rows]
-    return RecordedJudge(records, source=header["model"]), header
 
 
 def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state: int = 0) -> DemoResult:
@@ -114,7 +66,7 @@ def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state
         Seed of the sample the judge sees.
     """
     start = time.perf_counter()
-    data = load_demo_data()
+    data = load_demo()
     if judge is None:
         judge, judge_note = choose_demo_judge(data)
     else:

@@ -8,8 +8,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from ..prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt
-from .llm import JudgeError, JudgeUsage, LLMJudge, Prices, Task, scores_from_judgments
+from ..exceptions import JudgeError
+from ._base import JudgeRequest
+from ._llm import JudgeUsage, LLMJudge, Prices, scores_from_judgments
+from ._prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt
 
 __all__ = ["DEFAULT_ANTHROPIC_MODEL", "AnthropicJudge"]
 
@@ -114,7 +116,7 @@ class AnthropicJudge(LLMJudge):
         return parse_judgments(message.content, len(texts)), _usage(message)
 
     # -------------------------------------------------- Message Batches mode
-    def _run_tasks(self, tasks: list[Task]) -> Iterator[tuple[Task, list[float] | BaseException]]:
+    def _run_tasks(self, tasks: list[JudgeRequest]) -> Iterator[tuple[int, list[float] | BaseException]]:
         if not self.use_batches:
             yield from super()._run_tasks(tasks)
             return
@@ -130,9 +132,9 @@ class AnthropicJudge(LLMJudge):
                 if isinstance(outcome, list):
                     for k, score in zip(missing, outcome):
                         outcomes[position][k] = score
-        yield from zip(tasks, outcomes)
+        yield from enumerate(outcomes)
 
-    def _submit_batch(self, tasks: list[Task]) -> list[list[float] | BaseException]:
+    def _submit_batch(self, tasks: list[JudgeRequest]) -> list[list[float] | BaseException]:
         """One Message Batch for ``tasks``; waits for it to end. Batch prices are half the standard ones."""
         batches = self.client.messages.batches
         batch = batches.create(

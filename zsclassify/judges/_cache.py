@@ -1,4 +1,9 @@
-"""A persistent judgment cache in SQLite, safe across threads and processes."""
+"""The judgment cache: one SQLite store, one key scheme, one lookup-ask-store loop for every judge.
+
+:func:`judge_with_cache` is the only place judgments are read from and written to the
+cache: :class:`~zsclassify.judges.LLMJudge` runs its requests through it, and
+:class:`CachedJudge` gives any other judge the same.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,16 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from .base import Judge, JudgeRequest
+from ..exceptions import InvalidJudgeResponseError
+from ._base import Judge, JudgeRequest
 
-__all__ = ["CachedJudge", "JudgmentCache", "default_cache_path", "judgment_key"]
+__all__ = ["CacheNamespace", "CachedJudge", "JudgmentCache", "default_cache_path", "judge_with_cache", "judgment_key"]
 
 
 def default_cache_path() -> Path:
@@ -30,6 +37,19 @@ def judgment_key(backend: str, model: str, prompt_version: str, label: str, desc
     """Hash of everything that changes an answer."""
     payload = json.dumps([backend, model, prompt_version, label, description, text], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheNamespace:
+    """What, besides the pair, changes an answer: the judge's backend, its model and its prompt version."""
+
+    backend: str
+    model: str
+    version: str
+
+    def key(self, label: str, description: str, text: str) -> str:
+        """The cache key of one pair."""
+        return judgment_key(self.backend, self.model, self.version, label, description, text)
 
 
 class JudgmentCache:
@@ -111,6 +131,19 @@ class JudgmentCache:
                 [(key, *values, now) for key, values in rows.items()],
             )
 
+    def save(self, namespace: CacheNamespace, request: JudgeRequest, scores: Sequence[float]) -> None:
+        """Store the scores in [0, 1] of ``request``'s texts (NaN and out-of-range answers are not kept)."""
+        self.put_many(
+            {
+                namespace.key(request.label, request.description, text): (
+                    namespace.backend, namespace.model, namespace.version,
+                    request.label, request.description, text, float(score),
+                )
+                for text, score in zip(request.texts, scores)
+                if 0.0 <= score <= 1.0
+            }
+        )  # fmt: skip
+
     def __len__(self) -> int:
         return self._connection().execute("SELECT COUNT(*) FROM judgments").fetchone()[0]
 
@@ -119,6 +152,62 @@ class JudgmentCache:
         connection = self._connection()
         with connection:
             connection.execute("DELETE FROM judgments")
+
+
+Ask = Callable[[list[JudgeRequest]], Iterator[tuple[int, Sequence[float]]]]
+
+
+def judge_with_cache(
+    store: JudgmentCache | None,
+    namespace: CacheNamespace,
+    requests: Sequence[JudgeRequest],
+    ask: Ask,
+    batch_size: int | None = None,
+) -> list[np.ndarray]:
+    """Answer ``requests`` from ``store``; ``ask`` about the rest, storing each answer as it arrives.
+
+    Parameters
+    ----------
+    store : JudgmentCache or None
+        ``None`` caches nothing (every pair is asked).
+    namespace : CacheNamespace
+        The judge's part of the key.
+    requests : sequence of JudgeRequest
+    ask : callable
+        Gets the requests of pairs missing from the cache (at most ``batch_size`` texts
+        each) and yields ``(index into them, scores)`` as answers arrive; a request it
+        does not yield stays NaN.
+    batch_size : int, optional
+        Most texts per asked request; by default one request per label.
+
+    Returns
+    -------
+    list of ndarray
+        One score array per request, NaN where neither the cache nor ``ask`` answered.
+    """
+    results = [np.full(len(request.texts), np.nan) for request in requests]
+    asked: list[JudgeRequest] = []
+    where: list[tuple[int, list[int]]] = []
+    for index, request in enumerate(requests):
+        keys = [namespace.key(request.label, request.description, text) for text in request.texts]
+        cached = store.get_many(keys) if store is not None else {}
+        todo = []
+        for position, key in enumerate(keys):
+            if key in cached:
+                results[index][position] = cached[key]
+            else:
+                todo.append(position)
+        step = batch_size or max(len(todo), 1)
+        for start in range(0, len(todo), step):
+            positions = todo[start : start + step]
+            asked.append(replace(request, texts=tuple(request.texts[p] for p in positions)))
+            where.append((index, positions))
+    for number, scores in ask(asked):
+        index, positions = where[number]
+        results[index][positions] = scores
+        if store is not None:
+            store.save(namespace, asked[number], scores)  # saved as soon as answered (and paid for)
+    return results
 
 
 class CachedJudge(Judge):
@@ -169,45 +258,27 @@ class CachedJudge(Judge):
             self.cache = JudgmentCache(default_cache_path() if self.cache == "auto" else self.cache)
         return self.cache
 
-    def _key(self, label: str, description: str, text: str) -> str:
-        return judgment_key(self.backend, self.name, "", label, description, text)
-
     def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
         """Answer from the cache; ask the wrapped judge about the rest and store its answers."""
         if not isinstance(self.wrapped, Judge):
             raise TypeError(f"CachedJudge wraps a zsclassify Judge; got {type(self.wrapped).__name__}.")
-        store = self.store
-        results, missing = [], []  # missing: (request index, positions of uncached texts)
-        for index, request in enumerate(requests):
-            keys = [self._key(request.label, request.description, text) for text in request.texts]
-            cached = store.get_many(keys)
-            results.append(np.array([cached.get(key, np.nan) for key in keys], dtype=float))
-            positions = [p for p, key in enumerate(keys) if key not in cached]
-            if positions:
-                missing.append((index, positions))
-        if not missing:
-            return results
-        asked = [
-            JudgeRequest(requests[i].label, requests[i].description, tuple(requests[i].texts[p] for p in positions))
-            for i, positions in missing
-        ]
+        return judge_with_cache(self.store, CacheNamespace(self.backend, self.name, ""), requests, self._ask)
+
+    def _ask(self, asked: list[JudgeRequest]) -> Iterator[tuple[int, np.ndarray]]:
+        if not asked:
+            return
         answers = self.wrapped.judge(asked)
         if len(answers) != len(asked):
-            raise ValueError(f"{self.wrapped!r} returned {len(answers)} score lists for {len(asked)} requests.")
+            raise InvalidJudgeResponseError(
+                f"{self.wrapped!r} returned {len(answers)} score lists for {len(asked)} requests."
+            )
         self.n_requests += len(asked)
-        for (index, positions), request, answer in zip(missing, asked, answers):
+        for number, (request, answer) in enumerate(zip(asked, answers)):
             scores = np.asarray(answer, dtype=float).ravel()
-            if len(scores) != len(positions):
-                raise ValueError(f"{self.wrapped!r} returned {len(scores)} scores for {len(positions)} texts.")
+            if len(scores) != len(request.texts):
+                raise InvalidJudgeResponseError(
+                    f"{self.wrapped!r} returned {len(scores)} scores for {len(request.texts)} texts.",
+                    label=request.label,
+                )
             self.n_pairs_sent += len(scores)
-            results[index][positions] = scores
-            store.put_many(
-                {
-                    self._key(request.label, request.description, text): (
-                        self.backend, self.name, "", request.label, request.description, text, float(score)
-                    )
-                    for text, score in zip(request.texts, scores)
-                    if 0.0 <= score <= 1.0  # NaN and out-of-range answers are not kept
-                }
-            )  # fmt: skip
-        return results
+            yield number, scores

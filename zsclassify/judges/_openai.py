@@ -6,8 +6,8 @@ import json
 import math
 import os
 
-from ..prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt, pairwise_messages
-from .llm import JudgeUsage, LLMJudge, scores_from_judgments
+from ._llm import JudgeUsage, LLMJudge, scores_from_judgments
+from ._prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt, pairwise_messages
 
 __all__ = ["OpenAICompatibleJudge", "yes_probability"]
 
@@ -122,8 +122,8 @@ class OpenAICompatibleJudge(LLMJudge):
             self.batch_size = 1
         super()._check_config()
 
-    def _key(self, label: str, description: str, text: str) -> str:
-        return super()._key(label, description, text) + ":" + self.scoring
+    def _prompt_version(self) -> str:
+        return f"{super()._prompt_version()}:{self.scoring}"
 
     def _instruction(self) -> str:
         return self.instruction or TASK_INSTRUCTION

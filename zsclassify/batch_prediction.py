@@ -32,7 +32,7 @@ from .embedding import no_embedding_cache
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .estimator import ZeroShotClassifier
+    from ._estimator import ZeroShotClassifier
 
 __all__ = ["PartitionPredictor", "PredictionChunk", "predict_in_chunks", "release_free_memory"]
 

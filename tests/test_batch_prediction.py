@@ -9,8 +9,8 @@ import pytest
 from conftest import load_split
 
 from zsclassify import ZeroShotClassifier
+from zsclassify.batch_prediction import PartitionPredictor, predict_in_chunks
 from zsclassify.embedding import encoder_stats, no_embedding_cache
-from zsclassify.scale import PartitionPredictor, predict_in_chunks
 
 
 @pytest.fixture(scope="module")

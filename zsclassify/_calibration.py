@@ -1,0 +1,164 @@
+"""Calibration of the refined scores: cross-fitted logits, the blend, the out-of-scope threshold.
+
+The final fit has seen every judge answer, so its own scores on them are too confident
+to calibrate anything. :func:`cross_fitted_logits` scores each judged utterance with a
+fit that did not see its answers; :func:`fit_blend` weighs those refined logits against
+the zero-shot cosines to explain the held-out answers; :func:`calibrate` applies both
+and reads the out-of-scope threshold off the same held-out scores.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import softmax
+
+from ._refinement import _softmax, self_train
+
+__all__ = ["Calibration", "calibrate", "cross_fitted_logits", "fit_blend"]
+
+logger = logging.getLogger(__name__)
+
+MAX_ZERO_SHOT_WEIGHT = 100.0  # zero-shot logits are cosines in [-1, 1]
+MAX_REFINED_WEIGHT = 20.0
+MIN_ANSWERS_TO_CALIBRATE = 20
+CALIBRATION_FOLDS = 5  # fewer folds leave each held-out fit too little data at small budgets
+OOS_IN_SCOPE_LOSS = 0.1  # the automatic threshold rejects this share of held-out accepted utterances
+
+
+class Calibration(NamedTuple):
+    """What :func:`calibrate` learned; weights (0, 1) and no threshold when it could not calibrate."""
+
+    zero_shot_weight: float = 0.0
+    refined_weight: float = 1.0
+    oos_threshold: float | None = None
+
+
+def cross_fitted_logits(
+    initial_labels: np.ndarray,
+    pool: np.ndarray,
+    said_yes: np.ndarray,
+    said_no: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    n_folds: int = 2,
+    **self_train_options,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logits of each judged utterance from a :func:`self_train` fit that did not see its answers.
+
+    Returns
+    -------
+    rows : ndarray of int
+        Pool indices of the judged utterances.
+    logits : ndarray of shape (len(rows), n_labels)
+    """
+    rows = np.flatnonzero(said_yes.any(axis=1) | said_no.any(axis=1))
+    logits = np.zeros((len(rows), initial_labels.shape[0]))
+    fold_of = rng.permutation(len(rows)) % n_folds
+    for fold in range(n_folds):
+        held_out = rows[fold_of == fold]
+        yes, no = said_yes.copy(), said_no.copy()
+        yes[held_out] = False
+        no[held_out] = False
+        coef, intercept = self_train(initial_labels, pool, yes, no, **self_train_options)
+        logits[fold_of == fold] = pool[held_out] @ coef.T + intercept
+    return rows, logits
+
+
+def _answer_nll(logits: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> float:
+    """Negative log-likelihood of the judge's answers: "yes" for l costs ``-log p_l``, "no" ``-log(1 - p_l)``."""
+    probabilities = np.clip(_softmax(logits), 1e-12, 1.0 - 1e-12)
+    return float(-np.log(probabilities[said_yes]).sum() - np.log1p(-probabilities[said_no]).sum())
+
+
+def fit_blend(
+    zero_shot_logits: np.ndarray, refined_logits: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray
+) -> tuple[float, float]:
+    """Weights of the zero-shot and refined logits that best explain held-out judge answers.
+
+    The final scores are ``zero_shot_weight * zero_shot_logits + refined_weight *
+    refined_logits``, both weights >= 0, chosen to minimise the negative
+    log-likelihood of the answers under a softmax over labels. With many answers the
+    refined logits dominate and the fit is a temperature (``1 / refined_weight``);
+    with few, the zero-shot scores keep the weight a weak refinement cannot earn.
+
+    Parameters
+    ----------
+    zero_shot_logits, refined_logits : ndarray of shape (n_samples, n_labels)
+        Scores of judged utterances; the refined ones must come from fits that did
+        not see these answers (see :func:`cross_fitted_logits`).
+    said_yes, said_no : ndarray of bool, shape (n_samples, n_labels)
+        The judge's answers.
+
+    Returns
+    -------
+    zero_shot_weight, refined_weight : float
+    """
+    from scipy.optimize import minimize
+
+    def loss(weights: np.ndarray) -> float:
+        return _answer_nll(weights[0] * zero_shot_logits + weights[1] * refined_logits, said_yes, said_no)
+
+    # The "no" terms make the loss non-convex: start from "refined only" and "zero-shot only".
+    starts = [(0.0, 1.0), (10.0, 0.0)]
+    bounds = [(0.0, MAX_ZERO_SHOT_WEIGHT), (0.0, MAX_REFINED_WEIGHT)]
+    best = min((minimize(loss, np.array(x0), method="L-BFGS-B", bounds=bounds) for x0 in starts), key=lambda r: r.fun)
+    return float(best.x[0]), float(best.x[1])
+
+
+def calibrate(
+    queries: np.ndarray,
+    documents: np.ndarray,
+    said_yes: np.ndarray,
+    said_no: np.ndarray,
+    generator: np.random.Generator,
+    *,
+    C: float,
+) -> Calibration:
+    """Blend weights and out-of-scope threshold from fits that did not see the answers they are scored on.
+
+    Parameters
+    ----------
+    queries : ndarray of shape (n_labels, dim)
+        Description embeddings, in the space the classifier scores in.
+    documents : ndarray of shape (n_pool, dim)
+        The pool's embeddings, same space.
+    said_yes, said_no : ndarray of bool, shape (n_pool, n_labels)
+        The judge's answers.
+    generator : numpy Generator
+        Assigns judged utterances to folds.
+    C : float
+        Inverse regularisation of the held-out fits.
+
+    Returns
+    -------
+    Calibration
+        ``oos_threshold`` is the top probability under which the final scores reject
+        ``OOS_IN_SCOPE_LOSS`` of the held-out accepted utterances (None with too few).
+    """
+    rows, logits = cross_fitted_logits(queries, documents, said_yes, said_no, generator, n_folds=CALIBRATION_FOLDS, C=C)
+    yes, no = said_yes[rows], said_no[rows]
+    if yes.sum() + no.sum() < MIN_ANSWERS_TO_CALIBRATE:
+        logger.warning("only %d judge answers: too few to calibrate; scores left as fitted", yes.sum() + no.sum())
+        return Calibration()
+    zero_shot = documents[rows] @ queries.T
+    zero_shot_weight, refined_weight = fit_blend(zero_shot, logits, yes, no)
+    if zero_shot_weight + refined_weight < 1e-6:  # flat scores would predict one label for everything
+        warnings.warn(
+            "The judge's answers fit neither the zero-shot nor the refined scores (blend weights are 0); "
+            "keeping the refined fit uncalibrated. Check the judge's answers (clf.judgments_).",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return Calibration()
+    logger.info("blend weights: zero-shot %.3g, refined %.3g", zero_shot_weight, refined_weight)
+    accepted = yes.any(axis=1)
+    threshold = None
+    if accepted.sum() >= MIN_ANSWERS_TO_CALIBRATE:
+        held_out = zero_shot_weight * zero_shot + refined_weight * logits
+        confidence = softmax(held_out[accepted], axis=1).max(axis=1)
+        threshold = float(np.quantile(confidence, OOS_IN_SCOPE_LOSS))
+    return Calibration(zero_shot_weight, refined_weight, threshold)

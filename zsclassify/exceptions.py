@@ -1,0 +1,72 @@
+"""Errors raised by zsclassify: one base class, and fields that say what happened.
+
+Catch :class:`ZSClassifyError` for anything zsclassify raises on purpose. Each error
+carries the numbers a caller needs to act (pairs left unjudged, what was spent), as
+attributes rather than only in its message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .judges import JudgeUsage
+
+__all__ = ["BudgetExceededError", "InvalidJudgeResponseError", "JudgeError", "ZSClassifyError"]
+
+
+class ZSClassifyError(Exception):
+    """Base class of every error zsclassify raises on purpose."""
+
+
+class JudgeError(ZSClassifyError, RuntimeError):
+    """Some pairs could not be judged and the judge's ``on_failure`` is ``"raise"``.
+
+    Attributes
+    ----------
+    failed_pairs : int
+        Pairs of the call left without a score.
+    usage : JudgeUsage or None
+        What the judge had spent over its lifetime when it stopped.
+    """
+
+    def __init__(self, message: str, *, failed_pairs: int = 0, usage: JudgeUsage | None = None) -> None:
+        super().__init__(message)
+        self.failed_pairs = failed_pairs
+        self.usage = usage
+
+
+class BudgetExceededError(ZSClassifyError, RuntimeError):
+    """The next request would pass the judge's token or cost cap; nothing past the cap was sent.
+
+    Attributes
+    ----------
+    reason : str
+        Which cap, e.g. ``"1500 tokens > max_total_tokens=1400"``.
+    failed_pairs : int
+        Pairs of the call left without a score.
+    usage : JudgeUsage or None
+        What the judge had spent when it stopped.
+    """
+
+    def __init__(
+        self, message: str, *, reason: str = "", failed_pairs: int = 0, usage: JudgeUsage | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.failed_pairs = failed_pairs
+        self.usage = usage
+
+
+class InvalidJudgeResponseError(ZSClassifyError, ValueError):
+    """A judge returned something other than one score in [0, 1] (or NaN) per asked utterance.
+
+    Attributes
+    ----------
+    label : str or None
+        The label of the request whose answer is invalid (None when the number of answers is wrong).
+    """
+
+    def __init__(self, message: str, *, label: str | None = None) -> None:
+        super().__init__(message)
+        self.label = label
