@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import threading
 import time
@@ -20,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 UTTERANCE = re.compile(r'<utterance(?: id="(\d+)")?>(.*?)</utterance>', re.S)
 LABEL = re.compile(r'<label name="([^"]*)">')
+CANDIDATES = re.compile(r"^candidates for (\d+): (.*)$", re.M)
+OPTION = re.compile(r'^([A-Z])\. <label name="([^"]*)">', re.M)
 
 
 @dataclass
@@ -115,6 +118,10 @@ class FakeLLMServer:
     def answer_get(self, path: str) -> dict | str:
         raise NotImplementedError
 
+    def choice(self, text: str, names: list[str]) -> str | None:
+        """The model's multiple-choice answer: the first candidate it finds relevant, else None."""
+        return next((name for name in names if self.relevant(name, text)), None)
+
     def judged(self, body_text: str) -> tuple[str, list[tuple[int | None, str]]]:
         label = html.unescape(LABEL.search(body_text).group(1))
         items = [(int(i) if i else None, html.unescape(t)) for i, t in UTTERANCE.findall(body_text)]
@@ -135,12 +142,18 @@ class FakeAnthropic(FakeLLMServer):
             return self._create_batch(body)
         assert path == "/v1/messages", path
         user = body["messages"][0]["content"]
-        label, items = self.judged(user)
         system = "".join(block["text"] for block in body["system"])
         prefix_tokens = len(system) // 4
         cached = system in self.cached_prefixes
         self.cached_prefixes.add(system)
-        judgments = [{"id": i, "relevant": bool(self.relevant(label, text))} for i, text in items]
+        if body["tool_choice"]["name"] == "record_choices":
+            items = [(int(i), html.unescape(t)) for i, t in UTTERANCE.findall(user)]
+            candidates = {int(i): [html.unescape(n) for n in re.findall(r'"([^"]*)"', names)]
+                          for i, names in CANDIDATES.findall(user)}  # fmt: skip
+            tool_input = {"choices": [{"id": i, "label": self.choice(t, candidates[i]) or "none"} for i, t in items]}
+        else:
+            label, items = self.judged(user)
+            tool_input = {"judgments": [{"id": i, "relevant": bool(self.relevant(label, text))} for i, text in items]}
         return {
             "id": f"msg_{uuid.uuid4().hex[:16]}",
             "type": "message",
@@ -151,7 +164,7 @@ class FakeAnthropic(FakeLLMServer):
                     "type": "tool_use",
                     "id": f"toolu_{uuid.uuid4().hex[:16]}",
                     "name": body["tool_choice"]["name"],
-                    "input": {"judgments": judgments},
+                    "input": tool_input,
                 }
             ],
             "stop_reason": "tool_use",
@@ -213,22 +226,32 @@ class FakeOpenAI(FakeLLMServer):
     def answer(self, path: str, body: dict) -> dict:
         assert path == "/v1/chat/completions", path
         user = body["messages"][-1]["content"]
+        options = OPTION.findall(user)
+        if options:  # a lettered multiple choice: the last letter is "none of these"
+            (_, text), names = UTTERANCE.findall(user)[0], [html.unescape(name) for _, name in options]
+            chosen = self.choice(html.unescape(text), names)
+            letters = [letter for letter, _ in options] + [chr(ord(options[-1][0]) + 1)]
+            return self._first_token(body, letters[names.index(chosen)] if chosen else letters[-1], letters, user)
         label, items = self.judged(user)
         if "response_format" in body:  # listwise: a JSON object in the content
             judgments = [{"id": i, "relevant": bool(self.relevant(label, text))} for i, text in items]
             return self._completion(body, json.dumps({"judgments": judgments}), None, len(user))
         yes = bool(self.relevant(label, items[0][1]))
-        word = "yes" if yes else "no"
+        return self._first_token(body, "yes" if yes else "no", ["yes", "no"], user)
+
+    def _first_token(self, body: dict, answer: str, alternatives: list[str], user: str) -> dict:
+        """A one-token reply ``answer``; its top log-probabilities give it ``confidence`` and share the rest."""
         logprobs = None
         if self.with_logprobs and body.get("logprobs"):
-            import math
-
-            top = [
-                {"token": word, "logprob": math.log(self.confidence), "bytes": None},
-                {"token": "no" if yes else "yes", "logprob": math.log(1 - self.confidence), "bytes": None},
+            others = [token for token in alternatives if token != answer]
+            top = [{"token": answer, "logprob": math.log(self.confidence), "bytes": None}] + [
+                {"token": token, "logprob": math.log((1 - self.confidence) / len(others)), "bytes": None}
+                for token in others
             ]
-            logprobs = {"content": [{"token": word, "logprob": top[0]["logprob"], "bytes": None, "top_logprobs": top}]}
-        return self._completion(body, word, logprobs, len(user))
+            logprobs = {
+                "content": [{"token": answer, "logprob": top[0]["logprob"], "bytes": None, "top_logprobs": top}]
+            }
+        return self._completion(body, answer, logprobs, len(user))
 
     @staticmethod
     def _completion(body: dict, content: str, logprobs: dict | None, prompt_chars: int) -> dict:

@@ -183,7 +183,13 @@ def test_malformed_replies_end_as_failed_pairs(toy, toy_server, tmp_path, mangle
     judge = anthropic_judge(toy_server, tmp_path, batch_size=6, max_concurrency=1)
     with pytest.warns(RuntimeWarning, match="could not score 4 of 12"):
         clf = ZeroShotClassifier(
-            TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=4, n_rounds=1, random_state=0
+            TOY_LABELS,
+            embedder=HashingEmbedder(),
+            judge=judge,
+            judging="yes_no",
+            judge_budget=4,
+            n_rounds=1,
+            random_state=0,
         )
         clf.fit(texts)
     assert clf.n_failed_pairs_ == 4 and clf.judge_usage_.failed_pairs == 4
@@ -276,7 +282,9 @@ def test_judge_pickles_without_client_and_clones_share_the_cache(toy_server, tmp
 def test_grid_search_never_asks_a_pair_twice(toy, toy_server, tmp_path):
     _, texts, labels = toy
     judge = anthropic_judge(toy_server, tmp_path, batch_size=5)
-    clf = ZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=4, random_state=0)
+    clf = ZeroShotClassifier(
+        TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judging="yes_no", judge_budget=4, random_state=0
+    )
     clf.fit(texts)
     first = len(toy_server.requests)
     clf.fit(texts)
@@ -346,7 +354,9 @@ def assert_one_failed_pair(server, judge, content):
 
     server.faults = [Fault(mangle=mangle), Fault(mangle=mangle)]
     judge.max_concurrency = 1
-    clf = ZeroShotClassifier(["weather", "music"], embedder=HashingEmbedder(), judge=judge, judge_budget=1)
+    clf = ZeroShotClassifier(
+        ["weather", "music"], embedder=HashingEmbedder(), judge=judge, judging="yes_no", judge_budget=1
+    )
     with pytest.warns(RuntimeWarning, match="could not score 1 of 2"):
         clf.set_params(n_rounds=1).fit(["sunny day tomorrow", "play jazz"])
     assert clf.n_failed_pairs_ == 1

@@ -8,11 +8,12 @@ Modules whose names start with ``_`` are implementation details.
 """
 
 from ._estimator import ZeroShotClassifier
-from ._judging import Judgment
+from ._judging import Choice, Judgment
 from .exceptions import BudgetExceededError, InvalidJudgeResponseError, JudgeError, ZSClassifyError
 
 __all__ = [
     "BudgetExceededError",
+    "Choice",
     "InvalidJudgeResponseError",
     "JudgeError",
     "Judgment",

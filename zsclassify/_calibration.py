@@ -117,6 +117,7 @@ def calibrate(
     generator: np.random.Generator,
     *,
     C: float,
+    noise: float | np.ndarray = 0.1,
 ) -> Calibration:
     """Blend weights and out-of-scope threshold from fits that did not see the answers they are scored on.
 
@@ -132,6 +133,8 @@ def calibrate(
         Assigns judged utterances to folds.
     C : float
         Inverse regularisation of the held-out fits.
+    noise : float or ndarray of shape (n_pool,)
+        How likely each answer is wrong, as :func:`~zsclassify._refinement.self_train` reads it.
 
     Returns
     -------
@@ -139,7 +142,9 @@ def calibrate(
         ``oos_threshold`` is the top probability under which the final scores reject
         ``OOS_IN_SCOPE_LOSS`` of the held-out accepted utterances (None with too few).
     """
-    rows, logits = cross_fitted_logits(queries, documents, said_yes, said_no, generator, n_folds=CALIBRATION_FOLDS, C=C)
+    rows, logits = cross_fitted_logits(
+        queries, documents, said_yes, said_no, generator, n_folds=CALIBRATION_FOLDS, C=C, noise=noise
+    )
     yes, no = said_yes[rows], said_no[rows]
     if yes.sum() + no.sum() < MIN_ANSWERS_TO_CALIBRATE:
         logger.warning("only %d judge answers: too few to calibrate; scores left as fitted", yes.sum() + no.sum())

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ._calibration import Calibration, calibrate
-from ._judging import Judgment, cosine_scoring, run_judging
+from ._judging import Choice, Judgment, cosine_scoring, run_judging
 from ._validation import check_labels, check_texts
 from .embedding import center_and_normalize, normalize_rows, resolve_embedder
 from .judges import Judge
@@ -28,6 +28,7 @@ __all__ = ["ZeroShotClassifier"]
 
 REFINEMENTS = ("joint", "kl", "none")
 SAMPLINGS = ("auto", "margin", "cluster", "top_k")
+JUDGINGS = ("auto", "choice", "yes_no")
 
 
 class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -53,10 +54,20 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         ``None`` uses the model's own ``"query"`` / ``"document"`` prompts if it has
         them. Ignored when ``embedder`` is neither a name nor a ``SentenceTransformer``.
     judge : Judge, optional
-        Scores (label, utterance) pairs in [0, 1]. ``None`` gives plain zero-shot.
+        Answers questions about utterances (see ``judging``). ``None`` gives plain zero-shot.
+    judging : {"auto", "choice", "yes_no"}
+        The question the judge answers. ``"choice"`` (contrastive): for each chosen
+        utterance, which of its ``n_candidates`` best-scored labels it expresses, or
+        none of them; every answer places an utterance in a label and rules out its
+        closest competitors. ``"yes_no"``: does this utterance express this label (the
+        paper's question). ``"auto"`` is ``"yes_no"`` for ``refinement="kl"`` and for
+        judges that cannot choose (see :meth:`zsclassify.judges.Judge.choose`), else ``"choice"``.
+    n_candidates : int
+        Labels shown per question with ``judging="choice"`` (at most the number of labels).
     judge_budget : int
-        The most pairs the judge sees per label, on average over labels, over the
-        whole fit (at most ``judge_budget * n_labels`` pairs in total).
+        Judged units per label, on average over labels, over the whole fit: at most
+        ``judge_budget * n_labels`` questions with ``judging="choice"`` (one per
+        utterance, whatever ``n_candidates``), or pairs with ``"yes_no"``.
     n_rounds : int
         Rounds of judging; each round's choice uses what earlier rounds learned.
         Ignored by ``refinement="kl"``, which judges once as the paper does.
@@ -111,14 +122,20 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         The linear scoring used to predict: ``embedding @ coef_.T + intercept_``.
     embedder_ : Embedder
         The resolved embedder (holds no model weights when pickled).
+    judging_ : str
+        The question asked: ``"choice"`` or ``"yes_no"`` (``"auto"`` resolved).
     judgments_ : list of Judgment
-        Every judged pair with its score and round (``pandas.DataFrame(judgments_)`` works).
+        Every judged pair with its score and round (``pandas.DataFrame(judgments_)`` works);
+        a choice adds one row per candidate, scored with the candidate's probability.
+    choices_ : list of Choice
+        Every multiple-choice judgment: utterance, candidates, probabilities (then
+        "none"), answer and round. Empty with ``judging="yes_no"``.
     n_judge_requests_ : int
-        Requests sent to the judge (one per label per round).
+        Questions sent to the judge: one per label per round (yes/no), one per utterance (choice).
     n_judged_pairs_ : int
-        Pairs sent to the judge.
+        Judged units: (label, utterance) pairs, or utterances with ``judging="choice"``.
     n_failed_pairs_ : int
-        Pairs the judge could not score (NaN), left out of refinement.
+        Units the judge could not answer, left out of refinement.
     zero_shot_weight_, refined_weight_ : float
         ``"joint"``: the final logits are ``zero_shot_weight_`` times the zero-shot
         cosines plus ``refined_weight_`` times the refined logits, weights fitted on
@@ -142,6 +159,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         query_prompt: str | None = None,
         document_prompt: str | None = None,
         judge: Judge | None = None,
+        judging: str = "auto",
+        n_candidates: int = 8,
         judge_budget: int = 20,
         n_rounds: int = 4,
         sampling: str = "auto",
@@ -160,6 +179,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
         self.judge = judge
+        self.judging = judging
+        self.n_candidates = n_candidates
         self.judge_budget = judge_budget
         self.n_rounds = n_rounds
         self.sampling = sampling
@@ -206,7 +227,9 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         queries = normalize_rows(np.asarray(self.embedder_.encode_query(descriptions), dtype=np.float64))
         self.initial_label_embeddings_ = queries
         self.center_ = None
+        self.judging_ = self._resolve_judging()
         self.judgments_: list[Judgment] = []
+        self.choices_: list[Choice] = []
         self.n_judge_requests_ = self.n_judged_pairs_ = self.n_failed_pairs_ = 0
         calibration = Calibration()
         if self.judge is None or self.judge_budget == 0:
@@ -236,6 +259,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             n_rounds=self.n_rounds,
             sampling=self.sampling,
             refinement=self.refinement,
+            judging=self.judging_,
+            n_candidates=min(self.n_candidates, len(names)),
             C=self.C,
             learning_rate=self.learning_rate,
             n_steps=self.n_steps,
@@ -245,13 +270,16 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if usage_before is not None:
             self.judge_usage_ = self.judge.usage - usage_before
         self.judgments_ = judged.judgments
+        self.choices_ = judged.choices
         self.n_judge_requests_ = judged.n_requests
         self.n_judged_pairs_ = judged.n_judged_pairs
         self.n_failed_pairs_ = judged.n_failed_pairs
 
         # 4. calibration: blend with the zero-shot scores on held-out answers
         if self.refinement == "joint":
-            calibration = calibrate(queries, documents, judged.said_yes, judged.said_no, generator, C=self.C)
+            calibration = calibrate(
+                queries, documents, judged.said_yes, judged.said_no, generator, C=self.C, noise=judged.answer_noise
+            )
         self.coef_ = calibration.zero_shot_weight * queries + calibration.refined_weight * judged.coef
         self.intercept_ = calibration.refined_weight * judged.intercept
         self._set_calibration(calibration)
@@ -285,12 +313,25 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         _check_threshold(self.oos_threshold)
         return float(self.oos_threshold)
 
+    def _resolve_judging(self) -> str:
+        """``judging`` with ``"auto"`` resolved (parameters already checked)."""
+        if self.judging != "auto":
+            return self.judging
+        can_choose = self.judge is not None and self.judge.supports_choice
+        return "choice" if can_choose and self.refinement != "kl" else "yes_no"
+
     def _check_params(self) -> None:
+        if self.judging not in JUDGINGS:
+            raise ValueError(f"judging must be one of {JUDGINGS}; got {self.judging!r}.")
+        if self.judging == "choice" and self.refinement == "kl":
+            raise ValueError(
+                "refinement='kl' (the paper's rule) learns from yes/no scores; use judging='yes_no' or 'auto'."
+            )
         if self.refinement not in REFINEMENTS:
             raise ValueError(f"refinement must be one of {REFINEMENTS}; got {self.refinement!r}.")
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}; got {self.sampling!r}.")
-        for name, minimum in (("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0)):
+        for name, minimum in (("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0), ("n_candidates", 2)):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
                 raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
@@ -311,6 +352,11 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.judge is not None and not isinstance(self.judge, Judge):
             raise TypeError(
                 f"judge must be a zsclassify.judges.Judge (e.g. CallableJudge(fn)); got {type(self.judge).__name__}."
+            )
+        if self.judging == "choice" and self.judge is not None and not self.judge.supports_choice:
+            raise ValueError(
+                f"{self.judge!r} cannot answer multiple-choice questions (judging='choice'); "
+                "use judging='yes_no', or give it a choose method (CallableJudge(choose_fn=...))."
             )
 
     @staticmethod

@@ -12,6 +12,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -22,9 +23,13 @@ from ._refinement import fit_joint, kl_refine, self_train
 from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget
 from .embedding import normalize_rows
 from .exceptions import InvalidJudgeResponseError
-from .judges import Judge, JudgeRequest
+from .judges import ChoiceRequest, Judge, JudgeRequest, LabelOption
 
-__all__ = ["JudgingResult", "Judgment", "run_judging"]
+__all__ = ["Choice", "JudgingResult", "Judgment", "run_judging"]
+
+ANSWER_NOISE = 0.1
+"""The least probability that a judge's answer is wrong, as the final fit reads it."""
+MAX_ANSWER_NOISE = 0.5
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +43,20 @@ class Judgment(NamedTuple):
     round: int
 
 
+class Choice(NamedTuple):
+    """One multiple-choice judgment (``judging="choice"``).
+
+    ``probabilities`` has one entry per option, then one for "none of these"; all NaN
+    when the judge failed on it. ``answer`` is the most probable option's name, or None.
+    """
+
+    text: str
+    options: tuple[str, ...]
+    probabilities: tuple[float, ...]
+    answer: str | None
+    round: int
+
+
 @dataclass
 class JudgingResult:
     """What the judging loop learned.
@@ -47,18 +66,30 @@ class JudgingResult:
     coef, intercept : ndarray
         The refined linear scoring ``embedding @ coef.T + intercept``, before calibration.
     said_yes, said_no : ndarray of bool, shape (n_pool, n_labels)
-        Pairs the judge accepted and rejected (a failed pair is neither).
+        Pairs the judge accepted and rejected (a failed pair is neither). A choice says
+        yes to the chosen candidate and no to the other candidates (to all for "none").
+    answer_noise : ndarray of shape (n_pool,)
+        How likely each utterance's answers are wrong, as the final fit reads them:
+        ``ANSWER_NOISE``, or one minus the judge's probability of its answer when that
+        is lower (at most ``MAX_ANSWER_NOISE``).
     judgments : list of Judgment
-        Every judged pair, in the order asked.
+        Every judged pair, in the order asked; a choice gives one per candidate, its
+        score the candidate's probability.
+    choices : list of Choice
+        Every multiple-choice judgment (empty for yes/no judging).
     n_requests, n_judged_pairs, n_failed_pairs : int
-        Requests sent to the judge (one per label per round), pairs sent, pairs it could not score.
+        Questions sent to the judge (one per label per round for yes/no, one per
+        utterance for choices), judged units (pairs, or utterances for choices) and
+        units it could not answer.
     """
 
     coef: np.ndarray
     intercept: np.ndarray
     said_yes: np.ndarray
     said_no: np.ndarray
+    answer_noise: np.ndarray
     judgments: list[Judgment] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
     n_requests: int = 0
     n_judged_pairs: int = 0
     n_failed_pairs: int = 0
@@ -88,6 +119,8 @@ def run_judging(
     n_rounds: int,
     sampling: str,
     refinement: str,
+    judging: str,
+    n_candidates: int,
     C: float,
     learning_rate: float,
     n_steps: int,
@@ -99,7 +132,9 @@ def run_judging(
     ``refinement="kl"`` judges once (each label's top-k by default) and runs the paper's
     per-label KL update. Otherwise the judge is asked in ``n_rounds`` rounds; with
     ``"joint"`` all labels are refitted together between rounds and the last fit is
-    :func:`~zsclassify._refinement.self_train`.
+    :func:`~zsclassify._refinement.self_train`. With ``judging="choice"`` each chosen
+    utterance is one question: which of its ``n_candidates`` best-scored labels, if any,
+    does it express.
 
     Parameters
     ----------
@@ -112,14 +147,17 @@ def run_judging(
         Pool and description embeddings, unit length, in the space the classifier scores in.
     generator : numpy Generator
         Randomness of the sampling.
-    judge_budget, n_rounds, sampling, refinement, C, learning_rate, n_steps, logit_scale, show_progress
-        As the parameters of :class:`~zsclassify.ZeroShotClassifier`.
+    judge_budget, n_rounds, sampling, refinement, judging, n_candidates, C, learning_rate, n_steps, logit_scale, \
+show_progress
+        As the parameters of :class:`~zsclassify.ZeroShotClassifier` (``judging`` resolved
+        to ``"choice"`` or ``"yes_no"``).
     """
     session = _Session(judge, names, descriptions, pool, sampling, generator)
     if refinement == "kl":
         return session.kl(documents, queries, judge_budget, learning_rate, n_steps, logit_scale, show_progress)
+    ask = session.ask if judging == "yes_no" else partial(session.ask_choices, documents, n_candidates)
     return session.rounds(
-        documents, queries, judge_budget, n_rounds, refinement == "joint", C, logit_scale, show_progress
+        ask, documents, queries, judge_budget, n_rounds, refinement == "joint", C, logit_scale, show_progress
     )
 
 
@@ -139,8 +177,10 @@ class _Session:
             intercept=np.zeros(n_labels),
             said_yes=np.zeros((n_pool, n_labels), dtype=bool),
             said_no=np.zeros((n_pool, n_labels), dtype=bool),
+            answer_noise=np.full(n_pool, ANSWER_NOISE),
         )
         self.asked = np.zeros((n_pool, n_labels), dtype=bool)
+        self.coef, self.intercept = np.zeros((n_labels, 0)), np.zeros(n_labels)  # the scoring between rounds
 
     def choose(self, logits, quota, round_index: int = 0, exclude=None, default: str = "margin"):
         strategy = default if self.sampling == "auto" else self.sampling
@@ -174,16 +214,7 @@ class _Session:
             scores[where] = check_scores(answer, request)
         result = self.result
         result.n_requests += len(requests)
-        result.n_judged_pairs += len(labels)
-        failed = int(np.isnan(scores).sum())
-        if failed:
-            result.n_failed_pairs += failed
-            warnings.warn(
-                f"The judge could not score {failed} of {len(labels)} pairs in round {round_index}; "
-                "they are left out of the refinement.",
-                RuntimeWarning,
-                stacklevel=5,
-            )
+        self._count(len(labels), int(np.isnan(scores).sum()), round_index)
         result.judgments.extend(
             Judgment(str(self.names[label]), self.pool[item], float(score), round_index)
             for label, item, score in zip(labels, items, scores)
@@ -193,6 +224,62 @@ class _Session:
         result.said_no[items[no], labels[no]] = True
         logger.info("round %d: %d pairs judged, %d accepted", round_index, len(labels), int(yes.sum()))
         return scores
+
+    def ask_choices(self, documents, n_candidates: int, labels: np.ndarray, items: np.ndarray, round_index: int):
+        """One multiple-choice question per chosen utterance: its best-scored labels, or none.
+
+        ``labels`` (whose quota picked each utterance) is not shown to the judge: the
+        candidates are the utterance's ``n_candidates`` best labels under the current scores.
+        """
+        items = np.asarray(list(dict.fromkeys(items.tolist())), dtype=np.int64)  # one question per utterance
+        self.asked[items] = True
+        logits = documents[items] @ self.coef.T + self.intercept
+        candidates = np.argsort(-logits, axis=1, kind="stable")[:, :n_candidates]
+        requests = [
+            ChoiceRequest(self.pool[item], tuple(LabelOption(self.names[c], self.descriptions[c]) for c in options))
+            for item, options in zip(items, candidates)
+        ]
+        answers = self.judge.choose(requests)
+        if len(answers) != len(requests):
+            raise InvalidJudgeResponseError(f"The judge returned {len(answers)} choices for {len(requests)} requests.")
+        probabilities = np.array([check_choice(answer, request) for answer, request in zip(answers, requests)])
+        result = self.result
+        result.n_requests += len(requests)
+        failed = np.isnan(probabilities).any(axis=1)
+        self._count(len(items), int(failed.sum()), round_index, "choices")
+        for item, options, answer, row_failed in zip(items, candidates, probabilities, failed):
+            names = tuple(str(self.names[c]) for c in options)
+            best = int(np.argmax(answer)) if not row_failed else -1
+            chosen = names[best] if 0 <= best < len(names) else None
+            result.choices.append(Choice(self.pool[item], names, tuple(answer.tolist()), chosen, round_index))
+            result.judgments.extend(
+                Judgment(name, self.pool[item], float(p), round_index) for name, p in zip(names, answer)
+            )
+            if row_failed:
+                continue
+            result.said_no[item, options] = True
+            if chosen is not None:
+                result.said_no[item, options[best]] = False
+                result.said_yes[item, options[best]] = True
+            result.answer_noise[item] = min(max(ANSWER_NOISE, 1.0 - answer[best]), MAX_ANSWER_NOISE)
+        logger.info(
+            "round %d: %d utterances judged, %d placed in a label",
+            round_index,
+            len(items),
+            int(result.said_yes[items].any(axis=1).sum()),
+        )
+
+    def _count(self, n_units: int, n_failed: int, round_index: int, what: str = "pairs") -> None:
+        """Count judged and failed units; warn about failures."""
+        self.result.n_judged_pairs += n_units
+        if n_failed:
+            self.result.n_failed_pairs += n_failed
+            warnings.warn(
+                f"The judge could not score {n_failed} of {n_units} {what} in round {round_index}; "
+                "they are left out of the refinement.",
+                RuntimeWarning,
+                stacklevel=6,
+            )
 
     def kl(self, documents, queries, judge_budget, learning_rate, n_steps, logit_scale, show_progress):
         """The paper: judge each label's top-k utterances once, then per-label KL refinement."""
@@ -207,28 +294,32 @@ class _Session:
         self.result.coef, self.result.intercept = cosine_scoring(refined, logit_scale)
         return self.result
 
-    def rounds(self, documents, queries, judge_budget, n_rounds, joint, C, logit_scale, show_progress):
-        """Judge in rounds; between rounds refit all labels jointly and re-rank the pool."""
+    def rounds(self, ask, documents, queries, judge_budget, n_rounds, joint, C, logit_scale, show_progress):
+        """Judge in rounds with ``ask``; between rounds refit all labels jointly and re-rank the pool."""
         n_labels = len(queries)
         result = self.result
-        coef, intercept = cosine_scoring(queries, logit_scale)
+        self.coef, self.intercept = cosine_scoring(queries, logit_scale)
         total = judge_budget * n_labels
         with progress_bar(n_rounds, "judging", show_progress) as bar:
             for round_index in range(n_rounds):
                 quota = split_budget(total, n_labels, n_rounds, round_index, result.n_judged_pairs)
-                logits = documents @ coef.T + intercept
+                logits = documents @ self.coef.T + self.intercept
                 exclude = result.said_yes.any(axis=1)  # already placed by the judge
                 labels, items = self.choose(logits, quota, round_index, exclude)
                 bar.update(1)
                 if len(labels) == 0:
                     break
-                self.ask(labels, items, round_index)
+                ask(labels, items, round_index)
                 if joint and round_index < n_rounds - 1:
                     placed = result.said_yes.any(axis=1)
-                    coef, intercept = fit_joint(queries, documents[placed], result.said_yes.argmax(axis=1)[placed], C=C)
+                    self.coef, self.intercept = fit_joint(
+                        queries, documents[placed], result.said_yes.argmax(axis=1)[placed], C=C
+                    )
         if joint:
-            coef, intercept = self_train(queries, documents, result.said_yes, result.said_no, C=C)
-        result.coef, result.intercept = coef, intercept
+            self.coef, self.intercept = self_train(
+                queries, documents, result.said_yes, result.said_no, C=C, noise=result.answer_noise
+            )
+        result.coef, result.intercept = self.coef, self.intercept
         return result
 
 
@@ -247,6 +338,27 @@ def _pack_by_label(documents, labels, items, scores, n_labels):
         mask[label, fill[label]] = True
         fill[label] += 1
     return docs, packed_scores, mask
+
+
+def check_choice(answer: object, request: ChoiceRequest) -> np.ndarray:
+    """Validate one choice: a probability per option and one for "none", summing to 1, or all NaN (failed)."""
+    try:
+        probabilities = np.asarray(answer, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise InvalidJudgeResponseError(f"The judge returned a non-numeric choice: {answer!r:.200}") from None
+    expected = len(request.options) + 1
+    if len(probabilities) != expected:
+        raise InvalidJudgeResponseError(
+            f"The judge returned {len(probabilities)} probabilities for a choice among {expected - 1} labels "
+            f"and 'none' ({expected} expected)."
+        )
+    if np.isnan(probabilities).any():
+        return np.full(expected, np.nan)
+    if np.any((probabilities < 0.0) | (probabilities > 1.0)) or abs(probabilities.sum() - 1.0) > 1e-3:
+        raise InvalidJudgeResponseError(
+            f"The judge's choice probabilities must lie in [0, 1] and sum to 1; got {probabilities.round(4).tolist()}."
+        )
+    return probabilities / probabilities.sum()
 
 
 def check_scores(answer: object, request: JudgeRequest) -> np.ndarray:

@@ -209,7 +209,7 @@ def self_train(
     *,
     C: float = 10.0,
     keep_fraction: float = 0.5,
-    noise: float = 0.1,
+    noise: float | np.ndarray = 0.1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Final joint fit from the judge's answers and the unlabeled pool.
 
@@ -236,8 +236,9 @@ def self_train(
         Inverse regularisation of every fit.
     keep_fraction : float
         Share of each predicted label's unjudged utterances used as pseudo-labels.
-    noise : float
-        Assumed probability that a judge answer is wrong.
+    noise : float or ndarray of shape (n_pool,)
+        Assumed probability that a judge answer is wrong: one for all, or one per
+        utterance (e.g. from the judge's own probabilities).
 
     Returns
     -------
@@ -266,6 +267,7 @@ def self_train(
     # An answer about label l is right with probability 1 - noise: "yes" multiplies l by
     # (1 - noise) and every other label by noise; "no" the other way round.
     yes, no = said_yes[rows].astype(float), said_no[rows].astype(float)
+    noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), (len(pool),))[rows, None]
     log_likelihood = (
         yes * np.log(1.0 - noise)
         + (yes.sum(axis=1, keepdims=True) - yes) * np.log(noise)

@@ -1,7 +1,7 @@
 """Judges score (label, utterance) pairs in [0, 1]; the classifier learns from them."""
 
 from ._anthropic import DEFAULT_ANTHROPIC_MODEL, AnthropicJudge
-from ._base import Judge, JudgeRequest
+from ._base import ChoiceRequest, Judge, JudgeRequest, LabelOption
 from ._cache import CachedJudge, JudgmentCache
 from ._llm import JudgeUsage, LLMJudge, Prices
 from ._openai import OpenAICompatibleJudge
@@ -12,12 +12,14 @@ __all__ = [
     "AnthropicJudge",
     "CachedJudge",
     "CallableJudge",
+    "ChoiceRequest",
     "GoldJudge",
     "Judge",
     "JudgeRequest",
     "JudgeUsage",
     "JudgmentCache",
     "LLMJudge",
+    "LabelOption",
     "OpenAICompatibleJudge",
     "Prices",
     "RecordedJudge",

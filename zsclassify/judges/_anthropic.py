@@ -5,13 +5,24 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from ..exceptions import JudgeError
-from ._base import JudgeRequest
-from ._llm import JudgeUsage, LLMJudge, Prices, scores_from_judgments
-from ._prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt
+from ._base import ChoiceRequest, JudgeRequest
+from ._llm import ChoiceBatch, JudgeUsage, LLMJudge, Prices, scores_from_judgments
+from ._prompts import (
+    CHOICE_TOOL,
+    JUDGMENT_TOOL,
+    NONE_ANSWER,
+    TASK_INSTRUCTION,
+    choice_system_prompt,
+    choice_user_prompt,
+    listwise_system_prompt,
+    listwise_user_prompt,
+)
 
 __all__ = ["DEFAULT_ANTHROPIC_MODEL", "AnthropicJudge"]
 
@@ -37,11 +48,15 @@ _CHARS_PER_TOKEN = 3  # conservative: real English text averages about 4
 
 
 class AnthropicJudge(LLMJudge):
-    """Judges (label, utterance) pairs with Claude, many utterances of one label per request.
+    """Judges utterances with Claude, many utterances per request.
 
-    The reply is forced into the ``record_judgments`` tool, whose input maps every
-    utterance id to true/false. The system prompt and label description form a
-    cached prefix (prompt caching). The API key is read by the SDK from
+    Yes/no questions (:meth:`judge`) send utterances of one label per request; the
+    reply is forced into the ``record_judgments`` tool, whose input maps every
+    utterance id to true/false. Multiple-choice questions (:meth:`choose`) send every
+    label description of the round in the system prompt and many utterances, each with
+    its candidate names, per request; the reply is forced into the ``record_choices``
+    tool, mapping every utterance id to one candidate or ``"none"``. System prompts
+    are a cached prefix (prompt caching). The API key is read by the SDK from
     ``ANTHROPIC_API_KEY``; it is never a parameter, so it never reaches a pickle, a
     cache file, a log line or an error message.
 
@@ -53,7 +68,7 @@ class AnthropicJudge(LLMJudge):
     model : str
         Claude model; default :data:`DEFAULT_ANTHROPIC_MODEL`.
     batch_size : int
-        Utterances per request (listwise). 10 by default.
+        Utterances per request, for both questions. 10 by default.
     base_url : str, optional
         API endpoint (default: the SDK's, or ``ANTHROPIC_BASE_URL``).
     use_batches : bool
@@ -115,33 +130,74 @@ class AnthropicJudge(LLMJudge):
         message = self.client.messages.create(**self._params(label, description, texts))
         return parse_judgments(message.content, len(texts)), _usage(message)
 
+    # -------------------------------------------------- multiple choice
+    def _choice_system(self, catalogue: tuple[tuple[str, str], ...]) -> list[dict]:
+        text = choice_system_prompt(catalogue, self.instruction or TASK_INSTRUCTION)
+        return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]
+
+    def _choice_params(self, batch: ChoiceBatch) -> dict:
+        items = [(request.text, [option.name for option in request.options]) for request in batch.requests]
+        return {
+            "model": self.model,
+            "max_tokens": self._max_output_tokens(len(items)),
+            "system": self._choice_system(batch.catalogue),
+            "tools": [CHOICE_TOOL],
+            "tool_choice": {"type": "tool", "name": CHOICE_TOOL["name"]},
+            "messages": [{"role": "user", "content": choice_user_prompt(items)}],
+        }
+
+    def _estimate_choice_tokens(self, batch: ChoiceBatch) -> tuple[int, int]:
+        params = self._choice_params(batch)
+        characters = len(params["system"][0]["text"]) + len(params["messages"][0]["content"])
+        return characters // _CHARS_PER_TOKEN + 400, params["max_tokens"]
+
+    def _choose_batch(self, batch: ChoiceBatch) -> tuple[list[list[float]], JudgeUsage]:
+        message = self.client.messages.create(**self._choice_params(batch))
+        return parse_choices(message.content, batch.requests), _usage(message)
+
     # -------------------------------------------------- Message Batches mode
-    def _run_tasks(self, tasks: list[JudgeRequest]) -> Iterator[tuple[int, list[float] | BaseException]]:
+    def _task_params(self, task: JudgeRequest | ChoiceBatch) -> dict:
+        if isinstance(task, ChoiceBatch):
+            return self._choice_params(task)
+        return self._params(task.label, task.description, list(task.texts))
+
+    @staticmethod
+    def _parse(task: JudgeRequest | ChoiceBatch, content: list) -> list:
+        if isinstance(task, ChoiceBatch):
+            return parse_choices(content, task.requests)
+        return parse_judgments(content, len(task.texts))
+
+    @staticmethod
+    def _part(task: JudgeRequest | ChoiceBatch, positions: list[int]) -> JudgeRequest | ChoiceBatch:
+        """The task restricted to the utterances at ``positions``."""
+        if isinstance(task, ChoiceBatch):
+            return replace(task, requests=tuple(task.requests[k] for k in positions))
+        return replace(task, texts=tuple(task.texts[k] for k in positions))
+
+    def _run_tasks(self, tasks: list, work) -> Iterator[tuple[int, list | BaseException]]:
         if not self.use_batches:
-            yield from super()._run_tasks(tasks)
+            yield from super()._run_tasks(tasks, work)
             return
         outcomes = self._submit_batch(tasks)
         retry = {}  # utterances missing from a reply are asked again once, in a second batch
         for position, (task, outcome) in enumerate(zip(tasks, outcomes)):
-            if isinstance(outcome, list) and any(math.isnan(score) for score in outcome):
-                missing = [k for k, score in enumerate(outcome) if math.isnan(score)]
-                retry[position] = (missing, replace(task, texts=tuple(task.texts[k] for k in missing)))
+            if isinstance(outcome, list):
+                missing = [k for k, answer in enumerate(outcome) if np.isnan(answer).any()]
+                if missing:
+                    retry[position] = (missing, self._part(task, missing))
         if retry:
             again = self._submit_batch([subtask for _, subtask in retry.values()])
             for (position, (missing, _)), outcome in zip(retry.items(), again):
                 if isinstance(outcome, list):
-                    for k, score in zip(missing, outcome):
-                        outcomes[position][k] = score
+                    for k, answer in zip(missing, outcome):
+                        outcomes[position][k] = answer
         yield from enumerate(outcomes)
 
-    def _submit_batch(self, tasks: list[JudgeRequest]) -> list[list[float] | BaseException]:
+    def _submit_batch(self, tasks: list) -> list[list | BaseException]:
         """One Message Batch for ``tasks``; waits for it to end. Batch prices are half the standard ones."""
         batches = self.client.messages.batches
         batch = batches.create(
-            requests=[
-                {"custom_id": f"task-{n}", "params": self._params(t.label, t.description, list(t.texts))}
-                for n, t in enumerate(tasks)
-            ]
+            requests=[{"custom_id": f"task-{n}", "params": self._task_params(t)} for n, t in enumerate(tasks)]
         )
         logger.info("Message Batch %s submitted with %d requests", batch.id, len(tasks))
         while batch.processing_status != "ended":
@@ -155,7 +211,7 @@ class AnthropicJudge(LLMJudge):
             if item.result.type == "succeeded":
                 message = item.result.message
                 self._account(_usage(message), price_factor=BATCH_PRICE_FACTOR)
-                outcomes[n] = parse_judgments(message.content, len(tasks[n].texts))
+                outcomes[n] = self._parse(tasks[n], message.content)
             else:
                 detail = getattr(getattr(item.result, "error", None), "error", None)
                 outcomes[n] = JudgeError(f"Message Batch request {item.result.type}: {detail}")
@@ -179,3 +235,36 @@ def parse_judgments(content: list, n_texts: int) -> list[float]:
         if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == JUDGMENT_TOOL["name"]:
             return scores_from_judgments(block.input, n_texts)
     return [math.nan] * n_texts
+
+
+def parse_choices(content: list, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+    """One-hot answers from the ``record_choices`` tool call of a reply; NaN for every id it lacks.
+
+    An entry whose label is neither one of its utterance's candidates nor ``"none"`` is
+    left NaN (asked again). A reply that repeats an id or names an id outside 1..n is
+    misaligned and rejected whole.
+    """
+    answers = [[math.nan] * (len(request.options) + 1) for request in requests]
+    payload = next(
+        (
+            block.input
+            for block in content
+            if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == CHOICE_TOOL["name"]
+        ),
+        None,
+    )
+    entries = payload.get("choices") if isinstance(payload, dict) else None
+    entries = [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    identifiers = [entry.get("id") for entry in entries]
+    aligned = all(isinstance(i, int) and 1 <= i <= len(requests) for i in identifiers)
+    if not aligned or len(set(identifiers)) != len(identifiers):
+        logger.info("choice reply with repeated or out-of-range ids %s: rejected whole", identifiers)
+        return answers
+    for entry in entries:
+        request = requests[entry["id"] - 1]
+        names = [option.name for option in request.options]
+        label = entry.get("label")
+        if label == NONE_ANSWER or label in names:
+            position = len(names) if label == NONE_ANSWER else names.index(label)
+            answers[entry["id"] - 1] = [float(k == position) for k in range(len(names) + 1)]
+    return answers

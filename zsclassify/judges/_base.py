@@ -1,4 +1,13 @@
-"""The judge interface: scores in [0, 1] for (label, utterance) pairs."""
+"""The judge interface: yes/no scores for (label, utterance) pairs, or a choice among candidate labels.
+
+Two questions, one judge:
+
+* :meth:`Judge.judge` asks about one label and many utterances: does each utterance
+  express the label? One score in [0, 1] per utterance.
+* :meth:`Judge.choose` asks about one utterance and a few candidate labels (the
+  closest competitors under the classifier's current scores): which one does it
+  express, if any? One probability per candidate, and one for "none of these".
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Judge", "JudgeRequest"]
+__all__ = ["ChoiceRequest", "Judge", "JudgeRequest", "LabelOption"]
 
 
 @dataclass(frozen=True)
@@ -30,12 +39,39 @@ class JudgeRequest:
     texts: tuple[str, ...]
 
 
-class Judge(ABC):
-    """Scores how well utterances match a label description.
+@dataclass(frozen=True)
+class LabelOption:
+    """A candidate label of a :class:`ChoiceRequest`: its name and description."""
 
-    Subclasses implement :meth:`judge`. A judge receives all requests of a round at
-    once, so it may batch many pairs into one call or run calls concurrently.
-    A judge holds no fitted state; network clients are created lazily and never pickled.
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ChoiceRequest:
+    """One utterance and the candidate labels it is judged against.
+
+    Attributes
+    ----------
+    text : str
+        The utterance.
+    options : tuple of LabelOption
+        The candidates, most likely first under the classifier's current scores.
+        The answer may also be "none of these".
+    """
+
+    text: str
+    options: tuple[LabelOption, ...]
+
+
+class Judge(ABC):
+    """Scores how well utterances match label descriptions.
+
+    Subclasses implement :meth:`judge` (yes/no per pair) and, to support contrastive
+    judging, :meth:`choose` (one of several candidate labels, or none). A judge
+    receives all requests of a round at once, so it may batch many of them into one
+    call or run calls concurrently. A judge holds no fitted state; network clients
+    are created lazily and never pickled.
     """
 
     @abstractmethod
@@ -53,3 +89,28 @@ class Judge(ABC):
             [0, 1] (1 = the utterance expresses the label). NaN marks a pair the judge
             could not score; the classifier skips it and warns.
         """
+
+    def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        """Say which candidate label, if any, each utterance expresses.
+
+        Parameters
+        ----------
+        requests : sequence of ChoiceRequest
+
+        Returns
+        -------
+        list of ndarray
+            One array per request, of length ``len(options) + 1``: the probability of
+            each option, then of "none of these"; they sum to 1. A hard answer is a
+            one-hot array. An all-NaN array marks a request the judge could not answer;
+            the classifier skips it and warns.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} answers yes/no questions only (it has no choose method); "
+            "fit with judging='yes_no', or implement choose() for contrastive judging."
+        )
+
+    @property
+    def supports_choice(self) -> bool:
+        """Whether this judge answers :meth:`choose` (contrastive judging)."""
+        return type(self).choose is not Judge.choose

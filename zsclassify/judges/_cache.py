@@ -20,9 +20,18 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import InvalidJudgeResponseError
-from ._base import Judge, JudgeRequest
+from ._base import ChoiceRequest, Judge, JudgeRequest, LabelOption
 
-__all__ = ["CacheNamespace", "CachedJudge", "JudgmentCache", "default_cache_path", "judge_with_cache", "judgment_key"]
+__all__ = [
+    "CacheNamespace",
+    "CachedJudge",
+    "JudgmentCache",
+    "answer_with_cache",
+    "choose_with_cache",
+    "default_cache_path",
+    "judge_with_cache",
+    "judgment_key",
+]
 
 
 def default_cache_path() -> Path:
@@ -131,18 +140,19 @@ class JudgmentCache:
                 [(key, *values, now) for key, values in rows.items()],
             )
 
-    def save(self, namespace: CacheNamespace, request: JudgeRequest, scores: Sequence[float]) -> None:
-        """Store the scores in [0, 1] of ``request``'s texts (NaN and out-of-range answers are not kept)."""
+    def save(self, namespace: CacheNamespace, triples: Sequence[Triple], scores: Sequence[float]) -> None:
+        """Store one answer: the score of each (label, description, utterance) triple.
+
+        An answer with a NaN or out-of-range score is not kept (it would be read back whole).
+        """
+        if not all(0.0 <= score <= 1.0 for score in scores):
+            return
         self.put_many(
             {
-                namespace.key(request.label, request.description, text): (
-                    namespace.backend, namespace.model, namespace.version,
-                    request.label, request.description, text, float(score),
-                )
-                for text, score in zip(request.texts, scores)
-                if 0.0 <= score <= 1.0
+                namespace.key(*triple): (namespace.backend, namespace.model, namespace.version, *triple, float(score))
+                for triple, score in zip(triples, scores)
             }
-        )  # fmt: skip
+        )
 
     def __len__(self) -> int:
         return self._connection().execute("SELECT COUNT(*) FROM judgments").fetchone()[0]
@@ -155,6 +165,53 @@ class JudgmentCache:
 
 
 Ask = Callable[[list[JudgeRequest]], Iterator[tuple[int, Sequence[float]]]]
+AskChoices = Callable[[list[tuple[ChoiceRequest, ...]]], Iterator[tuple[int, Sequence[Sequence[float]]]]]
+Triple = tuple[str, str, str]  # (label, description, utterance): one stored score
+
+
+def answer_with_cache(
+    store: JudgmentCache | None,
+    namespace: CacheNamespace,
+    items: Sequence[Sequence[Triple]],
+    ask: Callable[[list[int]], Iterator[tuple[int, Sequence[float]]]],
+) -> list[np.ndarray]:
+    """The one lookup-ask-store loop: answer ``items`` from ``store``, ``ask`` about the rest.
+
+    An item is the list of (label, description, utterance) triples whose scores form one
+    answer: one triple for a yes/no pair, one per option (and one for "none") for a
+    multiple choice. An item is read from the cache only whole.
+
+    Parameters
+    ----------
+    store : JudgmentCache or None
+        ``None`` caches nothing (every item is asked).
+    namespace : CacheNamespace
+        The judge's part of the key.
+    items : sequence of sequences of (label, description, utterance)
+    ask : callable
+        Gets the indices of the items missing from the cache and yields ``(item index,
+        scores)`` as answers arrive; each answer is stored at once. An item it does not
+        yield stays NaN.
+
+    Returns
+    -------
+    list of ndarray
+        One score array per item.
+    """
+    keys = [[namespace.key(*triple) for triple in item] for item in items]
+    cached = store.get_many([key for item_keys in keys for key in item_keys]) if store is not None else {}
+    results, missing = [], []
+    for index, item_keys in enumerate(keys):
+        if item_keys and all(key in cached for key in item_keys):
+            results.append(np.array([cached[key] for key in item_keys], dtype=float))
+        else:
+            results.append(np.full(len(item_keys), np.nan))
+            missing.append(index)
+    for index, scores in ask(missing) if missing else ():
+        results[index] = np.asarray(scores, dtype=float)
+        if store is not None:
+            store.save(namespace, items[index], results[index])  # saved as soon as answered (and paid for)
+    return results
 
 
 def judge_with_cache(
@@ -164,50 +221,78 @@ def judge_with_cache(
     ask: Ask,
     batch_size: int | None = None,
 ) -> list[np.ndarray]:
-    """Answer ``requests`` from ``store``; ``ask`` about the rest, storing each answer as it arrives.
+    """Yes/no scores of ``requests``: from ``store`` where known, else from ``ask``.
 
-    Parameters
-    ----------
-    store : JudgmentCache or None
-        ``None`` caches nothing (every pair is asked).
-    namespace : CacheNamespace
-        The judge's part of the key.
-    requests : sequence of JudgeRequest
-    ask : callable
-        Gets the requests of pairs missing from the cache (at most ``batch_size`` texts
-        each) and yields ``(index into them, scores)`` as answers arrive; a request it
-        does not yield stays NaN.
-    batch_size : int, optional
-        Most texts per asked request; by default one request per label.
-
-    Returns
-    -------
-    list of ndarray
-        One score array per request, NaN where neither the cache nor ``ask`` answered.
+    ``ask`` gets requests of pairs missing from the cache (at most ``batch_size`` texts
+    each, by default one request per label) and yields ``(index into them, scores)``.
     """
+    pairs = [(index, position) for index, request in enumerate(requests) for position in range(len(request.texts))]
+    items = [[(requests[i].label, requests[i].description, requests[i].texts[p])] for i, p in pairs]
+
+    def ask_pairs(missing: list[int]) -> Iterator[tuple[int, Sequence[float]]]:
+        by_request: dict[int, list[int]] = {}
+        for m in missing:
+            by_request.setdefault(pairs[m][0], []).append(m)
+        groups: list[list[int]] = []  # pair numbers of each asked request
+        for of_request in by_request.values():
+            step = batch_size or len(of_request)
+            groups += [of_request[start : start + step] for start in range(0, len(of_request), step)]
+        asked = [replace(requests[pairs[group[0]][0]], texts=tuple(items[m][0][2] for m in group)) for group in groups]
+        for number, scores in ask(asked):
+            for m, score in zip(groups[number], scores):
+                yield m, [score]
+
+    answers = answer_with_cache(store, namespace, items, ask_pairs)
     results = [np.full(len(request.texts), np.nan) for request in requests]
-    asked: list[JudgeRequest] = []
-    where: list[tuple[int, list[int]]] = []
-    for index, request in enumerate(requests):
-        keys = [namespace.key(request.label, request.description, text) for text in request.texts]
-        cached = store.get_many(keys) if store is not None else {}
-        todo = []
-        for position, key in enumerate(keys):
-            if key in cached:
-                results[index][position] = cached[key]
-            else:
-                todo.append(position)
-        step = batch_size or max(len(todo), 1)
-        for start in range(0, len(todo), step):
-            positions = todo[start : start + step]
-            asked.append(replace(request, texts=tuple(request.texts[p] for p in positions)))
-            where.append((index, positions))
-    for number, scores in ask(asked):
-        index, positions = where[number]
-        results[index][positions] = scores
-        if store is not None:
-            store.save(namespace, asked[number], scores)  # saved as soon as answered (and paid for)
+    for (index, position), answer in zip(pairs, answers):
+        results[index][position] = answer[0]
     return results
+
+
+NONE_OPTION = LabelOption("<none of these>", "")
+"""Stored as the last option of every cached choice: the probability that no candidate fits."""
+
+
+def choice_items(requests: Sequence[ChoiceRequest]) -> list[list[Triple]]:
+    """The stored triples of each choice: one per option, then "none".
+
+    The namespace of a choice already names the question; the options' order is part
+    of each triple's label so that the same options in another order are asked anew.
+    """
+    items = []
+    for request in requests:
+        context = json.dumps([option.name for option in request.options], ensure_ascii=False)
+        items.append(
+            [
+                (f"{option.name}\x00{context}", option.description, request.text)
+                for option in (*request.options, NONE_OPTION)
+            ]
+        )
+    return items
+
+
+def choose_with_cache(
+    store: JudgmentCache | None,
+    namespace: CacheNamespace,
+    requests: Sequence[ChoiceRequest],
+    ask: AskChoices,
+    batch_size: int | None = None,
+) -> list[np.ndarray]:
+    """Choice probabilities of ``requests``: from ``store`` where known, else from ``ask``.
+
+    ``ask`` gets the uncached choices in batches (at most ``batch_size`` each, by default
+    one batch) and yields ``(batch number, answers)``: for each choice of the batch, a
+    probability per option and one for "none".
+    """
+    choice_space = replace(namespace, version=f"{namespace.version}:choice")
+
+    def ask_choices(missing: list[int]) -> Iterator[tuple[int, Sequence[float]]]:
+        step = batch_size or len(missing)
+        batches = [missing[start : start + step] for start in range(0, len(missing), step)]
+        for number, answers in ask([tuple(requests[m] for m in batch) for batch in batches]):
+            yield from zip(batches[number], answers)
+
+    return answer_with_cache(store, choice_space, choice_items(requests), ask_choices)
 
 
 class CachedJudge(Judge):
@@ -258,27 +343,45 @@ class CachedJudge(Judge):
             self.cache = JudgmentCache(default_cache_path() if self.cache == "auto" else self.cache)
         return self.cache
 
-    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
-        """Answer from the cache; ask the wrapped judge about the rest and store its answers."""
+    @property
+    def supports_choice(self) -> bool:
+        """Whether the wrapped judge answers multiple-choice questions."""
+        return isinstance(self.wrapped, Judge) and self.wrapped.supports_choice
+
+    def _namespace(self) -> CacheNamespace:
         if not isinstance(self.wrapped, Judge):
             raise TypeError(f"CachedJudge wraps a zsclassify Judge; got {type(self.wrapped).__name__}.")
-        return judge_with_cache(self.store, CacheNamespace(self.backend, self.name, ""), requests, self._ask)
+        return CacheNamespace(self.backend, self.name, "")
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        """Answer from the cache; ask the wrapped judge about the rest and store its answers."""
+        return judge_with_cache(self.store, self._namespace(), requests, self._ask)
+
+    def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        """Choices from the cache; the wrapped judge's :meth:`~Judge.choose` for the rest, stored."""
+        return choose_with_cache(self.store, self._namespace(), requests, self._ask_choices)
 
     def _ask(self, asked: list[JudgeRequest]) -> Iterator[tuple[int, np.ndarray]]:
-        if not asked:
-            return
         answers = self.wrapped.judge(asked)
-        if len(answers) != len(asked):
-            raise InvalidJudgeResponseError(
-                f"{self.wrapped!r} returned {len(answers)} score lists for {len(asked)} requests."
-            )
-        self.n_requests += len(asked)
-        for number, (request, answer) in enumerate(zip(asked, answers)):
-            scores = np.asarray(answer, dtype=float).ravel()
-            if len(scores) != len(request.texts):
-                raise InvalidJudgeResponseError(
-                    f"{self.wrapped!r} returned {len(scores)} scores for {len(request.texts)} texts.",
-                    label=request.label,
-                )
+        for number, scores in enumerate(self._checked(answers, [len(request.texts) for request in asked])):
             self.n_pairs_sent += len(scores)
             yield number, scores
+
+    def _ask_choices(self, batches: list[tuple[ChoiceRequest, ...]]) -> Iterator[tuple[int, list[np.ndarray]]]:
+        (asked,) = batches  # one batch: the wrapped judge gets every uncached choice at once
+        yield 0, self._checked(self.wrapped.choose(asked), [len(request.options) + 1 for request in asked])
+
+    def _checked(self, answers: Sequence, lengths: list[int]) -> list[np.ndarray]:
+        """The wrapped judge's answers as arrays, after checking their count and lengths."""
+        if len(answers) != len(lengths):
+            raise InvalidJudgeResponseError(
+                f"{self.wrapped!r} returned {len(answers)} answers for {len(lengths)} requests."
+            )
+        self.n_requests += len(lengths)
+        arrays = [np.asarray(answer, dtype=float).ravel() for answer in answers]
+        for array, length in zip(arrays, lengths):
+            if len(array) != length:
+                raise InvalidJudgeResponseError(
+                    f"{self.wrapped!r} returned {len(array)} scores where {length} were due."
+                )
+        return arrays

@@ -2,7 +2,8 @@
 
 A backend subclasses :class:`LLMJudge` and implements two methods: ``_score_batch``
 (one request to the service for some utterances of one label) and
-``_estimate_tokens`` (an upper estimate of a request's tokens, for the budget cap).
+``_estimate_tokens`` (an upper estimate of a request's tokens, for the budget cap);
+for contrastive judging also ``_choose_batch`` and ``_estimate_choice_tokens``.
 Retries of rate limits, overload, 5xx, timeouts and connection resets are the
 official SDKs' own (they honour ``retry-after``); this module handles what is left.
 """
@@ -15,7 +16,7 @@ import math
 import threading
 import warnings
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -23,15 +24,25 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import BudgetExceededError, JudgeError
-from ._base import Judge, JudgeRequest
-from ._cache import CacheNamespace, JudgmentCache, default_cache_path, judge_with_cache
-from ._prompts import PROMPT_VERSION
+from ._base import ChoiceRequest, Judge, JudgeRequest
+from ._cache import CacheNamespace, JudgmentCache, choose_with_cache, default_cache_path, judge_with_cache
+from ._prompts import CHOICE_PROMPT_VERSION, PROMPT_VERSION
 
 __all__ = ["JudgeUsage", "LLMJudge", "Prices", "scores_from_judgments"]
 
 logger = logging.getLogger(__name__)
 
 ON_FAILURE = ("warn", "raise")
+
+
+@dataclass(frozen=True)
+class ChoiceBatch:
+    """Choices sent in one request, with the ``catalogue`` of every (name, description)
+    among the options of the whole :meth:`LLMJudge.choose` call (sorted), which a
+    backend may show once, in a cacheable prefix."""
+
+    catalogue: tuple[tuple[str, str], ...]
+    requests: tuple[ChoiceRequest, ...]
 
 
 @dataclass
@@ -200,6 +211,20 @@ class LLMJudge(Judge):
     def _estimate_tokens(self, label: str, description: str, texts: list[str]) -> tuple[int, int]:
         """Upper estimate of (input, output) tokens of one request, for the caps."""
 
+    def _choose_batch(self, batch: ChoiceBatch) -> tuple[list[list[float]], JudgeUsage]:
+        """One request for a batch of choices: per choice, a probability per option then "none"
+        (NaN where the reply had none), and its usage. Backends that support contrastive
+        judging override this and :meth:`_estimate_choice_tokens`."""
+        raise NotImplementedError
+
+    def _estimate_choice_tokens(self, batch: ChoiceBatch) -> tuple[int, int]:
+        """Upper estimate of (input, output) tokens of one choice request, for the caps."""
+        raise NotImplementedError
+
+    def _choice_batch_size(self) -> int:
+        """Choices per request (default: ``batch_size``)."""
+        return self.batch_size
+
     def _default_prices(self) -> Prices | None:
         return None
 
@@ -224,9 +249,9 @@ class LLMJudge(Judge):
     def _price(self) -> Prices | None:
         return self.prices if self.prices is not None else self._default_prices()
 
-    def _prompt_version(self) -> str:
+    def _prompt_version(self, version: str = PROMPT_VERSION) -> str:
         """What of the prompt changes an answer; part of the cache key."""
-        return PROMPT_VERSION if self.instruction is None else f"{PROMPT_VERSION}:{self.instruction}"
+        return version if self.instruction is None else f"{version}:{self.instruction}"
 
     def _check_config(self) -> None:
         if self.on_failure not in ON_FAILURE:
@@ -256,42 +281,55 @@ class LLMJudge(Judge):
         with self._lock:
             self.usage = self.usage + spent
 
-    def _score_with_one_retry(self, label: str, description: str, texts: list[str]) -> list[float]:
+    def _score_with_one_retry(self, request: JudgeRequest) -> list[float]:
         """Score a batch; pairs missing from a malformed or truncated reply are asked again once."""
-        scores, spent = self._score_batch(label, description, texts)
+        scores, spent = self._score_batch(request.label, request.description, list(request.texts))
         self._account(spent)
         missing = [i for i, score in enumerate(scores) if math.isnan(score)]
         if missing:
             logger.info(
-                "%d of %d utterances missing from the reply for %r; asking again", len(missing), len(texts), label
+                "%d of %d utterances missing from the reply for %r; asking again",
+                len(missing),
+                len(scores),
+                request.label,
             )
-            again, spent = self._score_batch(label, description, [texts[i] for i in missing])
+            again, spent = self._score_batch(request.label, request.description, [request.texts[i] for i in missing])
             self._account(spent)
             for i, score in zip(missing, again):
                 scores[i] = score
         return scores
 
-    def _run_tasks(self, tasks: list[JudgeRequest]) -> Iterator[tuple[int, list[float] | BaseException]]:
-        """Score tasks, yielding each one's index with its scores (or the error that stopped it) as it finishes.
+    def _choose_with_one_retry(self, batch: ChoiceBatch) -> list[list[float]]:
+        """Answer a batch of choices; those missing from a malformed or truncated reply are asked again once."""
+        answers, spent = self._choose_batch(batch)
+        self._account(spent)
+        missing = [i for i, answer in enumerate(answers) if any(math.isnan(p) for p in answer)]
+        if missing:
+            logger.info("%d of %d choices missing from the reply; asking again", len(missing), len(answers))
+            again, spent = self._choose_batch(replace(batch, requests=tuple(batch.requests[i] for i in missing)))
+            self._account(spent)
+            for i, answer in zip(missing, again):
+                answers[i] = answer
+        return answers
+
+    def _run_tasks(self, tasks: list, work: Callable) -> Iterator[tuple[int, list | BaseException]]:
+        """Run ``work`` on each task, yielding its index with the result (or the error that stopped it) as it finishes.
 
         The default sends up to ``max_concurrency`` requests at once from a thread pool.
         """
         with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
-            futures = {
-                pool.submit(self._score_with_one_retry, t.label, t.description, list(t.texts)): number
-                for number, t in enumerate(tasks)
-            }
+            futures = {pool.submit(work, task): number for number, task in enumerate(tasks)}
             for future in as_completed(futures):
                 try:
                     yield futures[future], future.result()
                 except Exception as error:  # a fault the SDK's retries did not cure
                     yield futures[future], error
 
-    def _affordable(self, tasks: list[JudgeRequest]) -> tuple[list[JudgeRequest], str | None]:
-        """The longest prefix of ``tasks`` whose estimated usage stays within the caps."""
+    def _affordable(self, tasks: list, estimate: Callable) -> tuple[list, str | None]:
+        """The longest prefix of ``tasks`` whose estimated usage (``estimate(task)``) stays within the caps."""
         planned = JudgeUsage()
         for count, task in enumerate(tasks):
-            estimate_in, estimate_out = self._estimate_tokens(task.label, task.description, list(task.texts))
+            estimate_in, estimate_out = estimate(task)
             planned = planned + JudgeUsage(input_tokens=estimate_in, output_tokens=estimate_out)
             reason = self._would_exceed(planned)
             if reason is not None:
@@ -305,30 +343,77 @@ class LLMJudge(Judge):
         after the others finish). Each answer is cached as soon as it arrives.
         """
         self._check_config()
+        namespace = CacheNamespace(self.backend, self.model, self._prompt_version())
+        return self._answer(
+            lambda ask: judge_with_cache(self._store(), namespace, requests, ask, self.batch_size),
+            work=self._score_with_one_retry,
+            estimate=lambda task: self._estimate_tokens(task.label, task.description, list(task.texts)),
+            n_units=sum(len(request.texts) for request in requests),
+            size=lambda task: len(task.texts),
+            count_failed=lambda results: int(sum(np.isnan(r).sum() for r in results)),
+            unit="pairs",
+        )
+
+    @property
+    def supports_choice(self) -> bool:
+        """Whether this backend implements multiple-choice requests."""
+        return type(self)._choose_batch is not LLMJudge._choose_batch
+
+    def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        """Answer every multiple-choice question: from the cache where possible, else by batched requests.
+
+        Caps, failures and caching work as in :meth:`judge`.
+        """
+        self._check_config()
+        if not self.supports_choice:
+            return super().choose(requests)
+        catalogue = tuple(sorted({(o.name, o.description) for request in requests for o in request.options}))
+        namespace = CacheNamespace(self.backend, self.model, self._prompt_version(CHOICE_PROMPT_VERSION))
+
+        def run(ask):
+            def ask_batches(batches: list[tuple[ChoiceRequest, ...]]):
+                return ask([ChoiceBatch(catalogue, batch) for batch in batches])
+
+            return choose_with_cache(self._store(), namespace, requests, ask_batches, self._choice_batch_size())
+
+        return self._answer(
+            run,
+            work=self._choose_with_one_retry,
+            estimate=self._estimate_choice_tokens,
+            n_units=len(requests),
+            size=lambda task: len(task.requests),
+            count_failed=lambda results: int(sum(np.isnan(r).any() for r in results)),
+            unit="choices",
+        )
+
+    def _answer(self, run, *, work, estimate, n_units: int, size, count_failed, unit: str) -> list[np.ndarray]:
+        """What :meth:`judge` and :meth:`choose` share: caps, concurrency, failures, usage.
+
+        ``run(ask)`` answers from the cache and calls ``ask(tasks)`` for the rest; ``work(task)``
+        sends one task; ``estimate(task)`` bounds its tokens; ``size(task)`` counts (in ``unit``).
+        """
         errors: list[BaseException] = []
         budget_stop: list[str | None] = [None]
-        n_pairs = sum(len(request.texts) for request in requests)
 
-        def ask(tasks: list[JudgeRequest]) -> Iterator[tuple[int, list[float]]]:
+        def ask(tasks: list) -> Iterator[tuple[int, list]]:
             with self._lock:
-                self.usage.cache_hits += n_pairs - sum(len(task.texts) for task in tasks)
-            affordable, budget_stop[0] = self._affordable(tasks)
-            for number, outcome in self._run_tasks(affordable):
+                self.usage.cache_hits += n_units - sum(size(task) for task in tasks)
+            affordable, budget_stop[0] = self._affordable(tasks, estimate)
+            for number, outcome in self._run_tasks(affordable, work):
                 if isinstance(outcome, BaseException):
-                    logger.warning("judge request for %r failed: %s", affordable[number].label, outcome)
+                    logger.warning("judge request failed: %s", outcome)
                     errors.append(outcome)
                 else:
                     yield number, outcome
 
-        namespace = CacheNamespace(self.backend, self.model, self._prompt_version())
-        results = judge_with_cache(self._store(), namespace, requests, ask, self.batch_size)
-        failed = int(sum(np.isnan(r).sum() for r in results))
+        results = run(ask)
+        failed = count_failed(results)
         with self._lock:
             self.usage.failed_pairs += failed
         if budget_stop[0] is not None:
             raise BudgetExceededError(
                 f"{type(self).__name__} stopped before exceeding its cap ({budget_stop[0]}); "
-                f"{failed} pairs were not judged. Judgments made so far are cached; raise the cap to go on.",
+                f"{failed} {unit} were not judged. Judgments made so far are cached; raise the cap to go on.",
                 reason=budget_stop[0],
                 failed_pairs=failed,
                 usage=replace(self.usage),
@@ -336,12 +421,12 @@ class LLMJudge(Judge):
         if failed and self.on_failure == "raise":
             cause = f" Last error: {type(errors[-1]).__name__}: {errors[-1]}" if errors else ""
             raise JudgeError(
-                f"{failed} pairs could not be judged.{cause}", failed_pairs=failed, usage=replace(self.usage)
+                f"{failed} {unit} could not be judged.{cause}", failed_pairs=failed, usage=replace(self.usage)
             )
         if errors:
             warnings.warn(
                 f"{len(errors)} judge requests failed after retries ({type(errors[-1]).__name__}: {errors[-1]}).",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         return results

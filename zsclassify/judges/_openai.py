@@ -6,10 +6,19 @@ import json
 import math
 import os
 
-from ._llm import JudgeUsage, LLMJudge, scores_from_judgments
-from ._prompts import JUDGMENT_TOOL, TASK_INSTRUCTION, listwise_system_prompt, listwise_user_prompt, pairwise_messages
+from ._llm import ChoiceBatch, JudgeUsage, LLMJudge, scores_from_judgments
+from ._prompts import (
+    JUDGMENT_TOOL,
+    PROMPT_VERSION,
+    TASK_INSTRUCTION,
+    choice_letters,
+    choice_messages,
+    listwise_system_prompt,
+    listwise_user_prompt,
+    pairwise_messages,
+)
 
-__all__ = ["OpenAICompatibleJudge", "yes_probability"]
+__all__ = ["OpenAICompatibleJudge", "letter_probabilities", "yes_probability"]
 
 _CHARS_PER_TOKEN = 3
 SCORINGS = ("pairwise", "listwise")
@@ -39,6 +48,34 @@ def yes_probability(top_logprobs: list, content: str | None) -> float:
     return math.nan
 
 
+def letter_probabilities(top_logprobs: list, content: str | None, letters: list[str]) -> list[float]:
+    """Each option's probability from the first token's top log-probabilities, renormalised over ``letters``.
+
+    The paper's P(yes) / (P(yes) + P(no)) generalised to lettered options. Falls back to
+    the verbalised answer (one-hot on the letter the reply starts with) when the
+    log-probabilities hold no letter, and NaN when the reply names none.
+    """
+    mass = dict.fromkeys(letters, 0.0)
+    for entry in top_logprobs or []:
+        token = (getattr(entry, "token", None) or "").strip().rstrip(".):")
+        if token in mass:
+            mass[token] += math.exp(entry.logprob)
+    total = sum(mass.values())
+    if total > 0.0:
+        return [mass[letter] / total for letter in letters]
+    answer = (content or "").strip()[:1]
+    if answer in mass:
+        return [float(letter == answer) for letter in letters]
+    return [math.nan] * len(letters)
+
+
+def _first_token(completion) -> tuple[list, str | None]:
+    """The first generated token's top log-probabilities (empty without them) and the reply's text."""
+    choice = completion.choices[0] if completion.choices else None
+    first = choice.logprobs.content[0] if choice and choice.logprobs and choice.logprobs.content else None
+    return (first.top_logprobs if first else []), (choice.message.content if choice else None)
+
+
 def _usage(completion) -> JudgeUsage:
     usage = completion.usage
     return JudgeUsage(
@@ -49,7 +86,12 @@ def _usage(completion) -> JudgeUsage:
 
 
 class OpenAICompatibleJudge(LLMJudge):
-    """Judges (label, utterance) pairs with an OpenAI-compatible chat server.
+    """Judges utterances with an OpenAI-compatible chat server.
+
+    Multiple-choice questions (:meth:`choose`, contrastive judging) letter the
+    candidate labels, add a letter for "none of these" and read each option's
+    probability from the first generated token's log-probabilities (the verbalised
+    letter when the server gives none); one question per request.
 
     ``scoring="pairwise"`` (default) asks one yes/no question per pair and scores it
     P(yes) / (P(yes) + P(no)) from the first generated token's log-probabilities when
@@ -122,8 +164,10 @@ class OpenAICompatibleJudge(LLMJudge):
             self.batch_size = 1
         super()._check_config()
 
-    def _prompt_version(self) -> str:
-        return f"{super()._prompt_version()}:{self.scoring}"
+    def _prompt_version(self, version: str = PROMPT_VERSION) -> str:
+        if version == PROMPT_VERSION:  # yes/no: pairwise and listwise replies differ
+            return f"{super()._prompt_version(version)}:{self.scoring}"
+        return f"{super()._prompt_version(version)}:logprobs={self.logprobs}"  # letters read or verbalised
 
     def _instruction(self) -> str:
         return self.instruction or TASK_INSTRUCTION
@@ -142,20 +186,38 @@ class OpenAICompatibleJudge(LLMJudge):
             return self._score_listwise(label, description, texts)
         scores, spent = [], JudgeUsage()
         for text in texts:
-            extra = {"logprobs": True, "top_logprobs": 20} if self.logprobs else {}
-            completion = self.client.chat.completions.create(
-                model=self.model,
-                messages=pairwise_messages(label, description, text, self._instruction()),
-                max_tokens=1,
-                temperature=0.0,
-                **extra,
-            )
-            choice = completion.choices[0] if completion.choices else None
-            first = choice.logprobs.content[0] if choice and choice.logprobs and choice.logprobs.content else None
-            content = choice.message.content if choice else None
-            scores.append(yes_probability(first.top_logprobs if first else [], content))
+            completion = self._first_token_completion(pairwise_messages(label, description, text, self._instruction()))
+            scores.append(yes_probability(*_first_token(completion)))
             spent = spent + _usage(completion)
         return scores, spent
+
+    def _first_token_completion(self, messages: list[dict]):
+        """A one-token completion, with the first token's top log-probabilities when ``logprobs`` is on."""
+        extra = {"logprobs": True, "top_logprobs": 20} if self.logprobs else {}
+        return self.client.chat.completions.create(
+            model=self.model, messages=messages, max_tokens=1, temperature=0.0, **extra
+        )
+
+    # -------------------------------------------------- multiple choice
+    def _choice_batch_size(self) -> int:
+        return 1  # one lettered question per request: its first token's log-probabilities score every option
+
+    def _choice_messages(self, request) -> list[dict]:
+        options = [(option.name, option.description) for option in request.options]
+        return choice_messages(request.text, options, self._instruction())
+
+    def _estimate_choice_tokens(self, batch: ChoiceBatch) -> tuple[int, int]:
+        messages = [self._choice_messages(request) for request in batch.requests]
+        characters = sum(len(m["content"]) for pair in messages for m in pair)
+        return characters // _CHARS_PER_TOKEN + 20 * len(messages), len(messages)
+
+    def _choose_batch(self, batch: ChoiceBatch) -> tuple[list[list[float]], JudgeUsage]:
+        answers, spent = [], JudgeUsage()
+        for request in batch.requests:
+            completion = self._first_token_completion(self._choice_messages(request))
+            answers.append(letter_probabilities(*_first_token(completion), choice_letters(len(request.options))))
+            spent = spent + _usage(completion)
+        return answers, spent
 
     def _response_format(self) -> dict:
         schema = JUDGMENT_TOOL["input_schema"]

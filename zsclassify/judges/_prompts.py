@@ -15,8 +15,15 @@ from collections.abc import Sequence
 from html import escape
 
 __all__ = [
+    "CHOICE_PROMPT_VERSION",
+    "CHOICE_TOOL",
     "JUDGMENT_TOOL",
+    "NONE_ANSWER",
     "PROMPT_VERSION",
+    "choice_letters",
+    "choice_messages",
+    "choice_system_prompt",
+    "choice_user_prompt",
     "listwise_system_prompt",
     "listwise_user_prompt",
     "pairwise_messages",
@@ -24,6 +31,10 @@ __all__ = [
 ]
 
 PROMPT_VERSION = "2026-11-26.2"
+CHOICE_PROMPT_VERSION = "2026-11-27.1"
+"""Version of the multiple-choice prompts (contrastive judging); part of their cache key."""
+
+NONE_ANSWER = "none"
 
 TASK_INSTRUCTION = "Find the utterances that express the intent described by the label."
 
@@ -108,5 +119,85 @@ def pairwise_messages(
         f'<label name="{escape(label)}">{escape(description, quote=False)}</label>\n'
         f"{quote_utterance(text)}\n"
         f"{_REMINDER}\nIs the utterance relevant to the label (does it express it)? Answer yes or no."
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+CHOICE_TOOL = {
+    "name": "record_choices",
+    "description": "Record, for every utterance id, the one candidate label it expresses, or none.",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "choices": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer", "description": "the utterance's id attribute"},
+                        "label": {
+                            "type": "string",
+                            "description": f"one of the utterance's candidate label names, or {NONE_ANSWER!r}",
+                        },
+                    },
+                    "required": ["id", "label"],
+                },
+            }
+        },
+        "required": ["choices"],
+    },
+}
+
+
+def _label_tag(name: str, description: str) -> str:
+    return f'<label name="{escape(name)}">{escape(description, quote=False)}</label>'
+
+
+def choice_system_prompt(labels: Sequence[tuple[str, str]], instruction: str = TASK_INSTRUCTION) -> str:
+    """System prompt of a batched multiple-choice request: the task and every label (the cacheable prefix)."""
+    catalogue = "\n".join(_label_tag(name, description) for name, description in labels)
+    return (
+        "You classify user utterances in a text classification task.\n"
+        f"Task: {instruction}\n"
+        f"The labels:\n{catalogue}\n"
+        f"{_SECURITY_NOTE}\n"
+        "Each utterance comes with its candidate labels. Choose the one candidate the utterance expresses; "
+        f"answer {NONE_ANSWER!r} if it expresses none of them. Call the record_choices tool exactly once, "
+        "with one entry for every utterance id."
+    )
+
+
+def choice_user_prompt(items: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """User message of a batched multiple-choice request: each tagged utterance with its candidate names."""
+    blocks = []
+    for identifier, (text, names) in enumerate(items, start=1):
+        candidates = ", ".join(f'"{escape(name)}"' for name in names)
+        blocks.append(f"{quote_utterance(text, identifier)}\ncandidates for {identifier}: {candidates}")
+    return "\n".join(blocks) + f"\n{_REMINDER}\nFor each utterance id: which candidate does it express, if any?"
+
+
+def choice_letters(n_options: int) -> list[str]:
+    """The letters of ``n_options`` options followed by the letter of "none of these"."""
+    if n_options + 1 > 26:
+        raise ValueError(f"At most 25 candidates can be lettered; got {n_options}.")
+    return [chr(ord("A") + k) for k in range(n_options + 1)]
+
+
+def choice_messages(
+    text: str, options: Sequence[tuple[str, str]], instruction: str = TASK_INSTRUCTION
+) -> list[dict[str, str]]:
+    """Chat messages of one lettered multiple-choice question (its first token gives each letter's probability)."""
+    letters = choice_letters(len(options))
+    lettered = "\n".join(
+        f"{letter}. {_label_tag(name, description)}" for letter, (name, description) in zip(letters, options)
+    )
+    system = (
+        "You classify a user utterance in a text classification task.\n"
+        f"Task: {instruction}\n{_SECURITY_NOTE}\nAnswer with a single letter."
+    )
+    user = (
+        f"Options:\n{lettered}\n{letters[-1]}. none of these labels\n"
+        f"{quote_utterance(text)}\n"
+        f"{_REMINDER}\nWhich option does the utterance express? Answer with one letter: {', '.join(letters)}."
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -4,43 +4,108 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._base import Judge, JudgeRequest
+from ..exceptions import InvalidJudgeResponseError
+from ._base import ChoiceRequest, Judge, JudgeRequest
 
 __all__ = ["CallableJudge", "GoldJudge", "RecordedJudge"]
 
 
+ChoiceAnswer = str | None | Mapping[str, float]
+
+
 class CallableJudge(Judge):
-    """Wraps a function ``fn(label, description, texts) -> list of float``.
+    """Wraps your functions: ``fn`` for yes/no questions, ``choose_fn`` for multiple choice.
 
     The classifier calls ``fn`` once per label per round with the utterances it chose
-    for that label; the function returns one score in [0, 1] per utterance.
+    for that label; the function returns one score in [0, 1] per utterance. With
+    contrastive judging it calls ``choose_fn`` once per chosen utterance with the
+    candidate labels as ``(name, description)`` pairs; the function returns the name of
+    the label the utterance expresses, ``None`` for "none of these", or a mapping of
+    candidate names to probabilities (what is left over is "none").
 
     Parameters
     ----------
-    fn : callable
+    fn : callable, optional
         ``fn(label: str, description: str, texts: list[str]) -> list[float]``.
+    choose_fn : callable, optional
+        ``choose_fn(text: str, options: list[tuple[str, str]]) -> str | None | dict[str, float]``.
     """
 
-    def __init__(self, fn: Callable[[str, str, list[str]], Sequence[float]]) -> None:
+    def __init__(
+        self,
+        fn: Callable[[str, str, list[str]], Sequence[float]] | None = None,
+        choose_fn: Callable[[str, list[tuple[str, str]]], ChoiceAnswer] | None = None,
+    ) -> None:
         self.fn = fn
+        self.choose_fn = choose_fn
 
     def __repr__(self) -> str:
-        return f"CallableJudge({getattr(self.fn, '__name__', self.fn)!r})"
+        names = [getattr(f, "__name__", repr(f)) for f in (self.fn, self.choose_fn) if f is not None]
+        return f"CallableJudge({', '.join(names)})"
+
+    @property
+    def supports_choice(self) -> bool:
+        """True when ``choose_fn`` is given."""
+        return self.choose_fn is not None
 
     def judge(self, requests: Sequence[JudgeRequest]) -> list[Sequence[float]]:
         """Call ``fn`` once per request (the classifier validates what it returns)."""
+        if self.fn is None:
+            raise TypeError("This CallableJudge has no fn for yes/no questions; pass fn= or fit with judging='choice'.")
         return [self.fn(r.label, r.description, list(r.texts)) for r in requests]
+
+    def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        """Call ``choose_fn`` once per utterance and turn its answer into option probabilities."""
+        if self.choose_fn is None:
+            raise TypeError(
+                "This CallableJudge has no choose_fn for multiple-choice questions; "
+                "pass choose_fn= or fit with judging='yes_no'."
+            )
+        return [
+            choice_probabilities(self.choose_fn(r.text, [(o.name, o.description) for o in r.options]), r)
+            for r in requests
+        ]
+
+
+def choice_probabilities(answer: ChoiceAnswer, request: ChoiceRequest) -> np.ndarray:
+    """Probabilities over ``request``'s options and "none" from a name, None or a name -> probability mapping."""
+    names = [option.name for option in request.options]
+    probabilities = np.zeros(len(names) + 1)
+    if answer is None:
+        probabilities[-1] = 1.0
+    elif isinstance(answer, str):
+        if answer not in names:
+            raise InvalidJudgeResponseError(
+                f"The judge chose {answer!r}, which is not one of the candidates {names} (return None for none)."
+            )
+        probabilities[names.index(answer)] = 1.0
+    elif isinstance(answer, Mapping):
+        unknown = sorted(set(answer) - set(names))
+        if unknown:
+            raise InvalidJudgeResponseError(
+                f"The judge gave probabilities for labels not among the candidates: {unknown}."
+            )
+        for name, value in answer.items():
+            probabilities[names.index(name)] = float(value)
+        probabilities[-1] = 1.0 - probabilities[:-1].sum()
+    else:
+        raise InvalidJudgeResponseError(
+            f"A choice must be a candidate's name, None or a mapping of names to probabilities; got {answer!r:.100}."
+        )
+    return probabilities
 
 
 class GoldJudge(Judge):
     """Answers from known labels: 1 if the utterance has the asked label, else 0.
 
     The paper's "optimize with gold" setting, for experiments and benchmarks. It answers
-    only the pair it is asked about and never reveals any other label.
+    only what it is asked: a yes/no pair reveals nothing about other labels, and a
+    multiple choice names the right label only when it is among the candidates
+    ("none of these" otherwise).
 
     Parameters
     ----------
@@ -50,9 +115,10 @@ class GoldJudge(Judge):
     labels : iterable of str
         The label of each utterance.
     flip_rate : float
-        Fraction of answers inverted, to simulate a noisy judge. Whether a pair is
-        flipped is fixed by ``random_state`` and the pair, so asking again gives the
-        same answer (as a cached LLM would).
+        Fraction of wrong answers, to simulate a noisy judge: a flipped yes/no answer is
+        inverted, a flipped choice moves to another option (another candidate or
+        "none"). Whether an answer is flipped is fixed by ``random_state`` and the
+        question, so asking again gives the same answer (as a cached LLM would).
     random_state : int, optional
         Seed of the flips.
     """
@@ -86,25 +152,42 @@ class GoldJudge(Judge):
             self._gold_cache = gold
         return gold
 
-    def _flipped(self, label: str, text: str) -> bool:
-        if self.flip_rate == 0.0:
-            return False
+    def _uniform(self, *parts: str) -> float:
+        """A number in [0, 1) fixed by the seed and ``parts``."""
         seed = "" if self.random_state is None else str(self.random_state)
-        digest = hashlib.blake2b(f"{seed}\x00{label}\x00{text}".encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "big") / 2.0**64 < self.flip_rate
+        digest = hashlib.blake2b("\x00".join((seed, *parts)).encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2.0**64
+
+    def _flipped(self, label: str, text: str) -> bool:
+        return self.flip_rate > 0.0 and self._uniform(label, text) < self.flip_rate
+
+    def _labels_of(self, text: str) -> set[str]:
+        gold = self._gold()
+        if text not in gold:
+            raise KeyError(f"GoldJudge has no label for the utterance {text!r}.")
+        return gold[text]
 
     def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
         """Look up each pair; raise ``KeyError`` for an utterance without a gold label."""
-        gold = self._gold()
+        return [
+            np.array([float((r.label in self._labels_of(t)) != self._flipped(r.label, t)) for t in r.texts])
+            for r in requests
+        ]
+
+    def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        """The right label when it is a candidate, else "none"; a flipped answer is another option."""
         results = []
         for request in requests:
-            scores = np.empty(len(request.texts))
-            for position, text in enumerate(request.texts):
-                if text not in gold:
-                    raise KeyError(f"GoldJudge has no label for the utterance {text!r}.")
-                answer = request.label in gold[text]
-                scores[position] = float(answer != self._flipped(request.label, text))
-            results.append(scores)
+            names = [option.name for option in request.options]
+            truth = self._labels_of(request.text)
+            right = next((k for k, name in enumerate(names) if name in truth), len(names))
+            answer = right
+            if self.flip_rate > 0.0 and self._uniform("choice", request.text, *names) < self.flip_rate:
+                others = [k for k in range(len(names) + 1) if k != right]
+                answer = others[int(self._uniform("moved", request.text, *names) * len(others))]
+            probabilities = np.zeros(len(names) + 1)
+            probabilities[answer] = 1.0
+            results.append(probabilities)
         return results
 
     def __getstate__(self) -> dict:
@@ -119,16 +202,28 @@ class RecordedJudge(Judge):
     Parameters
     ----------
     records : iterable of (label, text, score)
-        Recorded judgments, e.g. ``[(j.label, j.text, j.score) for j in clf.judgments_]``.
+        Recorded yes/no judgments, e.g. ``[(j.label, j.text, j.score) for j in clf.judgments_]``
+        of a fit with ``judging="yes_no"``.
     source : str
         Who made the recording (shown in ``repr``), e.g. the model's name.
+    choices : iterable of (text, option names, probabilities), optional
+        Recorded multiple choices, e.g. ``[(c.text, c.options, c.probabilities) for c in
+        clf.choices_]``; ``probabilities`` has one entry per option and a last one for
+        "none". A choice asked with the same options in another order is replayed
+        in that order.
 
-    A pair that was not recorded gets NaN: the classifier leaves it out and warns.
+    A pair or choice that was not recorded gets NaN: the classifier leaves it out and warns.
     """
 
-    def __init__(self, records: Iterable[tuple[str, str, float]], source: str = "unknown") -> None:
+    def __init__(
+        self,
+        records: Iterable[tuple[str, str, float]] = (),
+        source: str = "unknown",
+        choices: Iterable[tuple[str, Sequence[str], Sequence[float]]] = (),
+    ) -> None:
         self.records = records
         self.source = source
+        self.choices = choices
 
     def __repr__(self) -> str:
         return f"RecordedJudge(source={self.source!r})"
@@ -137,3 +232,17 @@ class RecordedJudge(Judge):
         """Look each pair up in the recording."""
         recorded = {(label, text): float(score) for label, text, score in self.records}
         return [np.array([recorded.get((r.label, t), np.nan) for t in r.texts]) for r in requests]
+
+    def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        """Look each choice up in the recording, by utterance and set of options."""
+        recorded = {}
+        for text, names, probabilities in self.choices:
+            recorded[text, frozenset(names)] = dict(zip([*names, None], map(float, probabilities)))
+        results = []
+        for request in requests:
+            names = [option.name for option in request.options]
+            found = recorded.get((request.text, frozenset(names)))
+            results.append(
+                np.full(len(names) + 1, np.nan) if found is None else np.array([found[n] for n in [*names, None]])
+            )
+        return results
