@@ -34,7 +34,7 @@ from _common import ROOT, load_labels, load_split, table, write_results
 from zsclassify import ZeroShotClassifier
 from zsclassify.datasets import load_demo
 from zsclassify.judges import GoldJudge, JudgeRequest, OpenAICompatibleJudge
-from zsclassify.judges._prompts import PROMPT_VERSION
+from zsclassify.judges._prompts import CHOICE_PROMPT_VERSION, PROMPT_VERSION
 
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
@@ -78,16 +78,47 @@ def snips():
     return list(load_labels("snips")), load_split("snips", "train"), load_split("snips", "test")
 
 
-def fit_and_score(labels, pool, test, judge) -> dict:
+def fit_and_score(labels, pool, test, judge, judging) -> dict:
     start = time.perf_counter()
-    clf = ZeroShotClassifier(labels, judge=judge, judge_budget=20, random_state=0).fit(pool[0])
+    clf = ZeroShotClassifier(labels, judge=judge, judging=judging, judge_budget=20, random_state=0).fit(pool[0])
     seconds = time.perf_counter() - start
     return {"model": clf, "accuracy": clf.score(*test), "seconds": seconds}
 
 
-def agreement(judgments, gold: dict) -> float:
-    pairs = [(j.label, j.text, j.score) for j in judgments if not np.isnan(j.score)]
+def agreement(clf, gold: dict) -> float:
+    """Share of answers that match the gold labels: per pair (yes/no) or per choice (right label or none)."""
+    if clf.choices_:
+        answered = [c for c in clf.choices_ if not np.isnan(c.probabilities[0])]
+        right = [next((o for o in c.options if o in gold[c.text]), None) for c in answered]
+        return float(np.mean([c.answer == r for c, r in zip(answered, right)]))
+    pairs = [(j.label, j.text, j.score) for j in clf.judgments_ if not np.isnan(j.score)]
     return float(np.mean([(score >= 0.5) == (label in gold[text]) for label, text, score in pairs]))
+
+
+RECORDINGS = ROOT / "benchmarks" / "results" / "llm_recordings"
+
+
+def record(name: str, clf, pool_texts: list[str]) -> Path:
+    """Write the LLM's answers of a fit as JSON Lines keyed by the utterance's row in the train split.
+
+    Utterance texts are not written (they stay in ../shared/data); :func:`replay_judge` joins them back.
+    """
+    row_of = {text: row for row, text in reversed(list(enumerate(pool_texts)))}
+    RECORDINGS.mkdir(parents=True, exist_ok=True)
+    path = RECORDINGS / f"{name}_{clf.judging_}.jsonl"
+    with path.open("w") as out:
+        out.write(json.dumps({"model": MODEL_NAME, "judging": clf.judging_, "prompt_version": PROMPT_VERSION,
+                              "choice_prompt_version": CHOICE_PROMPT_VERSION}) + "\n")  # fmt: skip
+        if clf.choices_:
+            for c in clf.choices_:
+                out.write(json.dumps({"row": row_of[c.text], "options": c.options, "probabilities": c.probabilities,
+                                      "round": c.round}) + "\n")  # fmt: skip
+        else:
+            for j in clf.judgments_:
+                out.write(
+                    json.dumps({"row": row_of[j.text], "label": j.label, "score": j.score, "round": j.round}) + "\n"
+                )
+    return path
 
 
 def gold_map(texts, labels) -> dict:
@@ -97,24 +128,27 @@ def gold_map(texts, labels) -> dict:
     return gold
 
 
-def run_dataset(name, labels, pool, test, url, cache_dir) -> tuple[dict, list]:
+def run_dataset(name, labels, pool, test, url, cache_dir, judging) -> tuple[dict, list]:
     zero_shot = ZeroShotClassifier(labels).fit(pool[0]).score(*test)
-    gold_fit = fit_and_score(labels, pool, test, GoldJudge(*pool))
+    gold_fit = fit_and_score(labels, pool, test, GoldJudge(*pool), judging)
     judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, cache=cache_dir / f"{name}.sqlite", max_concurrency=1)
-    llm_fit = fit_and_score(labels, pool, test, judge)
+    llm_fit = fit_and_score(labels, pool, test, judge, judging)
     clf = llm_fit["model"]
     usage = clf.judge_usage_
+    record(name, clf, pool[0])
     row = {
         "dataset": name,
+        "judging": judging,
         "labels": len(clf.classes_),
-        "judge agreement with gold": agreement(clf.judgments_, gold_map(*pool)),
+        "judge agreement with gold": agreement(clf, gold_map(*pool)),
         "zero-shot acc": zero_shot,
         "refined acc (LLM judge)": llm_fit["accuracy"],
         "refined acc (GoldJudge)": gold_fit["accuracy"],
-        "pairs": clf.n_judged_pairs_,
-        "failed pairs": clf.n_failed_pairs_,
+        "judged units": clf.n_judged_pairs_,
+        "failed": clf.n_failed_pairs_,
         "requests": usage.requests,
         "input tokens": usage.input_tokens,
+        "input tokens per judged utterance": usage.input_tokens / max(len({j.text for j in clf.judgments_}), 1),
         "output tokens": usage.output_tokens,
         "LLM fit wall s": llm_fit["seconds"],
         "s per request": llm_fit["seconds"] / max(usage.requests, 1),
@@ -209,12 +243,13 @@ def record_demo(url, cache_dir) -> dict:
     path = ROOT / "zsclassify" / "data" / "demo_judgments.jsonl"
     with path.open("w") as out:
         out.write(json.dumps({"model": MODEL_NAME, "server": "llama-cpp-python 0.3.36 (llama_cpp.server)",
-                              "scoring": "pairwise P(yes)/(P(yes)+P(no))"}) + "\n")  # fmt: skip
-        for j in clf.judgments_:
-            out.write(json.dumps({"label": j.label, "text": j.text, "score": j.score}) + "\n")
+                              "judging": clf.judging_, "choice_prompt_version": CHOICE_PROMPT_VERSION,
+                              "scoring": "first-token logprobs over the option letters"}) + "\n")  # fmt: skip
+        for c in clf.choices_:
+            out.write(json.dumps({"text": c.text, "options": c.options, "probabilities": c.probabilities}) + "\n")
     return {
-        "demo pairs": clf.n_judged_pairs_,
-        "demo agreement with gold": agreement(clf.judgments_, gold_map(data.pool_texts, data.pool_labels)),
+        "demo choices": clf.n_judged_pairs_,
+        "demo agreement with gold": agreement(clf, gold_map(data.pool_texts, data.pool_labels)),
         "demo refined acc (LLM)": clf.score(data.test_texts, data.test_labels),
     }
 
@@ -230,6 +265,8 @@ def main() -> None:
         help="study pairs per label: this many with the label and as many without (a request holds at most 2x this)",
     )  # fmt: skip
     parser.add_argument("--injection-batch-size", type=int, default=10)
+    parser.add_argument("--judging", nargs="+", choices=("choice", "yes_no"), default=["choice", "yes_no"])
+    parser.add_argument("--datasets", nargs="+", choices=("snips", "clinc150-20"), default=["snips", "clinc150-20"])
     args = parser.parse_args()
     url = f"http://127.0.0.1:{args.port}/v1"
     server = start_server(args.gguf, args.port)
@@ -239,12 +276,15 @@ def main() -> None:
             cache_dir = Path(cache)
             if "fits" in args.parts:
                 rows = []
-                for name, (labels, pool, test) in {"snips": snips(), "clinc150-20": clinc_subset()}.items():
-                    rows.append(run_dataset(name, labels, pool, test, url, cache_dir)[0])
-                    print(rows[-1], flush=True)
-                print(f"\n## Real local LLM judge ({MODEL_NAME}, llama.cpp server, pairwise logprobs)\n")
+                datasets = {"snips": snips, "clinc150-20": clinc_subset}
+                for name in args.datasets:
+                    labels, pool, test = datasets[name]()
+                    for judging in args.judging:
+                        rows.append(run_dataset(name, labels, pool, test, url, cache_dir, judging)[0])
+                        print(rows[-1], flush=True)
+                        write_results("llm_judge", {**results, "datasets": rows})
+                print(f"\n## Real local LLM judge ({MODEL_NAME}, llama.cpp server, first-token logprobs)\n")
                 print(table(rows))
-                write_results("llm_judge", {**results, "datasets": rows})
             if "study" in args.parts:
                 labels, pool, _ = clinc_subset()
                 requests, gold = study_pairs(labels, pool, args.study_per_label), gold_map(*pool)

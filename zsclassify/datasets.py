@@ -47,12 +47,14 @@ def load_demo() -> DemoData:
 def load_demo_judge() -> tuple[RecordedJudge, dict] | None:
     """The judgments a real LLM gave in the demo's fit, and how they were recorded; None if not shipped.
 
-    They cover the pairs a fit on the demo pool asks with the default settings,
-    ``judge_budget=20`` and ``random_state=0``.
+    They cover the questions a fit on the demo pool asks with the default settings,
+    ``judge_budget=20`` and ``random_state=0`` (multiple choices, or yes/no pairs in an
+    older recording: the judge then supports only ``judging="yes_no"``).
     """
     resource = resources.files("zsclassify.data").joinpath(RECORDING)
     if not resource.is_file():
         return None
     header, *rows = [json.loads(line) for line in resource.read_text(encoding="utf-8").splitlines() if line]
-    records = [(r["label"], r["text"], r["score"]) for r in rows]
-    return RecordedJudge(records, source=header["model"]), header
+    records = [(r["label"], r["text"], r["score"]) for r in rows if "label" in r]
+    choices = [(r["text"], r["options"], r["probabilities"]) for r in rows if "options" in r]
+    return RecordedJudge(records, source=header["model"], choices=choices), header

@@ -206,7 +206,7 @@ class RecordedJudge(Judge):
         of a fit with ``judging="yes_no"``.
     source : str
         Who made the recording (shown in ``repr``), e.g. the model's name.
-    choices : iterable of (text, option names, probabilities), optional
+    choices : sequence of (text, option names, probabilities), optional
         Recorded multiple choices, e.g. ``[(c.text, c.options, c.probabilities) for c in
         clf.choices_]``; ``probabilities`` has one entry per option and a last one for
         "none". A choice asked with the same options in another order is replayed
@@ -227,6 +227,11 @@ class RecordedJudge(Judge):
 
     def __repr__(self) -> str:
         return f"RecordedJudge(source={self.source!r})"
+
+    @property
+    def supports_choice(self) -> bool:
+        """True when the recording holds multiple choices."""
+        return bool(self.choices)
 
     def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
         """Look each pair up in the recording."""
