@@ -40,8 +40,9 @@ def test_labels_as_names_use_name_as_description(hashing_embedder):
 @pytest.mark.parametrize("refinement", ["joint", "kl", "none"])
 def test_budget_is_enforced_and_recorded(toy, hashing_embedder, refinement):
     labels, texts, y = toy
+    gold = GoldJudge(texts, y)
     clf = make(
-        labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=4, refinement=refinement, random_state=0
+        labels, hashing_embedder, judge=gold, judging="yes_no", judge_budget=4, refinement=refinement, random_state=0
     ).fit(texts)
     assert clf.n_judged_pairs_ == len(clf.judgments_) <= 4 * len(labels)
     assert clf.n_judged_pairs_ == 4 * len(labels)
@@ -52,14 +53,18 @@ def test_budget_is_enforced_and_recorded(toy, hashing_embedder, refinement):
     assert clf.n_judge_requests_ >= len(labels)
 
 
-def test_refinement_changes_label_embeddings_and_helps(toy, hashing_embedder):
+@pytest.mark.parametrize("judging", ["yes_no", "choice"])
+def test_refinement_changes_label_embeddings_and_helps(toy, hashing_embedder, judging):
     labels, texts, y = toy
     zero_shot = make(labels, hashing_embedder).fit(texts)
-    refined = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=6, random_state=0).fit(texts)
+    gold = GoldJudge(texts, y)
+    refined = make(labels, hashing_embedder, judge=gold, judging=judging, judge_budget=6, random_state=0).fit(texts)
     assert not np.allclose(refined.label_embeddings_, refined.initial_label_embeddings_)
     assert refined.score(texts, y) > zero_shot.score(texts, y)
     accepted = [j for j in refined.judgments_ if j.score == 1.0]
-    assert list(refined.predict([j.text for j in accepted])) == [j.label for j in accepted]
+    agreement = np.mean(refined.predict([j.text for j in accepted]) == np.array([j.label for j in accepted]))
+    # choices place more (and harder) utterances than yes/no answers; the 64-d hashing embedder fits most of them
+    assert agreement == 1.0 if judging == "yes_no" else agreement >= 0.75
 
 
 def test_callable_judge_called_once_per_label_per_round(toy, hashing_embedder):

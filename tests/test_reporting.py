@@ -19,14 +19,15 @@ from zsclassify.reporting import (
 matplotlib.use("Agg")
 
 
-@pytest.fixture
-def fitted(toy, hashing_embedder):
+@pytest.fixture(params=["yes_no", "choice"])
+def fitted(toy, hashing_embedder, request):
     labels, texts, y = toy
     judge = GoldJudge(texts, y)
     clf = ZeroShotClassifier(
         labels,
         embedder=hashing_embedder,
         judge=judge,
+        judging=request.param,
         judge_budget=4,
         oos_label="oos",
         oos_threshold=0.5,
@@ -50,7 +51,8 @@ def test_report_labels_counts_the_judgments(fitted):
     clf, _, _ = fitted
     table = report_labels(clf)
     assert set(table["label"]) == set(clf.classes_)
-    assert table["judged"].sum() == clf.n_judged_pairs_ == len(clf.judgments_)
+    assert table["judged"].sum() == len(clf.judgments_)  # a choice counts for each of its candidates
+    assert clf.n_judged_pairs_ == (len(clf.choices_) if clf.choices_ else len(clf.judgments_))
     accepted = sum(j.score >= 0.5 for j in clf.judgments_)
     assert table["accepted"].sum() == accepted and table["rejected"].sum() == len(clf.judgments_) - accepted
     assert table["cosine_to_initial"].is_monotonic_increasing and table["cosine_to_initial"].le(1 + 1e-9).all()
