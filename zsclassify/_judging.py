@@ -18,7 +18,7 @@ import numpy as np
 from scipy.special import softmax
 from tqdm.auto import tqdm
 
-from ._refinement import fit_joint, kl_refine, self_train
+from ._refinement import fit_joint, kl_refine, one_native_thread, self_train
 from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget
 from .embedding import normalize_rows
 from .exceptions import InvalidJudgeResponseError
@@ -225,9 +225,12 @@ class _Session:
                 self.ask(labels, items, round_index)
                 if joint and round_index < n_rounds - 1:
                     placed = result.said_yes.any(axis=1)
-                    coef, intercept = fit_joint(queries, documents[placed], result.said_yes.argmax(axis=1)[placed], C=C)
+                    accepted_label = result.said_yes.argmax(axis=1)[placed]
+                    with one_native_thread():
+                        coef, intercept = fit_joint(queries, documents[placed], accepted_label, C=C)
         if joint:
-            coef, intercept = self_train(queries, documents, result.said_yes, result.said_no, C=C)
+            with one_native_thread():
+                coef, intercept = self_train(queries, documents, result.said_yes, result.said_no, C=C)
         result.coef, result.intercept = coef, intercept
         return result
 
