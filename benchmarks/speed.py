@@ -4,10 +4,13 @@
    per-label PyTorch loop on the same inputs (target >= 20x faster, same result).
 2. ``predict`` throughput vs the embedder's raw ``encode`` on the same 5,000 texts
    (target: overhead <= 5%); the embedding cache is cleared before every predict run.
-3. ``fit`` time minus judge time vs the time to embed the pool.
-4. Texts encoded during a GridSearchCV vs the distinct texts (embedding re-use).
+3. ``fit`` time minus judge time vs the time to embed the pool (target <= 1.5x), with the
+   test accuracy and ECE of that fit.
+4. How fit time minus embedding and judging grows with the pool (5k-100k utterances) and
+   with the number of labels: pools built from CLINC150's embeddings, each copy jittered.
+5. Texts encoded during a GridSearchCV vs the distinct texts (embedding re-use).
 
-Usage: python benchmarks/speed.py [--repeats 5]
+Usage: python benchmarks/speed.py [--repeats 5] [--parts refinement predict fit scaling reuse]
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from zsclassify import ZeroShotClassifier
 from zsclassify._refinement import kl_refine
 from zsclassify.embedding import SentenceTransformerEmbedder, clear_embedding_cache, encoder_stats, normalize_rows
 from zsclassify.judges import GoldJudge, Judge
+from zsclassify.metrics import expected_calibration_error
 
 
 def torch_reference(queries, documents, scores, lr=1e-4, steps=100):
@@ -114,6 +118,7 @@ class TimedJudge(Judge):
 
 def bench_fit(embedder, repeats: int) -> dict:
     pool, pool_labels = load_split("clinc150", "train")
+    test, test_labels = load_split("clinc150", "test")
     model = embedder.load()
     rows = []
     for _ in range(repeats):
@@ -128,6 +133,7 @@ def bench_fit(embedder, repeats: int) -> dict:
         fit_s = time.perf_counter() - start
         rows.append((fit_s, judge.seconds, encode_s))
     fit_s, judge_s, encode_s = (float(np.median([r[k] for r in rows])) for k in range(3))
+    proba = clf.predict_proba(test)
     return {
         "pool": len(pool),
         "fit_s": fit_s,
@@ -135,7 +141,49 @@ def bench_fit(embedder, repeats: int) -> dict:
         "fit_minus_judge_s": fit_s - judge_s,
         "pool_encode_s": encode_s,
         "fit_minus_judge_over_encode": (fit_s - judge_s) / encode_s,
+        "accuracy": float(np.mean(clf.predict(test) == np.array(test_labels, dtype=object))),
+        "ece": expected_calibration_error(test_labels, proba, clf.classes_),
     }
+
+
+class LookupEmbedder:
+    """Returns precomputed embeddings: times a fit without its embedding."""
+
+    def __init__(self, table: dict[str, np.ndarray]) -> None:
+        self.table = table
+
+    def encode_query(self, texts):
+        return np.stack([self.table[t] for t in texts])
+
+    encode_document = encode_query
+
+
+def bench_scaling(embedder) -> list[dict]:
+    """Fit time minus embedding and judging against pool size and number of labels (jittered CLINC150 copies)."""
+    labels = label_spec("clinc150")
+    pool, pool_labels = load_split("clinc150", "train")
+    vectors = dict(zip(pool, embedder.encode_document(pool)))
+    vectors.update(zip(labels.values(), embedder.encode_query(list(labels.values()))))
+    names = list(labels)
+    rng = np.random.default_rng(0)
+    rows = []
+    for n_labels, size in [(150, 5_000), (150, 15_000), (150, 50_000), (150, 100_000), (50, 15_000), (100, 15_000)]:
+        kept = set(names[:n_labels])
+        candidates = [i for i, label in enumerate(pool_labels) if label in kept]
+        chosen = rng.choice(candidates, size, replace=size > len(candidates))
+        texts = [f"{pool[i]} #{copy}" for copy, i in enumerate(chosen)]
+        table = dict(vectors)
+        noise = 0.02 * rng.standard_normal((size, len(vectors[pool[0]])))
+        table.update(zip(texts, normalize_rows(np.stack([vectors[pool[i]] for i in chosen]) + noise)))
+        judge = TimedJudge(GoldJudge(texts, [pool_labels[i] for i in chosen]))
+        spec = {name: labels[name] for name in names[:n_labels]}
+        clf = ZeroShotClassifier(spec, embedder=LookupEmbedder(table), judge=judge, random_state=0)
+        start = time.perf_counter()
+        clf.fit(texts)
+        seconds = time.perf_counter() - start - judge.seconds
+        rows.append({"labels": n_labels, "pool": size, "fit_minus_embed_and_judge_s": seconds})
+        print(rows[-1], flush=True)
+    return rows
 
 
 def bench_reuse(embedder) -> dict:
@@ -156,26 +204,39 @@ def bench_reuse(embedder) -> dict:
     }
 
 
+PARTS = ("refinement", "predict", "fit", "scaling", "reuse")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
     args = parser.parse_args()
-    torch.set_num_threads(1)  # the reference loop is latency-bound; one thread is its fastest setting here
     embedder = SentenceTransformerEmbedder()
-    refinement = bench_refinement(embedder, args.repeats)
-    torch.set_num_threads(torch.get_num_interop_threads())
-    predict = bench_predict(embedder, max(3, args.repeats // 2))
-    fit = bench_fit(embedder, 3)
-    reuse = bench_reuse(embedder)
-    print("\n## Refinement of all CLINC150 labels (KL, top-20, lr 1e-4, 100 steps)\n")
-    print(table([refinement]))
-    print("\n## predict vs raw encode, same 5,000 texts\n")
-    print(table([predict]))
-    print("\n## fit (CLINC150 pool, GoldJudge, budget 20) vs pool embedding\n")
-    print(table([fit]))
-    print("\n## Embedding re-use in a GridSearchCV (SNIPS, 2,000 texts)\n")
-    print(table([reuse]))
-    results = {"repeats": args.repeats, "refinement": refinement, "predict": predict, "fit": fit, "reuse": reuse}
+    results: dict = {"repeats": args.repeats}
+    if "refinement" in args.parts:
+        torch.set_num_threads(1)  # the reference loop is latency-bound; one thread is its fastest setting here
+        results["refinement"] = bench_refinement(embedder, args.repeats)
+        torch.set_num_threads(torch.get_num_interop_threads())
+    if "predict" in args.parts:
+        results["predict"] = bench_predict(embedder, max(3, args.repeats // 2))
+    if "fit" in args.parts:
+        results["fit"] = bench_fit(embedder, 3)
+    if "scaling" in args.parts:
+        results["scaling"] = bench_scaling(embedder)
+    if "reuse" in args.parts:
+        results["reuse"] = bench_reuse(embedder)
+    titles = {
+        "refinement": "Refinement of all CLINC150 labels (KL, top-20, lr 1e-4, 100 steps)",
+        "predict": "predict vs raw encode, same 5,000 texts",
+        "fit": "fit (CLINC150 pool, GoldJudge, budget 20) vs pool embedding",
+        "scaling": "fit minus embedding and judging, against pool size and labels (budget 20)",
+        "reuse": "Embedding re-use in a GridSearchCV (SNIPS, 2,000 texts)",
+    }
+    for part, title in titles.items():
+        if part in results:
+            rows = results[part] if isinstance(results[part], list) else [results[part]]
+            print(f"\n## {title}\n\n{table(rows)}")
     path = write_results("speed", results)
     print(f"\nwritten to {path}")
 

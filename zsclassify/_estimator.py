@@ -101,6 +101,11 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         it needs no refit). ``"auto"`` uses the threshold learned at fit from held-out
         judged utterances (it rejects 10% of the accepted ones); needs
         ``refinement="joint"`` and a judge.
+    max_pool_size : int or None
+        Most distinct utterances of ``X`` that are embedded, judged and self-trained
+        on; a larger pool is sub-sampled at random (seeded by ``random_state``). Beyond
+        a few hundred utterances per label more brings little, while time and memory
+        grow with it (about 6 KB per utterance for a 384-d model). ``None``: no cap.
     show_progress : bool, optional
         Progress bars; ``None`` shows them only when stderr is a terminal.
     random_state : int, RandomState or None
@@ -171,6 +176,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         logit_scale: float = 20.0,
         oos_label: str | None = None,
         oos_threshold: float | str = "auto",
+        max_pool_size: int | None = 200_000,
         show_progress: bool | None = None,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
@@ -191,6 +197,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.logit_scale = logit_scale
         self.oos_label = oos_label
         self.oos_threshold = oos_threshold
+        self.max_pool_size = max_pool_size
         self.show_progress = show_progress
         self.random_state = random_state
 
@@ -238,6 +245,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             self.label_embeddings_ = normalize_rows(queries)
             return self
         pool = list(dict.fromkeys(texts))  # judge each distinct utterance at most once per label
+        if self.max_pool_size is not None and len(pool) > self.max_pool_size:
+            pool = [pool[i] for i in np.sort(rng.choice(len(pool), self.max_pool_size, replace=False))]
         documents = np.asarray(self.embedder_.encode_document(pool), dtype=np.float64)
         if self.refinement == "joint":  # score in the pool-centred space (see center_and_normalize)
             self.center_ = documents.mean(axis=0)
@@ -331,7 +340,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"refinement must be one of {REFINEMENTS}; got {self.refinement!r}.")
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}; got {self.sampling!r}.")
-        for name, minimum in (("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0), ("n_candidates", 2)):
+        checked = [("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0), ("n_candidates", 2)]
+        for name, minimum in checked + ([("max_pool_size", 1)] if self.max_pool_size is not None else []):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
                 raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import softmax
 from tqdm.auto import tqdm
 
-from ._refinement import fit_joint, kl_refine, self_train
+from ._refinement import fit_joint, kl_refine, one_native_thread, self_train
 from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget
 from .embedding import normalize_rows
 from .exceptions import InvalidJudgeResponseError
@@ -312,13 +312,14 @@ class _Session:
                 ask(labels, items, round_index)
                 if joint and round_index < n_rounds - 1:
                     placed = result.said_yes.any(axis=1)
-                    self.coef, self.intercept = fit_joint(
-                        queries, documents[placed], result.said_yes.argmax(axis=1)[placed], C=C
-                    )
+                    accepted_label = result.said_yes.argmax(axis=1)[placed]
+                    with one_native_thread():
+                        self.coef, self.intercept = fit_joint(queries, documents[placed], accepted_label, C=C)
         if joint:
-            self.coef, self.intercept = self_train(
-                queries, documents, result.said_yes, result.said_no, C=C, noise=result.answer_noise
-            )
+            with one_native_thread():
+                self.coef, self.intercept = self_train(
+                    queries, documents, result.said_yes, result.said_no, C=C, noise=result.answer_noise
+                )
         result.coef, result.intercept = self.coef, self.intercept
         return result
 

@@ -15,12 +15,14 @@ Calibrating the result against held-out answers is :mod:`zsclassify._calibration
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import ThreadpoolController
 
-__all__ = ["fit_joint", "kl_loss_and_grad", "kl_refine", "self_train"]
+__all__ = ["fit_joint", "kl_loss_and_grad", "kl_refine", "one_native_thread", "self_train"]
 
 
 def _masked_softmax(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -140,6 +142,21 @@ def kl_refine(
     return queries
 
 
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    return ThreadpoolController()  # finding the libraries is the slow part: once per process
+
+
+def one_native_thread():
+    """A context in which BLAS and OpenMP run on one thread each.
+
+    The logistic regressions here are small: on a few cores, threads inside each one
+    cost more in synchronisation than they gain (the calibration runs its folds in
+    parallel instead). Enter it from one thread only: the limit is process-wide.
+    """
+    return _threadpools().limit(limits=1)
+
+
 def fit_joint(
     initial_labels: np.ndarray,
     embeddings: np.ndarray,
@@ -148,6 +165,7 @@ def fit_joint(
     C: float = 10.0,
     sample_weight: np.ndarray | None = None,
     anchor_weight: float = 1.0,
+    init: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refine all label embeddings jointly from utterances the judge accepted.
 
@@ -171,6 +189,9 @@ def fit_joint(
         Weight of each accepted pair (e.g. the judge's score).
     anchor_weight : float
         Weight of each description anchor.
+    init : (coef, intercept), optional
+        A previous result of this function to start the optimisation from (a fit on
+        similar data converges in far fewer iterations).
 
     Returns
     -------
@@ -184,7 +205,12 @@ def fit_joint(
     weights = np.concatenate(
         [np.ones(len(embeddings)) if sample_weight is None else sample_weight, np.full(n_labels, anchor_weight)]
     )
-    model = LogisticRegression(C=C, max_iter=500)
+    model = LogisticRegression(C=C, max_iter=500, warm_start=init is not None)
+    if init is not None:
+        coef, intercept = init
+        if n_labels == 2:  # the binary model's one vector, as returned below
+            coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
+        model.coef_, model.intercept_ = np.array(coef, dtype=np.float64), np.array(intercept, dtype=np.float64)
     with warnings.catch_warnings():  # few answers per label is expected here, not a sign of regression targets
         warnings.filterwarnings("ignore", "The number of unique classes is greater than 50%", UserWarning)
         model.fit(features, targets, sample_weight=weights)
@@ -209,6 +235,7 @@ def self_train(
     *,
     C: float = 10.0,
     keep_fraction: float = 0.5,
+    max_per_label: int = 200,
     noise: float | np.ndarray = 0.1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Final joint fit from the judge's answers and the unlabeled pool.
@@ -216,13 +243,16 @@ def self_train(
     1. Fit :func:`fit_joint` on the accepted pairs; predict the pool, ruling out every
        label the judge rejected for an utterance.
     2. Pseudo-label the unjudged utterances: within each predicted label, the most
-       confident ``keep_fraction``.
+       confident ``keep_fraction``, at most ``max_per_label``.
     3. Read each judged utterance through a noise model: a prior from a fit on the
        pseudo-labels alone, times the likelihood of its answers when each answer is
        wrong with probability ``noise``. It takes the most probable label, weighted by
        that probability; utterances with only "no" answers are kept when that
        probability is at least 0.5.
     4. Fit :func:`fit_joint` on the re-read judged utterances plus the pseudo-labels.
+
+    Each fit starts from the previous one (a warm start: same pool, similar labels), which
+    saves most of the optimiser's iterations and uses no answer the first fit did not see.
 
     Parameters
     ----------
@@ -236,6 +266,10 @@ def self_train(
         Inverse regularisation of every fit.
     keep_fraction : float
         Share of each predicted label's unjudged utterances used as pseudo-labels.
+    max_per_label : int
+        Most pseudo-labels per label (the most confident are kept). It bounds the
+        size of the fits, so that their cost stops growing with the pool: a pool of
+        15,000 utterances over 150 labels stays below it.
     noise : float or ndarray of shape (n_pool,)
         Assumed probability that a judge answer is wrong: one for all, or one per
         utterance (e.g. from the judge's own probabilities).
@@ -259,11 +293,14 @@ def self_train(
     for label in range(n_labels):
         members = np.flatnonzero((predicted == label) & ~judged)
         if len(members):
-            pseudo[members[confidence[members] >= np.quantile(confidence[members], 1.0 - keep_fraction)]] = True
+            kept = members[confidence[members] >= np.quantile(confidence[members], 1.0 - keep_fraction)]
+            if len(kept) > max_per_label:
+                kept = kept[np.argsort(-confidence[kept], kind="stable")[:max_per_label]]
+            pseudo[kept] = True
 
     rows = np.flatnonzero(judged)
-    prior_coef, prior_intercept = fit_joint(initial_labels, pool[pseudo], predicted[pseudo], C=C)
-    prior = _softmax(pool[rows] @ prior_coef.T + prior_intercept)
+    prior = fit_joint(initial_labels, pool[pseudo], predicted[pseudo], C=C, init=(coef, intercept))
+    prior_probabilities = _softmax(pool[rows] @ prior[0].T + prior[1])
     # An answer about label l is right with probability 1 - noise: "yes" multiplies l by
     # (1 - noise) and every other label by noise; "no" the other way round.
     yes, no = said_yes[rows].astype(float), said_no[rows].astype(float)
@@ -274,11 +311,11 @@ def self_train(
         + no * np.log(noise)
         + (no.sum(axis=1, keepdims=True) - no) * np.log(1.0 - noise)
     )
-    posterior = _softmax(np.log(np.clip(prior, 1e-300, None)) + log_likelihood)
+    posterior = _softmax(np.log(np.clip(prior_probabilities, 1e-300, None)) + log_likelihood)
     relabelled, weight = posterior.argmax(axis=1), posterior.max(axis=1)
     kept = has_yes[rows] | (weight >= 0.5)
 
     features = np.vstack([pool[rows[kept]], pool[pseudo]])
     targets = np.concatenate([relabelled[kept], predicted[pseudo]])
     weights = np.concatenate([weight[kept], np.ones(int(pseudo.sum()))])
-    return fit_joint(initial_labels, features, targets, C=C, sample_weight=weights)
+    return fit_joint(initial_labels, features, targets, C=C, sample_weight=weights, init=prior)
