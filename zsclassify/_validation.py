@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["check_labels", "check_texts"]
+__all__ = ["check_labels", "check_texts", "words_of_label_name"]
+
+_SEPARATORS = re.compile(r"[_\-\s]+")
+_CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def _as_sequence(values: object, name: str) -> list:
@@ -52,6 +56,22 @@ def check_texts(values: object, name: str = "X", *, allow_empty: bool = False) -
     return [str(text) for text in texts]
 
 
+def words_of_label_name(name: str) -> str:
+    """The description a bare label name stands for: its words, split and lower-cased.
+
+    ``snake_case``, ``kebab-case``, ``camelCase`` and ``PascalCase`` are split into words
+    (``"AddToPlaylist"`` -> ``"add to playlist"``, ``"card-arrival"`` -> ``"card arrival"``);
+    words in capitals are kept as acronyms (``"getATMLocation"`` -> ``"get ATM location"``).
+    Embedders read words, not identifiers: on SNIPS, zero-shot accuracy with the default
+    embedder rises from 0.55 (names with ``_`` as a space) to 0.76 (benchmarks/README.md).
+    A name with no letters or digits is kept as it is.
+    """
+    words = _CASE_BOUNDARY.sub(" ", _SEPARATORS.sub(" ", name)).split()
+    if not words:
+        return name
+    return " ".join(word if len(word) > 1 and word.isupper() else word.lower() for word in words)
+
+
 def check_labels(labels: object) -> tuple[list[str], list[str]]:
     """Validate the ``labels`` parameter.
 
@@ -59,7 +79,8 @@ def check_labels(labels: object) -> tuple[list[str], list[str]]:
     -------
     names : list of str
     descriptions : list of str
-        The given description, or the name with ``_`` read as a space.
+        The given description (never changed), or for a bare name its words
+        (:func:`words_of_label_name`).
     """
     if isinstance(labels, Mapping):
         items = list(labels.items())
@@ -75,7 +96,7 @@ def check_labels(labels: object) -> tuple[list[str], list[str]]:
             raise ValueError(f"Duplicate label {name!r} in labels.")
         seen[name] = True
         if description is None:
-            description = name.replace("_", " ")
+            description = words_of_label_name(name)
         elif not isinstance(description, str) or not description.strip():
             raise ValueError(f"The description of label {name!r} must be a non-empty string; got {description!r}.")
         names.append(name)
