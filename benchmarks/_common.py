@@ -11,6 +11,15 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+def _limit_torch_threads() -> None:
+    """One torch thread by default: on a shared 2-core machine two threads under load ran 5-10x slower."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("ZSCLASSIFY_BENCH_TORCH_THREADS", "1")))
+
+
+_limit_torch_threads()
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("ZSCLASSIFY_DATA", ROOT.parent / "shared" / "data"))
 RESULTS_DIR = ROOT / "benchmarks" / "results"

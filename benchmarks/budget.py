@@ -1,28 +1,19 @@
-"""Accuracy and calibration against the judge budget: zero-shot vs the paper's KL vs the default.
+"""Accuracy and calibration against the judge budget: zero-shot, the paper's KL, yes/no and choice judging.
 
-The default's last step blends zero-shot and refined scores with weights fitted on
-held-out judge answers (``zsclassify._calibration.fit_blend``, 5 folds). The ablation row
-"default, temperature only" replaces that step, in this process only, by what it was
-before: a temperature on the refined scores fitted on 2-fold cross-fitted answers (one
-difference: it now calibrates from 20 answers, before from 20 accepted ones; a temperature
-never changes accuracy). Same data, seeds and judge answers for every row.
-
-Datasets: the demo's 30 CLINC150 banking/credit-card intents (shipped with the package),
-SNIPS and Banking77 (pool = train texts, GoldJudge on the train labels, test split).
+Same data, seeds and GoldJudge for every row. Datasets: the demo's 30 CLINC150
+banking/credit-card intents (shipped with the package), SNIPS and Banking77 (pool = train
+texts, GoldJudge on the train labels, test split).
 Usage: python benchmarks/budget.py [--budgets 2 5 20] [--seeds 0 1 2]
 """
 
 from __future__ import annotations
 
 import argparse
-from contextlib import contextmanager
 
 import numpy as np
 from _common import label_spec, load_split, table, write_results
 
 from zsclassify import ZeroShotClassifier
-from zsclassify import _calibration as calibration_module
-from zsclassify._calibration import fit_blend
 from zsclassify.datasets import load_demo
 from zsclassify.judges import GoldJudge
 from zsclassify.metrics import expected_calibration_error
@@ -30,24 +21,9 @@ from zsclassify.metrics import expected_calibration_error
 METHODS = {
     "zero-shot": dict(judge_budget=0),
     "paper KL": dict(refinement="kl"),
-    "default, temperature only": dict(),
-    "default": dict(),
+    "yes/no judging": dict(judging="yes_no"),
+    "choice judging (default)": dict(),
 }
-
-
-@contextmanager
-def temperature_only():
-    """The calibration before the blend: refined scores / T, T fitted on 2-fold cross-fitted answers."""
-
-    def refined_weight_only(zero_shot_logits, refined_logits, said_yes, said_no):
-        return 0.0, fit_blend(np.zeros_like(zero_shot_logits), refined_logits, said_yes, said_no)[1]
-
-    saved = calibration_module.fit_blend, calibration_module.CALIBRATION_FOLDS
-    calibration_module.fit_blend, calibration_module.CALIBRATION_FOLDS = refined_weight_only, 2
-    try:
-        yield
-    finally:
-        calibration_module.fit_blend, calibration_module.CALIBRATION_FOLDS = saved
 
 
 def load(dataset: str) -> tuple:
@@ -62,12 +38,7 @@ def load(dataset: str) -> tuple:
 def evaluate(data: tuple, method: str, budget: int, seed: int) -> dict:
     labels, pool, pool_labels, test, test_labels = data
     params = {"judge": GoldJudge(pool, pool_labels), "judge_budget": budget, "random_state": seed, **METHODS[method]}
-    clf = ZeroShotClassifier(labels, show_progress=False, **params)
-    if method == "default, temperature only":
-        with temperature_only():
-            clf.fit(pool)
-    else:
-        clf.fit(pool)
+    clf = ZeroShotClassifier(labels, show_progress=False, **params).fit(pool)
     proba = clf.predict_proba(test)
     return {
         "accuracy": clf.score(test, test_labels),
@@ -80,12 +51,13 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["demo30", "snips", "banking77"])
     parser.add_argument("--budgets", type=int, nargs="+", default=[2, 5, 20])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     args = parser.parse_args()
     summary, runs = [], []
     for dataset in args.datasets:
         data = load(dataset)
         for budget in args.budgets:
-            for method in METHODS:
+            for method in args.methods:
                 seeds = [0] if method == "zero-shot" else args.seeds  # zero-shot has nothing random
                 results = [{**evaluate(data, method, budget, seed), "seed": seed} for seed in seeds]
                 runs += [{"dataset": dataset, "budget": budget, "method": method, **r} for r in results]

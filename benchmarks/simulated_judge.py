@@ -1,0 +1,194 @@
+"""A judge simulator whose mistakes look like a real small LLM's: near-miss labels get the false "yes".
+
+Uniform flips (``GoldJudge(flip_rate=...)``) spread errors over all labels; a real judge
+says yes to, or picks, the labels closest to the right one. :class:`NearMissJudge`
+answers from gold labels and errs with rates estimated from recorded answers of a real
+local LLM (Qwen2.5-Coder-1.5B-Instruct on llama.cpp):
+
+* yes/no: P(yes | right label), and P(yes | wrong label) by the wrong label's rank among
+  the utterance's wrong labels under zero-shot cosine (1 = the nearest), in bins
+  1, 2, 3-5, 6+;
+* choice: P(right | right label among the candidates), P(none | right label absent); a
+  wrong pick falls on a wrong candidate with odds given by the yes/no rank profile.
+
+``python benchmarks/simulated_judge.py`` estimates the rates from the recordings
+(the demo's yes/no answers shipped in git history and the choice recordings in
+``benchmarks/results/llm_recordings/``) and writes ``benchmarks/results/simulated_judge.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from _common import RESULTS_DIR, load_split, write_results
+
+from zsclassify.judges import ChoiceRequest, GoldJudge, JudgeRequest
+
+RANK_BINS = (1, 2, 3, 6)  # bin b holds ranks RANK_BINS[b] .. RANK_BINS[b+1]-1
+RATES_FILE = RESULTS_DIR / "simulated_judge.json"
+
+
+def rank_bin(rank: int) -> int:
+    """The bin of a wrong label's rank (1 = the nearest wrong label)."""
+    return int(np.searchsorted(RANK_BINS, rank, side="right") - 1)
+
+
+class NearMissJudge(GoldJudge):
+    """Gold answers with near-miss mistakes (see the module docstring).
+
+    Parameters
+    ----------
+    texts, labels : sequences of str
+        Utterances and their true labels.
+    similarity : mapping of str to ndarray
+        Each utterance's zero-shot cosine to every label, in the order of ``label_names``.
+    label_names : sequence of str
+    rates : dict
+        ``yes_right``, ``yes_wrong`` (one rate per rank bin), ``choice_right``, ``none_when_absent``.
+    random_state : int
+        Seed; an answer is fixed by the seed and the question (as a cached LLM's would be).
+    """
+
+    def __init__(self, texts, labels, similarity: Mapping[str, np.ndarray], label_names: Sequence[str], rates: dict,
+                 random_state: int = 0) -> None:  # fmt: skip
+        super().__init__(texts, labels, random_state=random_state)
+        self.similarity = similarity
+        self.label_names = list(label_names)
+        self.rates = rates
+
+    def _wrong_ranks(self, text: str) -> dict[str, int]:
+        """Rank of each wrong label of ``text`` by cosine (1 = nearest)."""
+        truth = self._labels_of(text)
+        order = [self.label_names[k] for k in np.argsort(-self.similarity[text])]
+        wrong = [name for name in order if name not in truth]
+        return {name: rank for rank, name in enumerate(wrong, start=1)}
+
+    def _false_yes(self, rank: int) -> float:
+        return self.rates["yes_wrong"][rank_bin(rank)]
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        results = []
+        for request in requests:
+            scores = []
+            for text in request.texts:
+                right = request.label in self._labels_of(text)
+                p_yes = self.rates["yes_right"] if right else self._false_yes(self._wrong_ranks(text)[request.label])
+                scores.append(float(self._uniform("yes", request.label, text) < p_yes))
+            results.append(np.array(scores))
+        return results
+
+    def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        results = []
+        for request in requests:
+            names = [option.name for option in request.options]
+            truth, ranks = self._labels_of(request.text), self._wrong_ranks(request.text)
+            right = next((k for k, name in enumerate(names) if name in truth), None)
+            draw = self._uniform("choice", request.text, *names)
+            keep = self.rates["choice_right"] if right is not None else self.rates["none_when_absent"]
+            answer = len(names) if right is None else right
+            if draw >= keep:  # a mistake: a wrong candidate by near-miss odds (or "none" when the right one is shown)
+                wrong = [k for k in range(len(names)) if k != right]
+                odds = np.array(
+                    [self._false_yes(ranks[names[k]]) for k in wrong] + ([1.0] if right is not None else [])
+                )
+                options = wrong + ([len(names)] if right is not None else [])
+                pick = self._uniform("pick", request.text, *names) * odds.sum()
+                answer = options[int(np.searchsorted(np.cumsum(odds), pick, side="right").clip(0, len(options) - 1))]
+            probabilities = np.zeros(len(names) + 1)
+            probabilities[answer] = 1.0
+            results.append(probabilities)
+        return results
+
+
+# ------------------------------------------------------------------ estimating the rates from recordings
+def _similarities(texts: list[str], label_names: list[str], descriptions: list[str]) -> dict[str, np.ndarray]:
+    from zsclassify.embedding import resolve_embedder
+
+    embedder = resolve_embedder(None)
+    documents = np.asarray(embedder.encode_document(texts))
+    queries = np.asarray(embedder.encode_query(descriptions))
+    return dict(zip(texts, documents @ queries.T))
+
+
+def similarity_for(labels: dict[str, str], texts: list[str]) -> dict[str, np.ndarray]:
+    """Zero-shot cosines of ``texts`` to the labels (descriptions as the estimator would use them)."""
+    from zsclassify._validation import check_labels
+
+    names, descriptions = check_labels(labels)
+    return _similarities(list(dict.fromkeys(texts)), names, descriptions)
+
+
+def estimate_rates(
+    yes_no: list[tuple[str, str, float]], gold: Mapping[str, str], similarity: Mapping[str, np.ndarray], label_names
+) -> dict:
+    """Yes/no rates of :class:`NearMissJudge` from recorded (label, text, score) answers and gold labels."""
+    probe = NearMissJudge(list(gold), list(gold.values()), similarity, label_names, rates={})
+    right_yes, wrong_yes, wrong_n = [], np.zeros(len(RANK_BINS)), np.zeros(len(RANK_BINS))
+    for label, text, score in yes_no:
+        if label == gold[text]:
+            right_yes.append(score >= 0.5)
+        else:
+            b = rank_bin(probe._wrong_ranks(text)[label])
+            wrong_n[b] += 1
+            wrong_yes[b] += score >= 0.5
+    return {
+        "yes_right": float(np.mean(right_yes)),
+        "yes_wrong": (wrong_yes / np.maximum(wrong_n, 1)).tolist(),
+        "counts": {"yes/no with the right label": len(right_yes), "yes/no wrong, by rank bin": wrong_n.tolist()},
+    }
+
+
+def load_rates() -> dict:
+    """The rates written by this script."""
+    return json.loads(RATES_FILE.read_text())["rates"]
+
+
+def _recorded_choices(dataset: str, name: str) -> list[tuple[str, list[str], list[float]]]:
+    from llm_judge import RECORDINGS
+
+    path = RECORDINGS / f"{name}_choice.jsonl"
+    if not path.is_file():
+        return []
+    texts, _ = load_split(dataset, "train")
+    _, *rows = [json.loads(line) for line in path.read_text().splitlines() if line]
+    return [(texts[r["row"]], r["options"], r["probabilities"]) for r in rows if not np.isnan(r["probabilities"][0])]
+
+
+def _demo_yes_no() -> tuple[list, dict]:
+    """The demo's recorded yes/no answers (from git: the recording before the choice default) and gold labels."""
+    import subprocess
+
+    from zsclassify.datasets import load_demo
+
+    text = subprocess.run(["git", "show", "d1fd597:zsclassify/data/demo_judgments.jsonl"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    _, *rows = [json.loads(line) for line in text.splitlines() if line]
+    data = load_demo()
+    return [(r["label"], r["text"], r["score"]) for r in rows], data
+
+
+def main() -> None:
+    yes_no, demo = _demo_yes_no()
+    demo_gold = dict(zip(demo.pool_texts, demo.pool_labels))
+    rates = estimate_rates(yes_no, demo_gold, similarity_for(demo.labels, demo.pool_texts), list(demo.labels))
+    recorded, gold = [], {}
+    for dataset, name in (("snips", "snips"), ("clinc150", "clinc150-20")):
+        recorded += _recorded_choices(dataset, name)
+        gold.update(zip(*load_split(dataset, "train")))
+    shown = [(o.index(gold[t]), p) for t, o, p in recorded if gold[t] in o]
+    absent = [(len(o), p) for t, o, p in recorded if gold[t] not in o]
+    rates["choice_right"] = float(np.mean([int(np.argmax(p)) == k for k, p in shown]))
+    rates["none_when_absent"] = float(np.mean([int(np.argmax(p)) == k for k, p in absent]))
+    rates["counts"].update({"choices with the right label shown": len(shown), "choices without it": len(absent)})
+    print(json.dumps(rates, indent=2))
+    how = (
+        "yes/no rates: the demo's 600 recorded answers (git d1fd597) against its gold labels, wrong labels ranked "
+        "by zero-shot cosine; choice rates: benchmarks/results/llm_recordings/*_choice.jsonl against gold"
+    )
+    write_results("simulated_judge", {"rates": rates, "how": how})
+
+
+if __name__ == "__main__":
+    main()
