@@ -71,9 +71,10 @@ def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state
         judge, judge_note = choose_demo_judge(data)
     else:
         judge_note = repr(judge)
+    refined = ZeroShotClassifier(data.labels, judge=judge, judge_budget=judge_budget, random_state=random_state)
+    refined._check_params()  # a bad budget fails now, not after the zero-shot fit has embedded the pool
     zero_shot = ZeroShotClassifier(data.labels).fit(data.pool_texts)
     zero_shot_accuracy = zero_shot.score(data.test_texts, data.test_labels)
-    refined = ZeroShotClassifier(data.labels, judge=judge, judge_budget=judge_budget, random_state=random_state)
     fit_start = time.perf_counter()
     refined.fit(data.pool_texts)
     fit_seconds = time.perf_counter() - fit_start

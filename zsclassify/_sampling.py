@@ -46,12 +46,13 @@ def select_top_k(scores: np.ndarray, asked: np.ndarray, quota: np.ndarray) -> tu
     quota : ndarray of int, shape (n_labels,)
         How many pairs to choose for each label.
     """
-    labels, items = [], []
-    for label, count in enumerate(quota):
-        chosen = _top_unasked(scores[:, label], asked[:, label], int(count))
-        labels.append(np.full(len(chosen), label))
-        items.append(chosen)
-    return np.concatenate(labels).astype(np.int64), np.concatenate(items).astype(np.int64)
+    return _as_pairs([_top_unasked(scores[:, label], asked[:, label], int(count)) for label, count in enumerate(quota)])
+
+
+def _as_pairs(chosen: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(label_index, pool_index)`` arrays from each label's chosen pool indices."""
+    labels = np.concatenate([np.full(len(items), label) for label, items in enumerate(chosen)])
+    return labels.astype(np.int64), np.concatenate(chosen).astype(np.int64)
 
 
 def _per_label(
@@ -65,7 +66,7 @@ def _per_label(
     with its highest-scored unasked utterances when the members run short."""
     predicted = scores.argmax(axis=1)
     skip = np.zeros(len(scores), dtype=bool) if exclude is None else exclude
-    labels, items = [], []
+    chosen_per_label = []
     for label, count in enumerate(quota):
         count = int(count)
         members = np.flatnonzero((predicted == label) & ~asked[:, label] & ~skip)
@@ -75,9 +76,8 @@ def _per_label(
             taken[chosen] = True
             extra = _top_unasked(scores[:, label], asked[:, label], count - len(chosen), exclude=taken)
             chosen = np.concatenate([chosen, extra])
-        labels.append(np.full(len(chosen), label))
-        items.append(chosen)
-    return np.concatenate(labels).astype(np.int64), np.concatenate(items).astype(np.int64)
+        chosen_per_label.append(chosen)
+    return _as_pairs(chosen_per_label)
 
 
 def select_cluster_members(

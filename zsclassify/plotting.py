@@ -222,12 +222,8 @@ class OutOfScopeDisplay:
 
         Parameters
         ----------
-        clf : ZeroShotClassifier
-            A fitted classifier.
-        X, y : sequences of str
-            In-scope utterances and their labels.
-        oos_X : sequence of str
-            Utterances that belong to no label.
+        clf, X, y, oos_X
+            As :func:`~zsclassify.reporting.report_out_of_scope`.
         ax : Axes, optional
             Where to draw; new axes by default.
         """
