@@ -105,7 +105,9 @@ def main() -> None:
     parser.add_argument("--judge", choices=("gold", "near-miss"), default="gold")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--no-baselines", action="store_true", help="skip the few-shot logistic regressions")
+    parser.add_argument("--name", help="results file name (default accuracy_<judge>)")
     args = parser.parse_args()
+    name = args.name or f"accuracy_{args.judge}"
     runs = []
     for dataset in args.datasets:
         pool, pool_labels = load_split(dataset, "train")
@@ -123,7 +125,7 @@ def main() -> None:
                 runs.append({"dataset": dataset, "method": f"LR on {shots} true labels/label, C by CV",
                              "judge": "-", "seed": seed, **result})  # fmt: skip
                 print(runs[-1], flush=True)
-            write_results(f"accuracy_{args.judge}", {"seeds": args.seeds, "runs": runs})
+            write_results(name, {"seeds": args.seeds, "runs": runs})
     summary = []
     for key in dict.fromkeys((r["dataset"], r["method"]) for r in runs):
         group = [r for r in runs if (r["dataset"], r["method"]) == key]
@@ -143,7 +145,7 @@ def main() -> None:
         )
     print(f"\nMedians over seeds {args.seeds}:\n")
     print(table(summary))
-    path = write_results(f"accuracy_{args.judge}", {"seeds": args.seeds, "summary": summary, "runs": runs})
+    path = write_results(name, {"seeds": args.seeds, "summary": summary, "runs": runs})
     print(f"\nwritten to {path}")
 
 

@@ -88,6 +88,23 @@ def test_fit_predict_evaluate(files):
     assert "macro-F1" in report.stdout and "most confused" in report.stdout and "GetWeather" in report.stdout
 
 
+def test_fit_asks_multiple_choice_by_default_and_yes_no_on_request(files, tmp_path):
+    import joblib
+
+    root, model = files
+    fitted = joblib.load(model)
+    assert fitted.judging_ == "choice" and len(fitted.choices_) == fitted.n_judged_pairs_ > 0
+    assert max(len(c.options) for c in fitted.choices_) == 7  # all 7 SNIPS intents: fewer than --n-candidates
+    yes_no = tmp_path / "yes_no.joblib"
+    result = run_here("--quiet", "fit", "--labels", str(root / "labels.json"), "--data", str(root / "pool.csv"),
+                      "--text-column", "utterance", "--judge", "gold", "--gold-column", "intent", "--judge-budget",
+                      "2", "--judging", "yes_no", "-o", str(yes_no))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert joblib.load(yes_no).judging_ == "yes_no" and not joblib.load(yes_no).choices_
+    bad = run_here("fit", "--labels", "x.json", "--data", "y.csv", "--judging", "maybe", "-o", "m.joblib")
+    assert bad.returncode == 2 and "invalid choice: 'maybe'" in bad.stderr
+
+
 def test_predict_streams_in_chunks_in_input_order(files, tmp_path):
     import joblib
 

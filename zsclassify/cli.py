@@ -125,6 +125,8 @@ def _fit(args: argparse.Namespace) -> int:
         labels,
         embedder=args.embedder,
         judge=judge,
+        judging=args.judging,
+        n_candidates=args.n_candidates,
         judge_budget=args.judge_budget,
         oos_label=args.oos_label,
         random_state=args.seed,
@@ -133,8 +135,8 @@ def _fit(args: argparse.Namespace) -> int:
     clf.fit([r["text"] for r in rows])
     joblib.dump(clf, args.output)
     logging.getLogger("zsclassify").info(
-        "fitted %d labels on %d utterances, %d judged pairs; saved to %s",
-        len(clf.classes_), len(rows), clf.n_judged_pairs_, args.output,
+        "fitted %d labels on %d utterances, %d judged (%s); saved to %s",
+        len(clf.classes_), len(rows), clf.n_judged_pairs_, clf.judging_, args.output,
     )  # fmt: skip
     return EXIT_OK
 
@@ -212,7 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--base-url", help="OpenAI-compatible server URL, for --judge openai")
     fit.add_argument("--gold-column", help="column of known labels, for --judge gold (experiments)")
     fit.add_argument("--embedder", help="sentence-transformers model name or path (default: bundled MiniLM)")
-    fit.add_argument("--judge-budget", type=int, default=20, help="judged pairs per label (default: 20)")
+    fit.add_argument(
+        "--judge-budget", type=int, default=20, help="judged questions (or yes/no pairs) per label (default: 20)"
+    )
+    fit.add_argument(
+        "--judging",
+        choices=("auto", "choice", "yes_no"),
+        default="auto",
+        help="multiple choice among each utterance's best labels, or yes/no per pair (default: auto = choice "
+        "when the judge can answer it)",
+    )
+    fit.add_argument("--n-candidates", type=int, default=8, help="labels shown per choice question (default: 8)")
     fit.add_argument("--oos-label", help="label returned for out-of-scope input (default: none)")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     fit.add_argument("-o", "--output", type=Path, required=True, help="where to save the model (.joblib)")
