@@ -197,13 +197,22 @@ def test_malformed_replies_end_as_failed_pairs(toy, toy_server, tmp_path, mangle
     assert len(clf.judgments_) == 12
 
 
-def test_parse_judgments_ignores_junk():
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ([{"id": 1, "relevant": True}, {"id": 2, "relevant": "yes"}], [1.0, None]),  # a junk value: asked again
+        ([{"id": 1, "relevant": True}, {"id": 1, "relevant": False}], [None, None]),  # an id twice: all rejected
+        ([{"id": 1, "relevant": True}, {"id": 9, "relevant": True}], [None, None]),  # out of range: all rejected
+        ([{"id": 0, "relevant": True}, {"id": 1, "relevant": False}], [None, None]),  # counted from 0: shifted
+    ],
+    ids=["junk-value", "duplicate-id", "out-of-range", "shifted"],
+)
+def test_parse_judgments_rejects_untrustworthy_ids(entries, expected):
     from types import SimpleNamespace
 
-    entries = [{"id": 1, "relevant": True}, {"id": 1, "relevant": False}, {"id": 9, "relevant": True}]
     block = SimpleNamespace(type="tool_use", name="record_judgments", input={"judgments": entries})
-    assert parse_judgments([block], 2)[0] == 1.0
-    assert np.isnan(parse_judgments([block], 2)[1])
+    scores = parse_judgments([block], 2)
+    assert [None if np.isnan(score) else score for score in scores] == expected
 
 
 def test_budget_cap_stops_before_exceeding(toy, toy_server, tmp_path):

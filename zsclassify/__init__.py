@@ -3,22 +3,37 @@
 The estimator and its errors are here; judges are in :mod:`zsclassify.judges`,
 embedders in :mod:`zsclassify.embedding`, demo data in :mod:`zsclassify.datasets`,
 tables and figures in :mod:`zsclassify.reporting` and :mod:`zsclassify.plotting`,
-streamed and distributed prediction in :mod:`zsclassify.batch_prediction`.
+streamed and distributed prediction in :mod:`zsclassify.batch_prediction`, saving and
+loading (with a format that runs no code) in :mod:`zsclassify.persistence`.
 Modules whose names start with ``_`` are implementation details.
 """
 
 from ._estimator import ZeroShotClassifier
 from ._judging import Choice, Judgment
-from .exceptions import BudgetExceededError, InvalidJudgeResponseError, JudgeError, ZSClassifyError
+from .exceptions import (
+    BudgetExceededError,
+    CacheError,
+    InvalidJudgeResponseError,
+    JudgeError,
+    JudgeSetupError,
+    UnsafeModelFileError,
+    ZSClassifyError,
+)
+from .persistence import load_model, save_model
 
 __all__ = [
     "BudgetExceededError",
+    "CacheError",
     "Choice",
     "InvalidJudgeResponseError",
     "JudgeError",
+    "JudgeSetupError",
     "Judgment",
+    "UnsafeModelFileError",
     "ZSClassifyError",
     "ZeroShotClassifier",
     "__version__",
+    "load_model",
+    "save_model",
 ]
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ classifier scores in, and a linear layer scores them.
 
 from __future__ import annotations
 
+import copy
 import numbers
 import warnings
 from collections.abc import Mapping, Sequence
@@ -57,6 +58,10 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         them. Ignored when ``embedder`` is neither a name nor a ``SentenceTransformer``.
     judge : Judge, optional
         Answers questions about utterances (see ``judging``). ``None`` gives plain zero-shot.
+        A *fitted* classifier is saved (pickle, joblib, :func:`zsclassify.save_model`)
+        without its judge, whatever the judge is (a lambda, a class from ``__main__``, a
+        gold set, a key or URL it holds): the loaded model predicts as the saved one,
+        with ``judge=None``; set a judge again before refitting it.
     judging : {"auto", "choice", "yes_no"}
         The question the judge answers. ``"choice"`` (contrastive): for each chosen
         utterance, which of its ``n_candidates`` best-scored labels it expresses, or
@@ -202,6 +207,21 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.max_pool_size = max_pool_size
         self.show_progress = show_progress
         self.random_state = random_state
+
+    # ----------------------------------------------------------- saving
+    def __getstate__(self) -> dict:
+        """The state pickled: a fitted classifier leaves its judge out (prediction never needs it)."""
+        state = dict(super().__getstate__())  # a copy: the live estimator keeps its judge
+        if "coef_" in state:
+            state["judge"] = None
+        return state
+
+    def __deepcopy__(self, memo: dict) -> ZeroShotClassifier:
+        """A full copy, judge included (only saving leaves the judge out)."""
+        duplicate = object.__new__(type(self))
+        memo[id(self)] = duplicate
+        duplicate.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return duplicate
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Sequence[str], y: Sequence[str] | None = None) -> ZeroShotClassifier:

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from ._refinement import fit_joint, kl_refine, one_native_thread, self_train
 from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget
 from .embedding import normalize_rows
-from .exceptions import InvalidJudgeResponseError
+from .exceptions import InvalidJudgeResponseError, JudgeError
 from .judges import ChoiceRequest, Judge, JudgeRequest, LabelOption
 
 __all__ = ["Choice", "JudgingResult", "Judgment", "run_judging"]
@@ -32,6 +32,9 @@ ANSWER_NOISE = 0.1
 MAX_ANSWER_NOISE = 0.5
 
 logger = logging.getLogger(__name__)
+
+MAX_FAILED_SHARE = 0.5
+"""A fit stops with :class:`~zsclassify.JudgeError` once more than this share of its judged pairs failed."""
 
 
 class Judgment(NamedTuple):
@@ -274,6 +277,7 @@ class _Session:
         self.result.n_judged_pairs += n_units
         if n_failed:
             self.result.n_failed_pairs += n_failed
+            check_failure_share(self.judge, self.result.n_failed_pairs, self.result.n_judged_pairs, what)
             warnings.warn(
                 f"The judge could not score {n_failed} of {n_units} {what} in round {round_index}; "
                 "they are left out of the refinement.",
@@ -322,6 +326,22 @@ class _Session:
                 )
         result.coef, result.intercept = self.coef, self.intercept
         return result
+
+
+def check_failure_share(judge: Judge, failed: int, judged: int, what: str = "pairs") -> None:
+    """Raise :class:`~zsclassify.JudgeError` when more than :data:`MAX_FAILED_SHARE` of the ``what`` failed.
+
+    Whatever the judge's ``on_failure`` says: a model refined on the few answers left would
+    look fitted while it is not.
+    """
+    if failed > MAX_FAILED_SHARE * judged:
+        raise JudgeError(
+            f"The judge could not score {failed} of the {judged} {what} asked so far (more than "
+            f"{MAX_FAILED_SHARE:.0%}), so the fit stopped instead of returning a model refined on the rest. "
+            "See the warnings above for the cause; answers already paid for are cached, so a new fit resumes.",
+            failed_pairs=failed,
+            usage=getattr(judge, "usage", None),
+        )
 
 
 def _pack_by_label(documents, labels, items, scores, n_labels):

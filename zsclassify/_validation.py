@@ -18,6 +18,11 @@ def _as_sequence(values: object, name: str) -> list:
         raise TypeError(f"{name} is None; pass a list, array or pandas Series of strings.")
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{name} must be a collection of strings, not a single {type(values).__name__}.")
+    if isinstance(values, (set, frozenset)):
+        raise TypeError(
+            f"{name} is a {type(values).__name__}, whose order is arbitrary (it changes between runs); "
+            "pass a list, or sorted(...) of it."
+        )
     if hasattr(values, "__dask_graph__") or type(values).__module__.startswith("pyspark"):
         raise TypeError(
             f"{name} is a distributed collection ({type(values).__name__}); predict on its partitions with "
@@ -41,6 +46,17 @@ def _as_sequence(values: object, name: str) -> list:
         raise TypeError(f"{name} must be an iterable of strings; got {type(values).__name__}.") from None
 
 
+def _check_encodable(text: str, where: str) -> None:
+    """Raise if ``text`` holds a lone surrogate, which no tokenizer or API can encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"{where} holds an invalid character {text[error.start]!r} at position {error.start} (a lone surrogate, "
+            "often from decoding bytes with errors='surrogateescape'); decode the input with errors='replace'."
+        ) from None
+
+
 def check_texts(values: object, name: str = "X", *, allow_empty: bool = False) -> list[str]:
     """Return ``values`` as a list of non-blank strings or raise an error naming the bad entry."""
     texts = _as_sequence(values, name)
@@ -53,6 +69,7 @@ def check_texts(values: object, name: str = "X", *, allow_empty: bool = False) -
             raise TypeError(f"{name}[{index}] is a {type(text).__name__} ({text!r}), not a string.")
         if not text.strip():
             raise ValueError(f"{name}[{index}] is empty or whitespace only; remove it or fill it in.")
+        _check_encodable(text, f"{name}[{index}]")
     return [str(text) for text in texts]
 
 
@@ -88,17 +105,32 @@ def check_labels(labels: object) -> tuple[list[str], list[str]]:
         items = [(name, None) for name in _as_sequence(labels, "labels")]
     if len(items) < 2:
         raise ValueError(f"labels must name at least two labels; got {len(items)}.")
-    names, descriptions, seen = [], [], {}
+    names, descriptions = [], []
+    seen_names: dict[str, str] = {}
+    seen_descriptions: dict[str, str] = {}
     for name, description in items:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"Every label name must be a non-empty string; got {name!r}.")
-        if name in seen:
-            raise ValueError(f"Duplicate label {name!r} in labels.")
-        seen[name] = True
+        _check_encodable(name, f"label {name!r}")
+        normal = " ".join(name.split())
+        if normal in seen_names:
+            other = seen_names[normal]
+            if other == name:
+                raise ValueError(f"Duplicate label {name!r} in labels.")
+            raise ValueError(f"Labels {other!r} and {name!r} differ only by whitespace; merge or rename them.")
+        seen_names[normal] = name
         if description is None:
             description = words_of_label_name(name)
         elif not isinstance(description, str) or not description.strip():
             raise ValueError(f"The description of label {name!r} must be a non-empty string; got {description!r}.")
+        _check_encodable(description, f"the description of label {name!r}")
+        text = " ".join(description.lower().split())
+        if text in seen_descriptions:
+            raise ValueError(
+                f"Labels {seen_descriptions[text]!r} and {name!r} have the same description {description!r}; "
+                "one of them could never be predicted. Describe how they differ, or merge them."
+            )
+        seen_descriptions[text] = name
         names.append(name)
         descriptions.append(description)
     return names, descriptions

@@ -1,6 +1,7 @@
 """The ``zsclassify`` command: fit, predict, evaluate and demo from the shell.
 
-Exit status: 0 ok, 1 failure (one ``zsclassify: error: ...`` line on stderr), 2 usage.
+Exit status: 0 ok, 1 failure (one ``zsclassify: error: ...`` line on stderr; a failed fit saves
+nothing), 2 usage, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .exceptions import ZSClassifyError
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 JUDGES = ("none", "anthropic", "openai", "gold")
 
 
@@ -114,9 +115,8 @@ def _make_judge(args: argparse.Namespace, rows: list[dict]):
 
 
 def _fit(args: argparse.Namespace) -> int:
-    import joblib
-
     from ._estimator import ZeroShotClassifier
+    from .persistence import save_model
 
     labels = read_labels(args.labels)
     rows = read_rows(args.data, args.text_column, args.gold_column if args.judge == "gold" else None)
@@ -132,8 +132,8 @@ def _fit(args: argparse.Namespace) -> int:
         random_state=args.seed,
         show_progress=False if args.quiet else None,
     )
-    clf.fit([r["text"] for r in rows])
-    joblib.dump(clf, args.output)
+    clf.fit([r["text"] for r in rows])  # a judge that fails raises here: nothing is saved
+    save_model(clf, args.output)
     logging.getLogger("zsclassify").info(
         "fitted %d labels on %d utterances, %d judged (%s); saved to %s",
         len(clf.classes_), len(rows), clf.n_judged_pairs_, clf.judging_, args.output,
@@ -142,9 +142,9 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _load_model(path: Path):
-    import joblib
+    from .persistence import load_model
 
-    return joblib.load(_require(path))
+    return load_model(_require(path))
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -227,11 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--n-candidates", type=int, default=8, help="labels shown per choice question (default: 8)")
     fit.add_argument("--oos-label", help="label returned for out-of-scope input (default: none)")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    fit.add_argument("-o", "--output", type=Path, required=True, help="where to save the model (.joblib)")
+    fit.add_argument(
+        "-o", "--output", type=Path, required=True, help="where to save the model (.skops: loads without running code)"
+    )
     fit.set_defaults(handler=_fit)
 
     predict = commands.add_parser("predict", help="label, confidence per line of a file or stdin")
-    predict.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.joblib)")
+    predict.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.skops, .joblib)")
     predict.add_argument("input", type=Path, nargs="?", help="texts .txt/.csv/.jsonl (default: stdin, one per line)")
     predict.add_argument("--text-column", default="text")
     predict.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default: csv)")
@@ -241,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(handler=_predict)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, macro-F1, per-label report, confusions")
-    evaluate.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.joblib)")
+    evaluate.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.skops, .joblib)")
     evaluate.add_argument("--data", type=Path, required=True, help="labeled .csv/.jsonl")
     evaluate.add_argument("--text-column", default="text")
     evaluate.add_argument("--label-column", default="label")
@@ -267,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"zsclassify: error: {error}", file=sys.stderr)
     except (ZSClassifyError, OSError, ValueError, TypeError, KeyError, json.JSONDecodeError) as error:
         print(f"zsclassify: error: {type(error).__name__}: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("zsclassify: interrupted; nothing was saved (judge answers received are cached)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_FAILURE
 
 

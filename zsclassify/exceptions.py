@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .judges import JudgeUsage
 
-__all__ = ["BudgetExceededError", "InvalidJudgeResponseError", "JudgeError", "ZSClassifyError"]
+__all__ = [
+    "BudgetExceededError",
+    "CacheError",
+    "InvalidJudgeResponseError",
+    "JudgeError",
+    "JudgeSetupError",
+    "UnsafeModelFileError",
+    "ZSClassifyError",
+]
 
 
 class ZSClassifyError(Exception):
@@ -34,6 +42,53 @@ class JudgeError(ZSClassifyError, RuntimeError):
         super().__init__(message)
         self.failed_pairs = failed_pairs
         self.usage = usage
+
+
+class JudgeSetupError(JudgeError):
+    """The judge cannot work as configured; the fit stops at the first such answer, whatever ``on_failure`` says.
+
+    A rejected key (401 / 403), an unknown model or invalid request (400 / 404), a request too
+    large (413), a missing optional package, or a server that does not speak the API (e.g. an
+    HTML page with status 200). Asking again would fail the same way, so nothing more is sent;
+    answers that arrived before are in the cache.
+
+    Attributes
+    ----------
+    status_code : int or None
+        The HTTP status the server answered with, when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        failed_pairs: int = 0,
+        usage: JudgeUsage | None = None,
+    ) -> None:
+        super().__init__(message, failed_pairs=failed_pairs, usage=usage)
+        self.status_code = status_code
+
+
+class CacheError(ZSClassifyError, OSError):
+    """The judgment cache cannot be read or written; raised before any request is paid for.
+
+    The message names the file and what to do (another ``cache=`` path, fix its permissions,
+    delete a corrupted file, or stop the process holding its lock).
+
+    Attributes
+    ----------
+    path : str
+        The cache file.
+    """
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class UnsafeModelFileError(ZSClassifyError, ValueError):
+    """A model file holds types that loading would have to trust (and could run code); it was not loaded."""
 
 
 class BudgetExceededError(ZSClassifyError, RuntimeError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -12,7 +13,15 @@ import numpy as np
 
 from ..exceptions import JudgeError
 from ._base import ChoiceRequest, JudgeRequest
-from ._llm import ChoiceBatch, JudgeUsage, LLMJudge, Prices, scores_from_judgments
+from ._llm import (
+    ChoiceBatch,
+    DeadlineExceededError,
+    JudgeUsage,
+    LLMJudge,
+    Prices,
+    check_api_reply,
+    scores_from_judgments,
+)
 from ._prompts import (
     CHOICE_TOOL,
     JUDGMENT_TOOL,
@@ -75,7 +84,7 @@ class AnthropicJudge(LLMJudge):
         Send each round as one Message Batch (asynchronous, half price) and wait
         for it, polling every ``poll_interval`` seconds; for fits that can wait.
     **options
-        ``max_concurrency``, ``max_retries``, ``timeout``, ``cache``, ``on_failure``,
+        ``max_concurrency``, ``max_retries``, ``timeout``, ``cache``, ``on_failure``, ``deadline``,
         ``max_cost_usd``, ``max_total_tokens``, ``prices``, ``instruction``: see :class:`LLMJudge`.
     """
 
@@ -104,6 +113,21 @@ class AnthropicJudge(LLMJudge):
     def _default_prices(self) -> Prices | None:
         return KNOWN_PRICES.get(self.model)
 
+    def _server(self) -> str:
+        return (self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com").rstrip("/")
+
+    def _answer_settings(self) -> dict:
+        return {"base_url": self._server()}
+
+    def _key_variable(self) -> str:
+        return "ANTHROPIC_API_KEY"
+
+    def _create_message(self, params: dict):
+        """One Messages API call, checked to be an API reply."""
+        from anthropic.types import Message
+
+        return check_api_reply(self.client.messages.create(**params), Message, self._server())
+
     def _system(self) -> list[dict]:
         text = listwise_system_prompt(self.instruction or TASK_INSTRUCTION)
         return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]
@@ -127,7 +151,7 @@ class AnthropicJudge(LLMJudge):
         }
 
     def _score_batch(self, label: str, description: str, texts: list[str]) -> tuple[list[float], JudgeUsage]:
-        message = self.client.messages.create(**self._params(label, description, texts))
+        message = self._create_message(self._params(label, description, texts))
         return parse_judgments(message.content, len(texts)), _usage(message)
 
     # -------------------------------------------------- multiple choice
@@ -152,7 +176,7 @@ class AnthropicJudge(LLMJudge):
         return characters // _CHARS_PER_TOKEN + 400, params["max_tokens"]
 
     def _choose_batch(self, batch: ChoiceBatch) -> tuple[list[list[float]], JudgeUsage]:
-        message = self.client.messages.create(**self._choice_params(batch))
+        message = self._create_message(self._choice_params(batch))
         return parse_choices(message.content, batch.requests), _usage(message)
 
     # -------------------------------------------------- Message Batches mode
@@ -200,7 +224,11 @@ class AnthropicJudge(LLMJudge):
             requests=[{"custom_id": f"task-{n}", "params": self._task_params(t)} for n, t in enumerate(tasks)]
         )
         logger.info("Message Batch %s submitted with %d requests", batch.id, len(tasks))
+        stop_at = self._stop_at()
         while batch.processing_status != "ended":
+            if stop_at is not None and time.monotonic() + self.poll_interval > stop_at:
+                batches.cancel(batch.id)  # requests not yet processed are not billed
+                raise DeadlineExceededError(f"Message Batch {batch.id} was still processing; it was cancelled")
             time.sleep(self.poll_interval)
             batch = batches.retrieve(batch.id)
         outcomes: list[list[float] | BaseException] = [

@@ -10,29 +10,52 @@ official SDKs' own (they honour ``retry-after``); this module handles what is le
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
 import threading
+import time
 import warnings
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
-from ..exceptions import BudgetExceededError, JudgeError
+from ..exceptions import BudgetExceededError, JudgeError, JudgeSetupError
 from ._base import ChoiceRequest, Judge, JudgeRequest
-from ._cache import CacheNamespace, JudgmentCache, choose_with_cache, default_cache_path, judge_with_cache
+from ._cache import (
+    CacheNamespace,
+    JudgmentCache,
+    choose_with_cache,
+    default_cache_path,
+    judge_with_cache,
+    settings_text,
+)
 from ._prompts import CHOICE_PROMPT_VERSION, PROMPT_VERSION
 
-__all__ = ["JudgeUsage", "LLMJudge", "Prices", "scores_from_judgments"]
+__all__ = ["JudgeUsage", "LLMJudge", "Prices", "check_api_reply", "run_concurrently", "scores_from_judgments"]
 
 logger = logging.getLogger(__name__)
 
 ON_FAILURE = ("warn", "raise")
+SETUP_STATUSES = {
+    400: "the server rejected the request as invalid: check the model name and the judge's options",
+    401: "the API key was refused: check {key}",
+    403: "the API key may not use this model: check {key} and the model name",
+    404: "the model or endpoint does not exist: check the model name and base_url",
+    413: "the request is too large: lower batch_size",
+}
+"""HTTP statuses that asking again cannot cure: the fit stops at the first one (:class:`JudgeSetupError`)."""
+
+_POLL_SECONDS = 0.25
+_STOP_AT: ContextVar[float | None] = ContextVar("zsclassify_judge_stop_at", default=None)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -99,18 +122,114 @@ class Prices:
 def scores_from_judgments(payload: object, n_texts: int) -> list[float]:
     """Scores from a ``{"judgments": [{"id": int, "relevant": bool}, ...]}`` reply; NaN for ids it lacks.
 
-    Ids outside 1..n_texts, non-boolean values and repeated ids (after the first) are ignored.
+    Entries with a non-boolean value are skipped (those utterances are asked again). A reply
+    that names an id twice, or an id outside 1..n_texts (e.g. ids counted from 0, which
+    would shift every answer onto the neighbouring utterance), cannot be trusted at all:
+    every score is NaN, so the whole batch is asked again.
     """
     scores = [math.nan] * n_texts
     entries = payload.get("judgments") if isinstance(payload, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
+    entries = [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    identifiers = [entry.get("id") for entry in entries]
+    numbers = [i for i in identifiers if isinstance(i, int) and not isinstance(i, bool)]
+    if len(set(numbers)) != len(numbers) or any(not 1 <= i <= n_texts for i in numbers):
+        logger.warning(
+            "rejected a reply with repeated or out-of-range ids %s for %d utterances; asking again",
+            identifiers[:20],
+            n_texts,
+        )
+        return scores
+    for entry in entries:
         identifier, relevant = entry.get("id"), entry.get("relevant")
-        valid = isinstance(identifier, int) and 1 <= identifier <= n_texts and isinstance(relevant, bool)
-        if valid and math.isnan(scores[identifier - 1]):
+        if isinstance(identifier, int) and not isinstance(identifier, bool) and isinstance(relevant, bool):
             scores[identifier - 1] = 1.0 if relevant else 0.0
     return scores
+
+
+def check_api_reply(reply: R, expected: type, server: str | None) -> R:
+    """``reply`` if the SDK parsed an API object of type ``expected``, else :class:`JudgeSetupError`.
+
+    An SDK hands back the raw text of a 200 reply that is not JSON (a login page, a proxy's
+    HTML, a web server at the wrong path); the error says what arrived instead.
+    """
+    if isinstance(reply, expected):
+        return reply
+    text = reply if isinstance(reply, str) else repr(reply)
+    shown = " ".join(text.split())[:120]
+    raise JudgeSetupError(
+        f"The server at {server or 'the default URL'} answered with something that is not an API reply "
+        f"(starting {shown!r}); check base_url: it should be the API root (e.g. http://host:8000/v1 for an "
+        "OpenAI-compatible server)."
+    )
+
+
+class DeadlineExceededError(JudgeError):
+    """Raised by :func:`run_concurrently` past its ``stop_at``; the judge says which deadline."""
+
+
+def run_concurrently(
+    work: Callable[[T], R], items: Sequence[T], max_workers: int, stop_at: float | None = None
+) -> Iterator[tuple[int, R | BaseException]]:
+    """Run ``work`` on ``items`` in at most ``max_workers`` threads; yield ``(index, result or error)`` as each ends.
+
+    An item is started only when one before it has been yielded and the consumer asked for
+    the next: when the consumer stops (an error, a fatal answer), nothing more is sent.
+    On Ctrl-C the items in flight are waited for and yielded (their answers are paid for),
+    then ``KeyboardInterrupt`` goes on; a second Ctrl-C abandons them. Past ``stop_at``
+    (``time.monotonic()``) a :class:`JudgeError` is raised and the items in flight are
+    abandoned; they run in daemon threads, so they never keep the process alive.
+    """
+    finished: dict[int, R | BaseException] = {}  # kept until yielded: an interrupt can never drop an answer
+    arrival = threading.Condition()
+    yielded: set[int] = set()
+
+    def run(index: int) -> None:
+        try:
+            outcome: R | BaseException = work(items[index])
+        except BaseException as error:  # handed to the consumer, which decides
+            outcome = error
+        with arrival:
+            finished[index] = outcome
+            arrival.notify()
+
+    def start(index: int) -> None:
+        threading.Thread(target=run, args=(index,), daemon=True, name=f"zsclassify-judge-{index}").start()
+
+    def next_ready() -> int:
+        while True:
+            with arrival:
+                ready = [index for index in finished if index not in yielded]
+                if ready:
+                    return ready[0]
+                timeout = _POLL_SECONDS if stop_at is None else min(_POLL_SECONDS, stop_at - time.monotonic())
+                if timeout <= 0:
+                    in_flight = started - len(finished)
+                    raise DeadlineExceededError(
+                        f"{in_flight} requests in flight were abandoned and {len(items) - started} not sent"
+                    )
+                arrival.wait(timeout)  # a short wait, so Ctrl-C and the deadline are seen
+
+    started = 0
+    while started < min(max_workers, len(items)):
+        start(started)
+        started += 1
+    try:
+        while len(yielded) < started:
+            index = next_ready()
+            yield index, finished[index]
+            yielded.add(index)  # after the yield: an interrupt here repeats an answer, never loses one
+            if started < len(items):
+                start(started)
+                started += 1
+    except KeyboardInterrupt:
+        logger.warning(
+            "interrupted: sending nothing more; waiting for the %d answers in flight", started - len(yielded)
+        )
+        while len(yielded) < started:
+            index = next_ready()
+            yield index, finished[index]
+            yielded.add(index)
+        raise
 
 
 class LLMJudge(Judge):
@@ -133,7 +252,15 @@ class LLMJudge(Judge):
     on_failure : {"warn", "raise"}
         After retries, pairs still unjudged are NaN and the fit goes on without them
         with a warning (``"warn"``), or the fit stops with :class:`JudgeError` (``"raise"``).
-        Either way, judgments already paid for are in the cache.
+        Either way, judgments already paid for are in the cache. Whatever it says, an answer
+        that asking again cannot cure (401 / 403 / 400 / 404 / 413, a missing package, a
+        reply that is not the API's) stops at once with :class:`~zsclassify.JudgeSetupError`,
+        and the classifier's fit stops when more than half of its pairs failed.
+    deadline : float, optional
+        Seconds one call of :meth:`judge` (one round of a fit) may take, waits for retries
+        and for another process's answers included; past it the requests in flight are
+        abandoned and :class:`JudgeError` is raised (answers that arrived are cached).
+        ``None``: no limit. With ``use_batches=True`` raise it to what a Message Batch may take.
     max_cost_usd, max_total_tokens : float, int, optional
         Caps over this judge's lifetime; a request that could pass one is not sent.
     prices : Prices, optional
@@ -154,6 +281,7 @@ class LLMJudge(Judge):
         timeout: float = 60.0,
         cache: str | Path | JudgmentCache | None = "auto",
         on_failure: str = "warn",
+        deadline: float | None = 1800.0,
         max_cost_usd: float | None = None,
         max_total_tokens: int | None = None,
         prices: Prices | None = None,
@@ -166,6 +294,7 @@ class LLMJudge(Judge):
         self.timeout = timeout
         self.cache = cache
         self.on_failure = on_failure
+        self.deadline = deadline
         self.max_cost_usd = max_cost_usd
         self.max_total_tokens = max_total_tokens
         self.prices = prices
@@ -228,6 +357,18 @@ class LLMJudge(Judge):
     def _default_prices(self) -> Prices | None:
         return None
 
+    def _answer_settings(self) -> dict:
+        """Options besides model and prompt that could change an answer (the server, scoring); in the cache key."""
+        return {}
+
+    def _key_variable(self) -> str:
+        """The environment variable the API key is read from (named in errors, never read here)."""
+        return "the API key"
+
+    def _server(self) -> str | None:
+        """The server's URL, for error messages."""
+        return getattr(self, "base_url", None)
+
     # ------------------------------------------------------------ machinery
     @property
     def client(self):
@@ -252,6 +393,33 @@ class LLMJudge(Judge):
     def _prompt_version(self, version: str = PROMPT_VERSION) -> str:
         """What of the prompt changes an answer; part of the cache key."""
         return version if self.instruction is None else f"{version}:{self.instruction}"
+
+    def _cache_namespace(self, version: str) -> CacheNamespace:
+        """This judge's part of every cache key: backend, model, ``version`` (see :meth:`_prompt_version`), settings."""
+        return CacheNamespace(self.backend, self.model, version, settings_text(self._answer_settings()))
+
+    def _setup_error(self, error: BaseException) -> JudgeSetupError | None:
+        """The :class:`JudgeSetupError` that ``error`` amounts to, or None for a fault worth going on after."""
+        if isinstance(error, JudgeSetupError):
+            return error
+        if isinstance(error, ImportError):
+            return JudgeSetupError(str(error))
+        status = getattr(error, "status_code", None)
+        if status not in SETUP_STATUSES:
+            return None
+        body = getattr(error, "body", None)
+        detail = body.get("error", body) if isinstance(body, dict) else body
+        message = detail.get("message") if isinstance(detail, dict) else detail
+        return JudgeSetupError(
+            f"{type(self).__name__}(model={self.model!r}) cannot work as configured: the server at "
+            f"{self._server() or 'the default URL'} answered {status} ({str(message)[:200]}); "
+            f"{SETUP_STATUSES[status].format(key=self._key_variable())}. Nothing more was sent.",
+            status_code=status,
+        )
+
+    def _stop_at(self) -> float | None:
+        """This round's deadline as ``time.monotonic()``, set by :meth:`judge`."""
+        return _STOP_AT.get()
 
     def _check_config(self) -> None:
         if self.on_failure not in ON_FAILURE:
@@ -315,15 +483,9 @@ class LLMJudge(Judge):
     def _run_tasks(self, tasks: list, work: Callable) -> Iterator[tuple[int, list | BaseException]]:
         """Run ``work`` on each task, yielding its index with the result (or the error that stopped it) as it finishes.
 
-        The default sends up to ``max_concurrency`` requests at once from a thread pool.
+        The default sends up to ``max_concurrency`` requests at once (:func:`run_concurrently`).
         """
-        with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
-            futures = {pool.submit(work, task): number for number, task in enumerate(tasks)}
-            for future in as_completed(futures):
-                try:
-                    yield futures[future], future.result()
-                except Exception as error:  # a fault the SDK's retries did not cure
-                    yield futures[future], error
+        yield from run_concurrently(work, tasks, self.max_concurrency, self._stop_at())
 
     def _affordable(self, tasks: list, estimate: Callable) -> tuple[list, str | None]:
         """The longest prefix of ``tasks`` whose estimated usage (``estimate(task)``) stays within the caps."""
@@ -343,9 +505,11 @@ class LLMJudge(Judge):
         after the others finish). Each answer is cached as soon as it arrives.
         """
         self._check_config()
-        namespace = CacheNamespace(self.backend, self.model, self._prompt_version())
+        namespace = self._cache_namespace(self._prompt_version())
         return self._answer(
-            lambda ask: judge_with_cache(self._store(), namespace, requests, ask, self.batch_size),
+            lambda ask: judge_with_cache(
+                self._store(), namespace, requests, ask, self.batch_size, wait_until=self._stop_at()
+            ),
             work=self._score_with_one_retry,
             estimate=lambda task: self._estimate_tokens(task.label, task.description, list(task.texts)),
             n_units=sum(len(request.texts) for request in requests),
@@ -368,13 +532,15 @@ class LLMJudge(Judge):
         if not self.supports_choice:
             return super().choose(requests)
         catalogue = tuple(sorted({(o.name, o.description) for request in requests for o in request.options}))
-        namespace = CacheNamespace(self.backend, self.model, self._prompt_version(CHOICE_PROMPT_VERSION))
+        namespace = self._cache_namespace(self._prompt_version(CHOICE_PROMPT_VERSION))
 
         def run(ask):
             def ask_batches(batches: list[tuple[ChoiceRequest, ...]]):
                 return ask([ChoiceBatch(catalogue, batch) for batch in batches])
 
-            return choose_with_cache(self._store(), namespace, requests, ask_batches, self._choice_batch_size())
+            return choose_with_cache(
+                self._store(), namespace, requests, ask_batches, self._choice_batch_size(), wait_until=self._stop_at()
+            )
 
         return self._answer(
             run,
@@ -392,21 +558,51 @@ class LLMJudge(Judge):
         ``run(ask)`` answers from the cache and calls ``ask(tasks)`` for the rest; ``work(task)``
         sends one task; ``estimate(task)`` bounds its tokens; ``size(task)`` counts (in ``unit``).
         """
+        store = self._store()
+        if store is not None:
+            store.check()  # an unusable cache fails now, before anything is paid for
         errors: list[BaseException] = []
         budget_stop: list[str | None] = [None]
+        n_asked = [0]
 
         def ask(tasks: list) -> Iterator[tuple[int, list]]:
-            with self._lock:
-                self.usage.cache_hits += n_units - sum(size(task) for task in tasks)
+            n_asked[0] += sum(size(task) for task in tasks)
             affordable, budget_stop[0] = self._affordable(tasks, estimate)
-            for number, outcome in self._run_tasks(affordable, work):
-                if isinstance(outcome, BaseException):
+            if affordable:
+                try:
+                    self.client  # noqa: B018 - a missing package or bad option fails before any request
+                except Exception as error:
+                    setup = self._setup_error(error)
+                    if setup is None:
+                        raise
+                    raise setup from error
+            with contextlib.closing(self._run_tasks(affordable, work)) as outcomes:
+                for number, outcome in outcomes:
+                    if not isinstance(outcome, BaseException):
+                        yield number, outcome
+                        continue
+                    setup = self._setup_error(outcome)
+                    if setup is not None:
+                        raise setup from None
                     logger.warning("judge request failed: %s", outcome)
                     errors.append(outcome)
-                else:
-                    yield number, outcome
 
-        results = run(ask)
+        stop_at = None if self.deadline is None else time.monotonic() + self.deadline
+        token = _STOP_AT.set(stop_at)
+        try:
+            results = run(ask)
+        except DeadlineExceededError as passed:
+            self._abandon_client()
+            raise JudgeError(
+                f"{type(self).__name__} stopped: the round took longer than deadline={self.deadline:g} s ({passed}). "
+                f"Answers that arrived are cached. Check the server at {self._server() or 'the default URL'}, "
+                "or raise deadline=.",
+                usage=replace(self.usage),
+            ) from None
+        finally:
+            _STOP_AT.reset(token)
+        with self._lock:
+            self.usage.cache_hits += n_units - n_asked[0]
         failed = count_failed(results)
         with self._lock:
             self.usage.failed_pairs += failed
@@ -430,3 +626,12 @@ class LLMJudge(Judge):
                 stacklevel=3,
             )
         return results
+
+    def _abandon_client(self) -> None:
+        """Close the client so that requests abandoned past the deadline stop reading (best effort)."""
+        with self._lock:
+            client, self._client = self._client, None
+        close = getattr(client, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()

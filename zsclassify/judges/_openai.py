@@ -6,7 +6,7 @@ import json
 import math
 import os
 
-from ._llm import ChoiceBatch, JudgeUsage, LLMJudge, scores_from_judgments
+from ._llm import ChoiceBatch, JudgeUsage, LLMJudge, check_api_reply, scores_from_judgments
 from ._prompts import (
     JUDGMENT_TOOL,
     PROMPT_VERSION,
@@ -118,7 +118,7 @@ class OpenAICompatibleJudge(LLMJudge):
         How a listwise reply is constrained: OpenAI's ``json_schema`` response format
         (OpenAI, vLLM), or ``json_object`` with a ``schema`` field (llama.cpp's server).
     **options
-        ``max_concurrency``, ``max_retries``, ``timeout``, ``cache``, ``on_failure``,
+        ``max_concurrency``, ``max_retries``, ``timeout``, ``cache``, ``on_failure``, ``deadline``,
         ``max_total_tokens``, ``max_cost_usd``, ``prices``, ``instruction``: see :class:`LLMJudge`.
     """
 
@@ -169,6 +169,21 @@ class OpenAICompatibleJudge(LLMJudge):
             return f"{super()._prompt_version(version)}:{self.scoring}"
         return f"{super()._prompt_version(version)}:logprobs={self.logprobs}"  # letters read or verbalised
 
+    def _answer_settings(self) -> dict:
+        settings = {"base_url": str(self.base_url).rstrip("/"), "logprobs": self.logprobs}
+        if self.scoring == "listwise":
+            settings["json_mode"] = self.json_mode
+        return settings
+
+    def _key_variable(self) -> str:
+        return self.api_key_env
+
+    def _complete(self, **params):
+        """One chat completion, checked to be an API reply."""
+        from openai.types.chat import ChatCompletion
+
+        return check_api_reply(self.client.chat.completions.create(**params), ChatCompletion, self.base_url)
+
     def _instruction(self) -> str:
         return self.instruction or TASK_INSTRUCTION
 
@@ -194,9 +209,7 @@ class OpenAICompatibleJudge(LLMJudge):
     def _first_token_completion(self, messages: list[dict]):
         """A one-token completion, with the first token's top log-probabilities when ``logprobs`` is on."""
         extra = {"logprobs": True, "top_logprobs": 20} if self.logprobs else {}
-        return self.client.chat.completions.create(
-            model=self.model, messages=messages, max_tokens=1, temperature=0.0, **extra
-        )
+        return self._complete(model=self.model, messages=messages, max_tokens=1, temperature=0.0, **extra)
 
     # -------------------------------------------------- multiple choice
     def _choice_batch_size(self) -> int:
@@ -226,7 +239,7 @@ class OpenAICompatibleJudge(LLMJudge):
         return {"type": "json_schema", "json_schema": {"name": JUDGMENT_TOOL["name"], "schema": schema}}
 
     def _score_listwise(self, label: str, description: str, texts: list[str]) -> tuple[list[float], JudgeUsage]:
-        completion = self.client.chat.completions.create(
+        completion = self._complete(
             model=self.model,
             messages=[
                 {"role": "system", "content": listwise_system_prompt(self._instruction(), json_reply=True)},

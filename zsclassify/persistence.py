@@ -1,0 +1,118 @@
+"""Saving and loading fitted classifiers, in a format that loads without running code.
+
+A pickle or joblib file is a program: loading one runs whatever code its author put in
+it, so load only files you made yourself. A ``.skops`` file (the format of the
+`skops <https://skops.readthedocs.io>`_ project, made for scikit-learn models) is data:
+:func:`load_model` rebuilds only types it trusts, and refuses a file that names any other
+(a function such as ``os.system``, an unknown class) without running anything from it.
+
+Either way, a fitted classifier is saved without its judge (see
+:class:`~zsclassify.ZeroShotClassifier`): the loaded model predicts, with ``judge=None``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from .exceptions import UnsafeModelFileError
+
+__all__ = ["SAFE_SUFFIX", "TRUSTED_TYPES", "load_model", "save_model"]
+
+SAFE_SUFFIX = ".skops"
+"""Files with this suffix are written and read with skops; others with joblib (pickle)."""
+
+TRUSTED_TYPES = (
+    "zsclassify._estimator.ZeroShotClassifier",
+    "zsclassify._judging.Choice",
+    "zsclassify._judging.Judgment",
+    "zsclassify.embedding.SentenceTransformerEmbedder",
+    "zsclassify.judges._llm.JudgeUsage",
+)
+"""zsclassify's own types a fitted classifier holds; :func:`load_model` rebuilds these (and NumPy, builtins)."""
+
+
+def _is_safe(path: Path) -> bool:
+    return path.suffix.lower() == SAFE_SUFFIX
+
+
+def save_model(model: object, path: str | os.PathLike) -> Path:
+    """Write ``model`` to ``path``: skops for a ``.skops`` file, joblib otherwise.
+
+    The file is written next to ``path`` and renamed into place, so a failure never
+    leaves a half-written model where a good one was.
+
+    Parameters
+    ----------
+    model : ZeroShotClassifier
+        A fitted classifier (saved without its judge).
+    path : str or Path
+
+    Returns
+    -------
+    Path
+        Where the model is.
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        if _is_safe(path):
+            import skops.io
+
+            skops.io.dump(model, temporary)
+        else:
+            import joblib
+
+            joblib.dump(model, temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def load_model(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> object:
+    """Read a model written by :func:`save_model` (or ``joblib.dump``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.skops`` file is loaded without running code from it. Any other file is
+        unpickled by joblib, which runs whatever code the file holds: load only your own.
+    trusted : iterable of str
+        Further type names a ``.skops`` file may hold, e.g. your own embedder class
+        (``"mypackage.MyEmbedder"``), when you trust its author.
+
+    Returns
+    -------
+    object
+        The saved model.
+
+    Raises
+    ------
+    UnsafeModelFileError
+        The ``.skops`` file names a type that is neither zsclassify's, NumPy's, a builtin
+        container nor in ``trusted``; nothing was loaded.
+    """
+    path = Path(path)
+    if not _is_safe(path):
+        import joblib
+
+        return joblib.load(path)
+    import skops.io
+
+    allowed = {*TRUSTED_TYPES, *trusted}
+    try:
+        untrusted = [name for name in skops.io.get_untrusted_types(file=path) if name not in allowed]
+    except Exception as error:  # not a zip, no schema: not a skops file
+        raise UnsafeModelFileError(f"{path} is not a readable skops file ({type(error).__name__}: {error}).") from None
+    if untrusted:
+        raise UnsafeModelFileError(
+            f"{path} holds types that loading would have to trust: {untrusted[:10]}. It was not loaded. "
+            "If you know who made the file and these types are theirs, pass them: "
+            "load_model(path, trusted=[...])."
+        )
+    return skops.io.load(path, trusted=sorted(set(skops.io.get_untrusted_types(file=path))))
