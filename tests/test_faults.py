@@ -138,8 +138,14 @@ def test_ctrl_c_stops_sending_and_keeps_every_answer(toy, anthropic_server, tmp_
 
     anthropic_server.faults = [Fault(delay=0.1), Fault(delay=0.1), Fault(on_arrival=ctrl_c, delay=0.3)]
     judge = anthropic(anthropic_server, tmp_path, batch_size=2, max_concurrency=concurrency)
-    figures = observe(f"Ctrl-C at request 3 of 27 (concurrency {concurrency})", anthropic_server, tmp_path,
-                      lambda: judge.judge(all_requests(toy)), caplog, error=KeyboardInterrupt)  # fmt: skip
+    figures = observe(
+        f"Ctrl-C at request 3 of 27 (concurrency {concurrency})",
+        anthropic_server,
+        tmp_path,
+        lambda: judge.judge(all_requests(toy)),
+        caplog,
+        error=KeyboardInterrupt,
+    )
     sent = figures["requests_sent"]
     assert 3 <= sent <= 3 + concurrency - 1 + 2  # request 3, those in flight with it, at most 2 started meanwhile
     assert figures["pairs_stored"] == figures["pairs_answered_by_server"] == 2 * sent  # every answer kept
@@ -157,8 +163,15 @@ def test_a_failing_cache_write_stops_sending(toy, anthropic_server, tmp_path, ca
 
     monkeypatch.setattr(JudgmentCache, "save", failing_save)
     judge = anthropic(anthropic_server, tmp_path, batch_size=2, max_concurrency=1)
-    figures = observe("cache write fails at answer 2", anthropic_server, tmp_path,
-                      lambda: judge.judge(all_requests(toy)), caplog, error=CacheError, match="disk full")  # fmt: skip
+    figures = observe(
+        "cache write fails at answer 2",
+        anthropic_server,
+        tmp_path,
+        lambda: judge.judge(all_requests(toy)),
+        caplog,
+        error=CacheError,
+        match="disk full",
+    )
     assert figures["requests_sent"] == 2 and figures["pairs_stored"] == 2
     record(figures, wasted=0, lost=2)  # the answer whose write failed
 
@@ -195,8 +208,9 @@ def read_only_connect(monkeypatch):
     ],
     ids=["locked", "corrupted", "layout", "folder-is-a-file", "read-only"],
 )
-def test_an_unusable_cache_fails_before_any_request(toy, anthropic_server, tmp_path, caplog, monkeypatch, fault,
-                                                    prepare, match):  # fmt: skip
+def test_an_unusable_cache_fails_before_any_request(
+    toy, anthropic_server, tmp_path, caplog, monkeypatch, fault, prepare, match
+):
     path = tmp_path / "cache" / "judgments.sqlite"
     if prepare == "folder-is-a-file":
         path.parent.write_text("a file where the cache folder should be")
@@ -208,8 +222,9 @@ def test_an_unusable_cache_fails_before_any_request(toy, anthropic_server, tmp_p
     elif callable(prepare):
         prepare(path)
     judge = anthropic(anthropic_server, tmp_path, cache=JudgmentCache(path, lock_timeout=0.3))
-    figures = observe(fault, anthropic_server, tmp_path, lambda: judge.judge(all_requests(toy)), caplog,
-                      error=CacheError, match=match)  # fmt: skip
+    figures = observe(
+        fault, anthropic_server, tmp_path, lambda: judge.judge(all_requests(toy)), caplog, error=CacheError, match=match
+    )
     assert str(path) in figures["error"] and "nothing was sent" in figures["error"]
     assert figures["requests_sent"] == 0
     record(figures, wasted=0, lost=0)
@@ -252,8 +267,14 @@ def test_cached_judge_keeps_the_answers_before_an_error(toy, tmp_path, caplog):
     labels = {f"label {k}": f"description number {k}" for k in range(6)}
     requests = [JudgeRequest(name, text, tuple(texts[:3])) for name, text in labels.items()]
     judge = CachedJudge(CallableJudge(flaky), name="in-house", cache=tmp_path / "judgments.sqlite")
-    figures = observe("CachedJudge: wrapped function raises on label 4", None, tmp_path,
-                      lambda: judge.judge(requests), caplog, error=ConnectionError)  # fmt: skip
+    figures = observe(
+        "CachedJudge: wrapped function raises on label 4",
+        None,
+        tmp_path,
+        lambda: judge.judge(requests),
+        caplog,
+        error=ConnectionError,
+    )
     assert figures["pairs_stored"] == 9 and len(calls) == 4
     calls.clear()
     judge.judge(requests[:3])
@@ -284,9 +305,18 @@ def test_cached_judge_keeps_the_answers_before_a_kill(tmp_path, caplog):
     child.wait()
     assert marks.read_text().split() == ["l0", "l1", "l2", "l3"]
     assert stored(tmp_path) == 6  # the three answered calls, two pairs each
-    REPORT.append({"fault": "CachedJudge: process killed during call 4", "requests_sent": 4, "pairs_stored": 6,
-                   "pairs_answered_by_server": 6, "error": "SIGKILL", "seconds": round(time.perf_counter() - start, 2),
-                   "requests_wasted": 0, "answers_lost": 0})  # fmt: skip
+    REPORT.append(
+        {
+            "fault": "CachedJudge: process killed during call 4",
+            "requests_sent": 4,
+            "pairs_stored": 6,
+            "pairs_answered_by_server": 6,
+            "error": "SIGKILL",
+            "seconds": round(time.perf_counter() - start, 2),
+            "requests_wasted": 0,
+            "answers_lost": 0,
+        }
+    )
 
 
 # ---------------------------------------------------------------- 4. the key changes whenever the answer could
@@ -331,8 +361,9 @@ def test_two_processes_never_buy_the_same_pair(toy, anthropic_server, tmp_path):
     """)
     start = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    children = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"ready-{k}")], env=env)
-                for k in range(2)]  # fmt: skip
+    children = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"ready-{k}")], env=env) for k in range(2)
+    ]
     assert [child.wait(180) for child in children] == [0, 0]
     asked = []
     for request in anthropic_server.requests:
@@ -341,10 +372,18 @@ def test_two_processes_never_buy_the_same_pair(toy, anthropic_server, tmp_path):
         asked += [(label, text) for text in content.split("</utterance>")[:-1]]
     assert len(asked) == len(set(asked)) == 54, "a pair was bought twice"
     assert stored(tmp_path) == 54
-    REPORT.append({"fault": "two processes fit on one cache at once", "requests_sent": len(anthropic_server.requests),
-                   "pairs_stored": 54, "pairs_answered_by_server": anthropic_server.answered, "error": None,
-                   "seconds": round(time.perf_counter() - start, 2), "requests_wasted": len(asked) - len(set(asked)),
-                   "answers_lost": 0})  # fmt: skip
+    REPORT.append(
+        {
+            "fault": "two processes fit on one cache at once",
+            "requests_sent": len(anthropic_server.requests),
+            "pairs_stored": 54,
+            "pairs_answered_by_server": anthropic_server.answered,
+            "error": None,
+            "seconds": round(time.perf_counter() - start, 2),
+            "requests_wasted": len(asked) - len(set(asked)),
+            "answers_lost": 0,
+        }
+    )
 
 
 # ---------------------------------------------------------------- 6. failure must look like failure
@@ -359,14 +398,22 @@ SETUP_FAULTS = [
 
 @pytest.mark.parametrize(("status", "kind", "message", "advice"), SETUP_FAULTS, ids=[str(f[0]) for f in SETUP_FAULTS])
 @pytest.mark.parametrize("concurrency", [1, 4])
-def test_a_setup_fault_stops_the_fit_at_the_first_answer(toy, anthropic_server, tmp_path, caplog, status, kind,
-                                                         message, advice, concurrency):  # fmt: skip
+def test_a_setup_fault_stops_the_fit_at_the_first_answer(
+    toy, anthropic_server, tmp_path, caplog, status, kind, message, advice, concurrency
+):
     _, texts, _ = toy
     anthropic_server.faults = [Fault(status, {}, anthropic_error(status, kind, message))] * 100
     judge = anthropic(anthropic_server, tmp_path, batch_size=2, max_concurrency=concurrency, on_failure="warn")
     clf = ZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=6, random_state=0)
-    figures = observe(f"HTTP {status} (concurrency {concurrency})", anthropic_server, tmp_path,
-                      lambda: clf.fit(texts), caplog, error=JudgeSetupError, match=f"answered {status}.*{advice}")  # fmt: skip
+    figures = observe(
+        f"HTTP {status} (concurrency {concurrency})",
+        anthropic_server,
+        tmp_path,
+        lambda: clf.fit(texts),
+        caplog,
+        error=JudgeSetupError,
+        match=f"answered {status}.*{advice}",
+    )
     assert 1 <= figures["requests_sent"] <= concurrency  # the first answer stops it; others were in flight
     assert figures["error"].count(message) == 1 and "Nothing more was sent" in figures["error"]
     assert not hasattr(clf, "coef_")
@@ -377,8 +424,15 @@ def test_a_setup_fault_stops_the_fit_at_the_first_answer(toy, anthropic_server, 
 def test_openai_setup_faults_stop_at_once(toy, openai_server, tmp_path, caplog, status):
     openai_server.faults = [Fault(status, {}, openai_error("nope", "invalid_request_error"))] * 100
     judge = openai(openai_server, tmp_path, max_concurrency=1)
-    figures = observe(f"OpenAI-compatible HTTP {status}", openai_server, tmp_path,
-                      lambda: judge.judge(all_requests(toy)), caplog, error=JudgeSetupError, match=f"answered {status}")  # fmt: skip
+    figures = observe(
+        f"OpenAI-compatible HTTP {status}",
+        openai_server,
+        tmp_path,
+        lambda: judge.judge(all_requests(toy)),
+        caplog,
+        error=JudgeSetupError,
+        match=f"answered {status}",
+    )
     assert figures["requests_sent"] == 1 and figures["pairs_stored"] == 0
     record(figures, wasted=0, lost=0)
 
@@ -386,8 +440,15 @@ def test_openai_setup_faults_stop_at_once(toy, openai_server, tmp_path, caplog, 
 def test_a_missing_openai_package_stops_before_any_request(toy, openai_server, tmp_path, caplog, monkeypatch):
     monkeypatch.setitem(sys.modules, "openai", None)  # import openai -> ImportError
     judge = openai(openai_server, tmp_path)
-    figures = observe("openai package missing", openai_server, tmp_path, lambda: judge.judge(all_requests(toy)),
-                      caplog, error=JudgeSetupError, match="needs the openai package: pip install openai")  # fmt: skip
+    figures = observe(
+        "openai package missing",
+        openai_server,
+        tmp_path,
+        lambda: judge.judge(all_requests(toy)),
+        caplog,
+        error=JudgeSetupError,
+        match="needs the openai package: pip install openai",
+    )
     assert figures["requests_sent"] == 0
     record(figures, wasted=0, lost=0)
 
@@ -401,11 +462,28 @@ def test_cli_fit_exits_1_and_saves_nothing_on_a_bad_key(toy, openai_server, tmp_
     env = {**os.environ, "PYTHONPATH": str(REPO), "ZSCLASSIFY_CACHE_DIR": str(tmp_path), "OPENAI_API_KEY": SECRET}
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "zsclassify", "--quiet", "fit", "--labels", str(tmp_path / "labels.json"),
-         "--data", str(tmp_path / "pool.txt"), "--judge", "openai", "--base-url", openai_server.url + "/v1",
-         "-o", str(model)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "zsclassify",
+            "--quiet",
+            "fit",
+            "--labels",
+            str(tmp_path / "labels.json"),
+            "--data",
+            str(tmp_path / "pool.txt"),
+            "--judge",
+            "openai",
+            "--base-url",
+            openai_server.url + "/v1",
+            "-o",
+            str(model),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 1 and not model.exists()
     last = result.stderr.strip().splitlines()[-1]
     assert (
@@ -413,9 +491,18 @@ def test_cli_fit_exits_1_and_saves_nothing_on_a_bad_key(toy, openai_server, tmp_
     )
     assert SECRET not in result.stderr and SECRET not in result.stdout
     assert len(openai_server.requests) <= 4  # the default max_concurrency: what was in flight with the first 401
-    REPORT.append({"fault": "CLI fit against a 401 server", "requests_sent": len(openai_server.requests),
-                   "pairs_stored": 0, "pairs_answered_by_server": 0, "error": last[:160],
-                   "seconds": round(time.perf_counter() - start, 2), "requests_wasted": 0, "answers_lost": 0})  # fmt: skip
+    REPORT.append(
+        {
+            "fault": "CLI fit against a 401 server",
+            "requests_sent": len(openai_server.requests),
+            "pairs_stored": 0,
+            "pairs_answered_by_server": 0,
+            "error": last[:160],
+            "seconds": round(time.perf_counter() - start, 2),
+            "requests_wasted": 0,
+            "answers_lost": 0,
+        }
+    )
 
 
 # ---------------------------------------------------------------- 7. the failure ceiling
@@ -426,8 +513,15 @@ def test_a_fit_where_most_pairs_failed_raises_whatever_on_failure_says(toy, anth
     judge = anthropic(anthropic_server, tmp_path, max_concurrency=1, on_failure="warn")
     clf = ZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=4, n_rounds=1)
     with pytest.warns(RuntimeWarning, match="3 judge requests failed"):
-        figures = observe("every request rate-limited until retries run out", anthropic_server, tmp_path,
-                          lambda: clf.fit(texts), caplog, error=JudgeError, match="could not score 12 of the 12 pairs")  # fmt: skip
+        figures = observe(
+            "every request rate-limited until retries run out",
+            anthropic_server,
+            tmp_path,
+            lambda: clf.fit(texts),
+            caplog,
+            error=JudgeError,
+            match="could not score 12 of the 12 pairs",
+        )
     assert figures["requests_sent"] == 6  # 3 labels, each tried twice (max_retries=1)
     assert not hasattr(clf, "coef_")
     record(figures, wasted=0, lost=0)
@@ -458,21 +552,23 @@ def rewrite_ids(change):
 @pytest.mark.parametrize(
     ("fault", "change"),
     [
-        ("reply lists an id twice with opposite answers",
-         lambda js: [*js, {"id": js[0]["id"], "relevant": not js[0]["relevant"]}]),
+        (
+            "reply lists an id twice with opposite answers",
+            lambda js: [*js, {"id": js[0]["id"], "relevant": not js[0]["relevant"]}],
+        ),
         ("reply numbers ids from 0 (shifted)", lambda js: [{**j, "id": j["id"] - 1} for j in js]),
         ("reply holds an id out of range", lambda js: [*js[:-1], {**js[-1], "id": 99}]),
     ],
     ids=["duplicate", "shifted", "out-of-range"],
-)  # fmt: skip
-def test_a_reply_with_bad_ids_is_rejected_whole_and_asked_again(toy, anthropic_server, tmp_path, caplog, fault,
-                                                                change):  # fmt: skip
-    _, texts, labels = toy
+)
+def test_a_reply_with_bad_ids_is_rejected_whole_and_asked_again(toy, anthropic_server, tmp_path, caplog, fault, change):
+    _, _, labels = toy
     anthropic_server.faults = [Fault(mangle=rewrite_ids(change))]
     judge = anthropic(anthropic_server, tmp_path, batch_size=6)
     result = []
-    figures = observe(fault, anthropic_server, tmp_path,
-                      lambda: result.extend(judge.judge(all_requests(toy)[:1])), caplog)  # fmt: skip
+    figures = observe(
+        fault, anthropic_server, tmp_path, lambda: result.extend(judge.judge(all_requests(toy)[:1])), caplog
+    )
     np.testing.assert_array_equal(result[0], [float(label == "weather") for label in labels])
     assert figures["requests_sent"] == 4 and figures["pairs_stored"] == 18  # 3 batches, the bad one asked again
     assert "rejected a reply" in caplog.text
@@ -488,8 +584,16 @@ def test_a_reply_with_bad_ids_is_rejected_whole_and_asked_again(toy, anthropic_s
 def test_the_deadline_bounds_a_round(toy, anthropic_server, tmp_path, caplog, fault, served):
     anthropic_server.faults = [Fault(), served]
     judge = anthropic(anthropic_server, tmp_path, batch_size=9, max_concurrency=1, timeout=30.0, deadline=1.5)
-    figures = observe(fault, anthropic_server, tmp_path, lambda: judge.judge(all_requests(toy)[:1]), caplog,
-                      error=JudgeError, match=r"took longer than deadline=1.5 s \(1 requests in flight", max_seconds=4)  # fmt: skip
+    figures = observe(
+        fault,
+        anthropic_server,
+        tmp_path,
+        lambda: judge.judge(all_requests(toy)[:1]),
+        caplog,
+        error=JudgeError,
+        match=r"took longer than deadline=1.5 s \(1 requests in flight",
+        max_seconds=4,
+    )
     assert figures["requests_sent"] == 2 and figures["pairs_stored"] == 9
     record(figures, wasted=0, lost=0)  # the request in flight was never answered
 
@@ -499,8 +603,14 @@ def test_an_html_reply_says_what_arrived(toy, anthropic_server, openai_server, t
     server = anthropic_server if backend == "anthropic" else openai_server
     server.faults = [Fault(html="<html><body><h1>Please log in</h1></body></html>")]
     judge = (anthropic if backend == "anthropic" else openai)(server, tmp_path, max_concurrency=1)
-    figures = observe(f"{backend}: HTML page with status 200", server, tmp_path,
-                      lambda: judge.judge(all_requests(toy)), caplog, error=JudgeSetupError,
-                      match="not an API reply \\(starting '<html><body><h1>Please log in")  # fmt: skip
+    figures = observe(
+        f"{backend}: HTML page with status 200",
+        server,
+        tmp_path,
+        lambda: judge.judge(all_requests(toy)),
+        caplog,
+        error=JudgeSetupError,
+        match="not an API reply \\(starting '<html><body><h1>Please log in",
+    )
     assert figures["requests_sent"] == 1
     record(figures, wasted=0, lost=0)
