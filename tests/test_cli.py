@@ -187,3 +187,21 @@ def test_demo_failure_is_one_line():
     result = run_here("demo", "--judge-budget", "-3")
     assert result.returncode == 1
     assert re.match(r"zsclassify: error: ValueError: judge_budget must be", result.stderr.strip().splitlines()[-1])
+
+
+def test_skops_model_files_load_without_running_code(files, tmp_path):
+    import skops.io
+
+    from zsclassify import load_model, save_model
+
+    _, model = files
+    safe = save_model(load_model(model), tmp_path / "model.skops")
+    texts = "add this song to my road trip playlist\nwill it snow\n"
+    expected = run("--quiet", "predict", "-m", str(model), stdin=texts)
+    result = run("--quiet", "predict", "-m", str(safe), stdin=texts)
+    assert result.returncode == 0 and result.stdout == expected.stdout
+    crafted = tmp_path / "crafted.skops"
+    skops.io.dump({"run": os.system, "command": f"touch {tmp_path / 'pwned'}"}, crafted)
+    refused = run("--quiet", "predict", "-m", str(crafted), stdin=texts)
+    assert refused.returncode == 1 and not (tmp_path / "pwned").exists()
+    assert refused.stderr.strip().splitlines()[-1].startswith("zsclassify: error: UnsafeModelFileError:")

@@ -362,3 +362,19 @@ def test_a_blend_with_no_weight_left_warns_and_keeps_the_refined_fit(toy, hashin
         clf = make(labels, hashing_embedder, **params).fit(texts)
     assert (clf.zero_shot_weight_, clf.refined_weight_) == (0.0, 1.0)
     assert len(set(clf.predict(texts))) == len(labels)  # not one label for everything
+
+
+@pytest.mark.parametrize(
+    ("labels", "texts", "error", "match"),
+    [
+        ({"weather", "music"}, ["hi"], TypeError, "is a set, whose order is arbitrary"),
+        ({"a": "play music", "b": "Play  music"}, ["hi"], ValueError, "have the same description"),
+        (["music", " music"], ["hi"], ValueError, "differ only by whitespace"),
+        (["music", "weather"], ["fine", "bad \udc80 byte"], ValueError, r"X\[1\] holds an invalid character"),
+        ({"music": "songs \ud800", "weather": "rain"}, ["hi"], ValueError, "description of label 'music'"),
+    ],
+    ids=["set", "same-description", "whitespace-names", "surrogate-text", "surrogate-description"],
+)
+def test_ambiguous_labels_and_unencodable_text_are_rejected(labels, texts, error, match, hashing_embedder):
+    with pytest.raises(error, match=match):
+        ZeroShotClassifier(labels, embedder=hashing_embedder).fit(texts)
