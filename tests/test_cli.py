@@ -197,9 +197,10 @@ def test_skops_model_files_load_without_running_code(files, tmp_path):
     _, model = files
     safe = save_model(load_model(model), tmp_path / "model.skops")
     texts = "add this song to my road trip playlist\nwill it snow\n"
-    expected = run("--quiet", "predict", "-m", str(model), stdin=texts)
     result = run("--quiet", "predict", "-m", str(safe), stdin=texts)
-    assert result.returncode == 0 and result.stdout == expected.stdout
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(result.stdout.splitlines()))[1:]
+    assert [r[1] for r in rows] == list(load_model(model).predict(texts.split("\n")[:2]))
     crafted = tmp_path / "crafted.skops"
     skops.io.dump({"run": os.system, "command": f"touch {tmp_path / 'pwned'}"}, crafted)
     refused = run("--quiet", "predict", "-m", str(crafted), stdin=texts)
