@@ -34,6 +34,9 @@ class Fault:
     body: dict | None = None
     delay: float = 0.0
     mangle: Callable[[dict], dict] | None = None  # edits a normal reply body
+    html: str | None = None  # a 200 reply that is not the API's (a login page, a proxy)
+    drip: float = 0.0  # seconds between the bytes of the reply (a server that never quite times out)
+    on_arrival: Callable[[], None] | None = None  # run when the request arrives (e.g. a Ctrl-C)
 
 
 def anthropic_error(status: int, kind: str, message: str) -> dict:
@@ -51,6 +54,7 @@ class FakeLLMServer:
         self.relevant = relevant
         self.requests: list[dict] = []  # {"path", "headers", "body"}
         self.faults: list[Fault] = []
+        self.answered = 0  # utterances in complete normal (200, API) replies sent
         self.lock = threading.Lock()
         server = self
 
@@ -66,14 +70,20 @@ class FakeLLMServer:
                 with server.lock:
                     server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                     fault = server.faults.pop(0) if server.faults else None
+                if fault and fault.on_arrival:
+                    fault.on_arrival()
                 if fault and fault.delay:
                     time.sleep(fault.delay)
                 if fault and fault.status != 200:
                     return self._send(fault.status, fault.body or {}, fault.headers)
+                if fault and fault.html is not None:
+                    return self._send(200, fault.html, {}, content_type="text/html; charset=utf-8")
                 reply = server.answer(self.path, body)
                 if fault and fault.mangle:
                     reply = fault.mangle(reply)
-                self._send(200, reply, fault.headers if fault else {})
+                if self._send(200, reply, fault.headers if fault else {}, drip=fault.drip if fault else 0.0):
+                    with server.lock:
+                        server.answered += server.count_judged(self.path, body)
 
             def do_GET(self):
                 with server.lock:
@@ -83,7 +93,7 @@ class FakeLLMServer:
                     return self._send(200, payload, {}, content_type="application/binary")
                 self._send(200, payload, {})
 
-            def _send(self, status: int, payload, headers: dict, content_type: str = "application/json"):
+            def _send(self, status, payload, headers: dict, content_type="application/json", drip=0.0) -> bool:
                 data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
                 try:
                     self.send_response(status)
@@ -92,9 +102,16 @@ class FakeLLMServer:
                     for key, value in headers.items():
                         self.send_header(key, value)
                     self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                    pass
+                    if drip:
+                        for byte in data:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(drip)
+                    else:
+                        self.wfile.write(data)
+                    return True
+                except (BrokenPipeError, ConnectionResetError, OSError):  # the client gave up (timeout)
+                    return False
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -117,6 +134,12 @@ class FakeLLMServer:
 
     def answer_get(self, path: str) -> dict | str:
         raise NotImplementedError
+
+    def count_judged(self, path: str, body: dict) -> int:
+        """Utterances a request asked about."""
+        if not path.endswith(("/messages", "/chat/completions")):
+            return 0
+        return body["messages"][-1]["content"].count("<utterance")
 
     def choice(self, text: str, names: list[str]) -> str | None:
         """The model's multiple-choice answer: the first candidate it finds relevant, else None."""
