@@ -157,7 +157,7 @@ def test_a_failing_cache_write_stops_sending(toy, anthropic_server, tmp_path, ca
 
     def failing_save(self, *args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == 3:  # one save per pair: the first pair of the second answer
             raise CacheError("disk full", path=str(self.path))
         return save(self, *args, **kwargs)
 
@@ -404,7 +404,9 @@ def test_a_setup_fault_stops_the_fit_at_the_first_answer(
     _, texts, _ = toy
     anthropic_server.faults = [Fault(status, {}, anthropic_error(status, kind, message))] * 100
     judge = anthropic(anthropic_server, tmp_path, batch_size=2, max_concurrency=concurrency, on_failure="warn")
-    clf = ZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=6, random_state=0)
+    clf = ZeroShotClassifier(
+        TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judging="yes_no", judge_budget=6, random_state=0
+    )
     figures = observe(
         f"HTTP {status} (concurrency {concurrency})",
         anthropic_server,
@@ -511,7 +513,9 @@ def test_a_fit_where_most_pairs_failed_raises_whatever_on_failure_says(toy, anth
     limited = Fault(429, FAST_RETRY, anthropic_error(429, "rate_limit_error", "Number of requests exceeded"))
     anthropic_server.faults = [limited] * 100
     judge = anthropic(anthropic_server, tmp_path, max_concurrency=1, on_failure="warn")
-    clf = ZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=4, n_rounds=1)
+    clf = ZeroShotClassifier(
+        TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judging="yes_no", judge_budget=4, n_rounds=1
+    )
     with pytest.warns(RuntimeWarning, match="3 judge requests failed"):
         figures = observe(
             "every request rate-limited until retries run out",
@@ -531,7 +535,9 @@ def test_a_few_failed_pairs_only_warn(toy, anthropic_server, tmp_path):
     _, texts, _ = toy
     anthropic_server.faults = [Fault(500, FAST_RETRY, anthropic_error(500, "api_error", "boom"))] * 2
     judge = anthropic(anthropic_server, tmp_path, max_concurrency=1)
-    clf = ZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=4, n_rounds=1)
+    clf = ZeroShotClassifier(
+        TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judging="yes_no", judge_budget=4, n_rounds=1
+    )
     with pytest.warns(RuntimeWarning) as caught:
         clf.fit(texts)
     messages = " | ".join(str(w.message) for w in caught)

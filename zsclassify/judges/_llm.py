@@ -192,8 +192,12 @@ def run_concurrently(
             finished[index] = outcome
             arrival.notify()
 
-    def start(index: int) -> None:
-        threading.Thread(target=run, args=(index,), daemon=True, name=f"zsclassify-judge-{index}").start()
+    threads: list[threading.Thread] = []  # one per item started, in order
+
+    def start() -> None:
+        thread = threading.Thread(target=run, args=(len(threads),), daemon=True, name="zsclassify-judge")
+        threads.append(thread)
+        thread.start()
 
     def next_ready() -> int:
         while True:
@@ -203,29 +207,26 @@ def run_concurrently(
                     return ready[0]
                 timeout = _POLL_SECONDS if stop_at is None else min(_POLL_SECONDS, stop_at - time.monotonic())
                 if timeout <= 0:
-                    in_flight = started - len(finished)
+                    in_flight = len(threads) - len(finished)
                     raise DeadlineExceededError(
-                        f"{in_flight} requests in flight were abandoned and {len(items) - started} not sent"
+                        f"{in_flight} requests in flight were abandoned and {len(items) - len(threads)} not sent"
                     )
                 arrival.wait(timeout)  # a short wait, so Ctrl-C and the deadline are seen
 
-    started = 0
-    while started < min(max_workers, len(items)):
-        start(started)
-        started += 1
+    while len(threads) < min(max_workers, len(items)):
+        start()
     try:
-        while len(yielded) < started:
+        while len(yielded) < len(threads):
             index = next_ready()
             yield index, finished[index]
             yielded.add(index)  # after the yield: an interrupt here repeats an answer, never loses one
-            if started < len(items):
-                start(started)
-                started += 1
+            if len(threads) < len(items):
+                start()
     except KeyboardInterrupt:
-        logger.warning(
-            "interrupted: sending nothing more; waiting for the %d answers in flight", started - len(yielded)
-        )
-        while len(yielded) < started:
+        # every thread that runs (even one whose start the interrupt cut short) is waited for
+        running = [index for index, thread in enumerate(threads) if thread.ident is not None]
+        logger.warning("interrupted: sending nothing more; waiting for the answers in flight")
+        while any(index not in yielded for index in running):
             index = next_ready()
             yield index, finished[index]
             yielded.add(index)
