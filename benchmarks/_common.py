@@ -11,6 +11,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+
 def _limit_torch_threads() -> None:
     """One torch thread by default: on a shared 2-core machine two threads under load ran 5-10x slower."""
     import torch
