@@ -21,8 +21,9 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ._calibration import Calibration, calibrate
 from ._judging import Choice, Judgment, cosine_scoring, run_judging
+from ._progress import stage
 from ._validation import check_labels, check_texts
-from .embedding import center_and_normalize, normalize_rows, resolve_embedder
+from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
 from .judges import Judge
 
 __all__ = ["ZeroShotClassifier"]
@@ -114,7 +115,11 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         a few hundred utterances per label more brings little, while time and memory
         grow with it (about 6 KB per utterance for a 384-d model). ``None``: no cap.
     show_progress : bool, optional
-        Progress bars; ``None`` shows them only when stderr is a terminal.
+        Progress bars for embedding the pool, each judging round (pairs done, pairs
+        accepted so far and, for LLM judges with a known price, cost so far) and the
+        final fit; a text bar in a terminal, a widget in Jupyter (needs ``ipywidgets``:
+        the ``notebook`` extra). ``None`` shows them when stderr is a terminal or in a
+        notebook; ``False`` never.
     random_state : int, RandomState or None
         Seed of the choice of utterances to judge.
 
@@ -269,7 +274,9 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         pool = list(dict.fromkeys(texts))  # judge each distinct utterance at most once per label
         if self.max_pool_size is not None and len(pool) > self.max_pool_size:
             pool = [pool[i] for i in np.sort(rng.choice(len(pool), self.max_pool_size, replace=False))]
-        documents = np.asarray(self.embedder_.encode_document(pool), dtype=np.float64)
+        documents = encode_with_progress(
+            self.embedder_.encode_document, pool, desc="embedding the pool", show_progress=self.show_progress
+        )
         if self.refinement == "joint":  # score in the pool-centred space (see center_and_normalize)
             self.center_ = documents.mean(axis=0)
             documents = center_and_normalize(documents, self.center_)
@@ -308,9 +315,10 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         # 4. calibration: blend with the zero-shot scores on held-out answers
         if self.refinement == "joint":
-            calibration = calibrate(
-                queries, documents, judged.said_yes, judged.said_no, generator, C=self.C, noise=judged.answer_noise
-            )
+            with stage("final fit: calibration", self.show_progress):
+                calibration = calibrate(
+                    queries, documents, judged.said_yes, judged.said_no, generator, C=self.C, noise=judged.answer_noise
+                )
         self.coef_ = calibration.zero_shot_weight * queries + calibration.refined_weight * judged.coef
         self.intercept_ = calibration.refined_weight * judged.intercept
         self._set_calibration(calibration)

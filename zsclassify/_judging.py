@@ -8,7 +8,6 @@ calibration. It works on arrays in the space the classifier scores in and return
 from __future__ import annotations
 
 import logging
-import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,8 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.special import softmax
-from tqdm.auto import tqdm
 
+from ._progress import progress_bar, stage
 from ._refinement import fit_joint, kl_refine, one_native_thread, self_train
 from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget
 from .embedding import normalize_rows
@@ -103,12 +102,6 @@ def cosine_scoring(label_embeddings: np.ndarray, logit_scale: float) -> tuple[np
     return logit_scale * normalize_rows(label_embeddings), np.zeros(len(label_embeddings))
 
 
-def progress_bar(total: int, desc: str, show: bool | None):
-    """A tqdm bar; ``show=None`` shows it only when stderr is a terminal."""
-    disable = not sys.stderr.isatty() if show is None else not show
-    return tqdm(total=total, desc=desc, disable=disable, leave=False)
-
-
 def run_judging(
     judge: Judge,
     names: Sequence[str],
@@ -184,6 +177,16 @@ class _Session:
         )
         self.asked = np.zeros((n_pool, n_labels), dtype=bool)
         self.coef, self.intercept = np.zeros((n_labels, 0)), np.zeros(n_labels)  # the scoring between rounds
+        self.usage_before = getattr(judge, "usage", None)
+
+    def report(self, bar, n_pairs: int) -> None:
+        """Advance the judging bar by ``n_pairs``: pairs done, accepted so far, cost so far (LLM judges)."""
+        bar.update(n_pairs)
+        status = {"accepted": int(self.result.said_yes.sum())}
+        usage = getattr(self.judge, "usage", None)
+        if self.usage_before is not None and usage is not None and usage.cost_usd is not None:
+            status["cost"] = f"${usage.cost_usd - (self.usage_before.cost_usd or 0.0):.4f}"
+        bar.set_postfix(status, refresh=True)
 
     def choose(self, logits, quota, round_index: int = 0, exclude=None, default: str = "margin"):
         strategy = default if self.sampling == "auto" else self.sampling
@@ -290,9 +293,9 @@ class _Session:
         n_labels = len(queries)
         quota = split_budget(judge_budget * n_labels, n_labels, 1, 0, 0)
         labels, items = self.choose(documents @ queries.T, quota, default="top_k")
-        with progress_bar(1, "judging", show_progress) as bar:
+        with progress_bar(len(labels), "judging", show_progress, unit="pair") as bar:
             judged = self.ask(labels, items, 0)
-            bar.update(1)
+            self.report(bar, len(labels))
         docs, judged_scores, mask = _pack_by_label(documents, labels, items, judged, n_labels)
         refined = kl_refine(queries, docs, judged_scores, mask, learning_rate=learning_rate, n_steps=n_steps)
         self.result.coef, self.result.intercept = cosine_scoring(refined, logit_scale)
@@ -304,23 +307,26 @@ class _Session:
         result = self.result
         self.coef, self.intercept = cosine_scoring(queries, logit_scale)
         total = judge_budget * n_labels
-        with progress_bar(n_rounds, "judging", show_progress) as bar:
+        unit = "pair" if ask == self.ask else "question"  # choice mode: one question per utterance
+        with progress_bar(total, "judging", show_progress, unit=unit) as bar:
             for round_index in range(n_rounds):
                 quota = split_budget(total, n_labels, n_rounds, round_index, result.n_judged_pairs)
                 logits = documents @ self.coef.T + self.intercept
                 exclude = result.said_yes.any(axis=1)  # already placed by the judge
                 labels, items = self.choose(logits, quota, round_index, exclude)
-                bar.update(1)
                 if len(labels) == 0:
                     break
+                bar.set_description(f"judging round {round_index + 1}/{n_rounds}")
+                judged_before = result.n_judged_pairs
                 ask(labels, items, round_index)
+                self.report(bar, result.n_judged_pairs - judged_before)
                 if joint and round_index < n_rounds - 1:
                     placed = result.said_yes.any(axis=1)
                     accepted_label = result.said_yes.argmax(axis=1)[placed]
                     with one_native_thread():
                         self.coef, self.intercept = fit_joint(queries, documents[placed], accepted_label, C=C)
         if joint:
-            with one_native_thread():
+            with one_native_thread(), stage("final fit: self-training", show_progress):
                 self.coef, self.intercept = self_train(
                     queries, documents, result.said_yes, result.said_no, C=C, noise=result.answer_noise
                 )

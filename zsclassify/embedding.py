@@ -21,7 +21,7 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -35,6 +35,7 @@ __all__ = [
     "EncoderStats",
     "SentenceTransformerEmbedder",
     "clear_embedding_cache",
+    "encode_with_progress",
     "encoder_stats",
     "no_embedding_cache",
 ]
@@ -264,6 +265,30 @@ def resolve_embedder(embedder: object, query_prompt: str | None = None, document
 def _is_sentence_transformer(obj: object) -> bool:
     module = sys.modules.get("sentence_transformers")  # an instance exists only once the package is imported
     return module is not None and isinstance(obj, module.SentenceTransformer)
+
+
+def encode_with_progress(
+    encode: Callable[[Sequence[str]], np.ndarray],
+    texts: Sequence[str],
+    *,
+    desc: str = "embedding",
+    show_progress: bool | None = None,
+    chunk_size: int = 1024,
+) -> np.ndarray:
+    """``encode(texts)`` in chunks of ``chunk_size``, with a progress bar counting texts.
+
+    Works with any embedder's ``encode_query`` / ``encode_document``; cached texts cost nothing.
+    ``show_progress`` as in :class:`~zsclassify.ZeroShotClassifier` (``None``: in a terminal
+    or a notebook).
+    """
+    from ._progress import progress_bar
+
+    chunks = []
+    with progress_bar(len(texts), desc, show_progress, unit="text") as bar:
+        for start in range(0, len(texts), chunk_size):
+            chunks.append(np.asarray(encode(texts[start : start + chunk_size]), dtype=np.float64))
+            bar.update(len(chunks[-1]))
+    return np.concatenate(chunks) if chunks else np.asarray(encode(texts), dtype=np.float64)
 
 
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:
