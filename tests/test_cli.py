@@ -1,4 +1,4 @@
-"""The ``zsclassify`` command: once end to end through its entry point, otherwise in this process.
+"""The ``zsclassify`` command: through its entry point where a new process matters, otherwise in this process.
 
 In-process runs skip the interpreter start-up and the model load of a new process;
 what they test (exit status, stdout, the one-line error on stderr) is the same.
@@ -14,10 +14,13 @@ import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 
+import joblib
 import pytest
-from conftest import load_split
 
+import zsclassify
+from zsclassify import ZeroShotClassifier
 from zsclassify.cli import main
+from zsclassify.datasets import load_demo
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 ENV.pop("ANTHROPIC_API_KEY", None)
@@ -51,18 +54,17 @@ def run_here(*args, stdin=None):
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    texts, labels = load_split("snips", "train")
-    rows = list(zip(texts, labels))[::40]  # every 40th: all 7 intents, ~345 utterances
+    demo = load_demo()
+    rows = list(zip(demo.pool_texts, demo.pool_labels))[::4]  # every 4th: all 30 intents, 450 utterances
     with (root / "pool.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["utterance", "intent"])
         writer.writerows(rows)
-    test_texts, test_labels = load_split("snips", "test")
     with (root / "test.jsonl").open("w") as handle:
-        for text, label in list(zip(test_texts, test_labels))[::5]:
+        for text, label in list(zip(demo.test_texts, demo.test_labels))[::5]:
             handle.write(json.dumps({"text": text, "label": label}) + "\n")
-    (root / "labels.json").write_text(json.dumps(sorted(set(labels))))
-    (root / "labels.yaml").write_text("".join(f"{name}: {name.lower()}\n" for name in sorted(set(labels))))
+    (root / "labels.json").write_text(json.dumps(list(demo.labels)))  # names only: their words describe them
+    (root / "labels.yaml").write_text("".join(f"{name}: {text}\n" for name, text in demo.labels.items()))
     model = root / "model.joblib"
     fitted = run_here("--quiet", "fit", "--labels", str(root / "labels.json"), "--data", str(root / "pool.csv"),
                  "--text-column", "utterance", "--judge", "gold", "--gold-column", "intent", "--judge-budget", "10",
@@ -73,28 +75,28 @@ def files(tmp_path_factory):
 
 def test_fit_predict_evaluate(files):
     root, model = files
-    assert model.stat().st_size < 200_000
-    out = run("--quiet", "predict", "-m", str(model), stdin="add this song to my road trip playlist\nwill it snow\n")
+    assert model.stat().st_size < 500_000
+    out = run("--quiet", "predict", "-m", str(model), stdin="what is the balance of my checking account\nhi\n")
     assert out.returncode == 0, out.stderr
+    assert out.stderr == ""  # --quiet before the command: no log lines, no model-loading bar
     lines = list(csv.reader(out.stdout.splitlines()))
     assert lines[0] == ["text", "label", "confidence"] and len(lines) == 3
-    assert lines[1][1] == "AddToPlaylist" and 0.0 <= float(lines[1][2]) <= 1.0
-    jsonl = run_here("--quiet", "predict", "-m", str(model), str(root / "test.jsonl"), "--format", "jsonl")
+    assert lines[1][1] == "balance" and 0.0 <= float(lines[1][2]) <= 1.0
+    jsonl = run("predict", "-m", str(model), str(root / "test.jsonl"), "--format", "jsonl", "--quiet")
+    assert jsonl.stderr == ""  # --quiet after the command works the same
     records = [json.loads(line) for line in jsonl.stdout.splitlines()]
-    assert len(records) == 140 and {"text", "label", "confidence"} <= set(records[0])
+    assert len(records) == 180 and {"text", "label", "confidence"} <= set(records[0])
     report = run_here("--quiet", "evaluate", "-m", str(model), "--data", str(root / "test.jsonl"))
     assert report.returncode == 0, report.stderr
     assert float(re.search(r"accuracy\s+([\d.]+)", report.stdout).group(1)) > 0.7
-    assert "macro-F1" in report.stdout and "most confused" in report.stdout and "GetWeather" in report.stdout
+    assert "macro-F1" in report.stdout and "most confused" in report.stdout and "balance" in report.stdout
 
 
 def test_fit_asks_multiple_choice_by_default_and_yes_no_on_request(files, tmp_path):
-    import joblib
-
     root, model = files
     fitted = joblib.load(model)
     assert fitted.judging_ == "choice" and len(fitted.choices_) == fitted.n_judged_pairs_ > 0
-    assert max(len(c.options) for c in fitted.choices_) == 7  # all 7 SNIPS intents: fewer than --n-candidates
+    assert max(len(c.options) for c in fitted.choices_) == 8  # --n-candidates' default, of the 30 intents
     yes_no = tmp_path / "yes_no.joblib"
     result = run_here("--quiet", "fit", "--labels", str(root / "labels.json"), "--data", str(root / "pool.csv"),
                       "--text-column", "utterance", "--judge", "gold", "--gold-column", "intent", "--judge-budget",
@@ -114,12 +116,12 @@ def test_predict_streams_in_chunks_in_input_order(files, tmp_path):
     out = run_here("--quiet", "predict", "-m", str(model), str(tmp_path / "in.txt"), "--chunk-size", "16")
     assert out.returncode == 0, out.stderr
     rows = list(csv.reader(out.stdout.splitlines()))[1:]
-    assert [r[0] for r in rows] == texts  # 140 texts over 9 chunks, in order
+    assert [r[0] for r in rows] == texts  # 180 texts over 12 chunks, in order
     assert [r[1] for r in rows] == list(joblib.load(model).predict(texts))
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"text": "play jazz"}) + "\n" + json.dumps({"utterance": "hi"}) + "\n")
     result = run_here("--quiet", "predict", "-m", str(model), str(bad))
-    assert result.returncode == 1 and "no column 'text' in record 2" in result.stderr
+    assert result.returncode == 1 and f"{bad}, line 2: no column 'text'" in result.stderr
     assert run_here("--quiet", "predict", "-m", str(model), str(bad), "--chunk-size", "0").returncode == 1
 
 
@@ -196,7 +198,7 @@ def test_skops_model_files_load_without_running_code(files, tmp_path):
 
     _, model = files
     safe = save_model(load_model(model), tmp_path / "model.skops")
-    texts = "add this song to my road trip playlist\nwill it snow\n"
+    texts = "what is the balance of my checking account\nmy card got declined\n"
     result = run("--quiet", "predict", "-m", str(safe), stdin=texts)
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(result.stdout.splitlines()))[1:]
@@ -206,3 +208,153 @@ def test_skops_model_files_load_without_running_code(files, tmp_path):
     refused = run("--quiet", "predict", "-m", str(crafted), stdin=texts)
     assert refused.returncode == 1 and not (tmp_path / "pwned").exists()
     assert refused.stderr.strip().splitlines()[-1].startswith("zsclassify: error: UnsafeModelFileError:")
+
+
+# ------------------------------------------------------------------ one clear line, in-process
+def fails(capsys, *argv):
+    """Run the command in-process; it must exit 1 with one ``zsclassify: error:`` line; return that line."""
+    assert main([str(a) for a in argv]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("zsclassify: error: "), err
+    return err[0]
+
+
+@pytest.fixture
+def no_fit(monkeypatch):
+    """Any fit is a test failure: the error must come before the work."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("fit ran before the error")
+
+    monkeypatch.setattr(ZeroShotClassifier, "fit", refuse)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("labels.json", '["balance", "apr", "balance"]', "label 'balance' is given twice (entries 1 and 3)"),
+        (
+            "labels.json",
+            '{"balance": "a", "apr": "b", "balance": "c"}',
+            "label 'balance' is given twice (keys 1 and 3)",
+        ),
+        (
+            "labels.csv",
+            "name,description\nbalance,a\napr,b\nbalance,c\n",
+            "label 'balance' is given twice (lines 2 and 4)",
+        ),
+        ("labels.yaml", "- balance\n- balance\n", "label 'balance' is given twice (entries 1 and 2)"),
+        ("labels.json", '{"labels": [{"name": "a"}, {"description": "b"}]}', "entry 2 of 'labels' has no 'name'"),
+        ("labels.json", '[\n"balance",\n"apr" "x"]', "labels.json, line 3, column 7: not valid JSON"),
+        ("labels.yaml", "balance: a\n  apr: : b\n", "labels.yaml, line 2: not valid YAML"),
+        ("labels.json", b'["balance", "\xe9pargne"]', "labels.json, line 1: not valid UTF-8 (byte 0xe9 at column 14)"),
+    ],
+    ids=["json-list", "json-mapping", "csv", "yaml-list", "no-name", "json-syntax", "yaml-syntax", "latin-1"],
+)
+def test_bad_label_files_name_the_problem(tmp_path, capsys, no_fit, name, content, message):
+    labels = tmp_path / name
+    labels.write_bytes(content if isinstance(content, bytes) else content.encode())
+    (tmp_path / "pool.txt").write_text("hi\n")
+    line = fails(capsys, "fit", "--labels", labels, "--data", tmp_path / "pool.txt", "-o", tmp_path / "m.joblib")
+    assert message in line
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("pool.csv", b"text\nhello\ncaf\xe9\n", "pool.csv, line 3: not valid UTF-8"),
+        ("pool.jsonl", b'{"text": "a"}\n{"text": "b"\n', "pool.jsonl, line 2: not valid JSON"),
+        ("pool.jsonl", b'{"text": "a"}\n["b"]\n', "pool.jsonl, line 2: not an object with named columns"),
+        ("pool.csv", b'text\n"a\nb",1\nc\n', "pool.csv, line 4: "),  # a quoted field spans lines 2-3
+        ("pool.csv", b"\xef\xbb\xbfutterance\nhello\n", "pool.csv, line 2: no column 'text'; it has ['utterance']"),
+    ],
+    ids=["utf8", "json", "not-object", "csv-line-numbers", "bom-header"],
+)
+def test_bad_data_files_name_file_and_line(tmp_path, capsys, no_fit, name, content, message):
+    (tmp_path / "labels.json").write_text('["balance", "apr"]')
+    data = tmp_path / name
+    data.write_bytes(content)
+    if message.endswith(": "):  # the CSV parses: the fit would run; check the numbering through iter_rows
+        from zsclassify.cli import iter_rows
+
+        assert [row["text"] for row in iter_rows(data, "text")] == ["a\nb", "c"]
+        data.write_bytes(content.replace(b"c\n", b'"c\n'))  # an unclosed quote at line 4
+        message += "not valid CSV"
+    line = fails(capsys, "fit", "--labels", tmp_path / "labels.json", "--data", data, "-o", tmp_path / "m.joblib")
+    assert message in line
+
+
+def test_output_into_a_missing_directory_fails_before_the_fit(files, tmp_path, capsys, no_fit):
+    root, _ = files
+    args = ["fit", "--labels", root / "labels.json", "--data", root / "pool.csv", "--text-column", "utterance"]
+    line = fails(capsys, *args, "-o", tmp_path / "missing" / "model.joblib")
+    assert f"directory {tmp_path / 'missing'} does not exist" in line
+    assert "is a directory" in fails(capsys, *args, "-o", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a model", b"\x80\x04\x95", None, "a-dict"],
+    ids=["text", "truncated-header", "truncated-model", "not-a-classifier"],
+)
+def test_corrupted_or_foreign_model_files_are_one_line(files, tmp_path, capsys, content):
+    _, model = files
+    path = tmp_path / "model.joblib"
+    if content is None:
+        path.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+    elif content == "a-dict":
+        joblib.dump({"coef_": 1}, path)
+    else:
+        path.write_bytes(content)
+    line = fails(capsys, "predict", "-m", path, tmp_path / "in.txt")
+    assert str(path) in line and ("not a model saved by `zsclassify fit`" in line or "holds a dict" in line)
+
+
+def test_evaluate_says_when_labels_are_unknown_or_missing(files, tmp_path, capsys):
+    root, model = files
+    other = tmp_path / "other.jsonl"
+    other.write_text(
+        "".join(json.dumps({"text": t, "label": t.split()[0]}) + "\n" for t in ["play jazz", "rain today"])
+    )
+    line = fails(capsys, "evaluate", "-m", model, "--data", other)
+    assert "none of its labels (play, rain) is a label of the model" in line
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text((root / "test.jsonl").read_text() + json.dumps({"text": "play jazz", "label": "PlayMusic"}) + "\n")
+    assert main(["--quiet", "evaluate", "-m", str(model), "--data", str(mixed)]) == 0
+    assert "1 of 181 rows have labels the model does not know (PlayMusic)" in capsys.readouterr().err
+    (tmp_path / "texts.txt").write_text("what is my balance\n")
+    line = fails(capsys, "evaluate", "-m", model, "--data", tmp_path / "texts.txt")
+    assert "a .txt file holds texts only" in line and "'label' column" in line
+
+
+def test_oos_threshold_option(files, tmp_path, capsys):
+    root, model = files
+    base = ["fit", "--labels", root / "labels.json", "--data", root / "pool.csv", "--text-column", "utterance"]
+    assert "needs --oos-threshold" in fails(capsys, *base, "--oos-label", "other", "-o", tmp_path / "m.joblib")
+    assert "needs --oos-label" in fails(capsys, *base, "--oos-threshold", "0.5", "-o", tmp_path / "m.joblib")
+    assert (
+        main([str(a) for a in [*base, "--oos-label", "other", "--oos-threshold", "0.05", "-o", tmp_path / "m.joblib"]])
+        == 0
+    )
+    assert joblib.load(tmp_path / "m.joblib").oos_threshold_ == 0.05
+    capsys.readouterr()
+    (tmp_path / "in.txt").write_text("what is my balance\nhi there\n")
+    assert main(["predict", "-m", str(model), str(tmp_path / "in.txt"), "--oos-threshold", "1", "-q"]) == 0
+    assert [row[1] for row in csv.reader(capsys.readouterr().out.splitlines()[1:])] == ["other", "other"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["predict", "-m", str(model), "--oos-threshold", "1.5"])
+    assert exit_.value.code == 2 and "a probability in [0, 1]" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"zsclassify {zsclassify.__version__}"
+
+
+def test_openai_judge_without_the_extra_says_how_to_install_it(files, tmp_path, capsys, monkeypatch, no_fit):
+    root, _ = files
+    monkeypatch.setitem(sys.modules, "openai", None)  # as if not installed
+    data = ["--labels", root / "labels.json", "--data", root / "pool.csv", "--text-column", "utterance"]
+    line = fails(capsys, "fit", *data, "--judge", "openai", "--base-url", "http://127.0.0.1:9/v1", "-o", tmp_path / "m")
+    assert 'pip install "zsclassify[openai]"' in line

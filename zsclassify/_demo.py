@@ -53,7 +53,9 @@ def choose_demo_judge(data: DemoData) -> tuple[Judge, str]:
     return judge, f"{judge!r}: answers from the pool's known labels; it is not an LLM"
 
 
-def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state: int = 0) -> DemoResult:
+def run_demo(
+    judge: Judge | None = None, *, judge_budget: int = 20, random_state: int = 0, show_progress: bool | None = None
+) -> DemoResult:
     """Fit a zero-shot and a refined classifier on the demo pool and score both on its test split.
 
     Parameters
@@ -64,6 +66,8 @@ def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state
         Judged pairs per label.
     random_state : int
         Seed of the sample the judge sees.
+    show_progress : bool, optional
+        Progress bars, as in :class:`~zsclassify.ZeroShotClassifier`.
     """
     start = time.perf_counter()
     data = load_demo()
@@ -71,9 +75,11 @@ def run_demo(judge: Judge | None = None, *, judge_budget: int = 20, random_state
         judge, judge_note = choose_demo_judge(data)
     else:
         judge_note = repr(judge)
-    refined = ZeroShotClassifier(data.labels, judge=judge, judge_budget=judge_budget, random_state=random_state)
+    refined = ZeroShotClassifier(
+        data.labels, judge=judge, judge_budget=judge_budget, random_state=random_state, show_progress=show_progress
+    )
     refined._check_params()  # a bad budget fails now, not after the zero-shot fit has embedded the pool
-    zero_shot = ZeroShotClassifier(data.labels).fit(data.pool_texts)
+    zero_shot = ZeroShotClassifier(data.labels, show_progress=show_progress).fit(data.pool_texts)
     zero_shot_accuracy = zero_shot.score(data.test_texts, data.test_labels)
     fit_start = time.perf_counter()
     refined.fit(data.pool_texts)

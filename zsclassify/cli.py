@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from . import __version__
 from .exceptions import ZSClassifyError
 
 __all__ = ["main"]
@@ -35,59 +37,148 @@ def _require(path: Path) -> Path:
     return path
 
 
+def _decoded_lines(source: Iterable[bytes | str], name: object) -> Iterator[str]:
+    """Lines of ``source`` as text (a UTF-8 byte-order mark dropped); bad UTF-8 names the line."""
+    for number, line in enumerate(source, start=1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise UserError(
+                    f"{name}, line {number}: not valid UTF-8 (byte {line[error.start]:#04x} at column "
+                    f"{error.start + 1}); save the file as UTF-8"
+                ) from None
+        yield line.removeprefix("\ufeff") if number == 1 else line
+
+
+def _read_text(path: Path) -> str:
+    with _require(path).open("rb") as handle:
+        return "".join(_decoded_lines(handle, path))
+
+
+def _parse_json(text: str, name: object, number: int | None = None, **options):
+    try:
+        return json.loads(text, **options)
+    except json.JSONDecodeError as error:
+        where = f"line {number}" if number is not None else f"line {error.lineno}, column {error.colno}"
+        raise UserError(f"{name}, {where}: not valid JSON ({error.msg})") from None
+
+
+def _unique(pairs: Iterable[tuple[object, object]], path: Path, what: str, start: int = 1) -> dict[str, str | None]:
+    """Label name -> description; a name given twice is an error (it would silently merge two labels)."""
+    labels: dict[str, str | None] = {}
+    where: dict[str, int] = {}
+    for number, (name, description) in enumerate(pairs, start=start):
+        key = str(name)
+        if key in labels:
+            raise UserError(
+                f"{path}: label {key!r} is given twice ({what} {where[key]} and {number}); names must be unique"
+            )
+        labels[key], where[key] = description, number
+    return labels
+
+
 def read_labels(path: Path) -> dict[str, str | None]:
     """Labels from JSON / YAML (a name -> description mapping, a list of names, or
-    ``{"labels": [{"name", "description"}]}``) or CSV (columns ``name`` [, ``description``])."""
-    suffix = _require(path).suffix.lower()
-    if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        if not rows or "name" not in rows[0]:
-            raise UserError(f"{path}: a labels CSV needs a 'name' column (and optionally 'description')")
-        return {row["name"]: row.get("description") or None for row in rows}
-    if suffix in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:
-            raise UserError("reading YAML needs PyYAML: pip install pyyaml (or use JSON / CSV)") from None
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    elif suffix == ".json":
-        content = json.loads(path.read_text(encoding="utf-8"))
-    else:
+    ``{"labels": [{"name", "description"}]}``) or CSV (columns ``name`` [, ``description``]).
+
+    A label named twice, and text that is not UTF-8, JSON or YAML, raise a :class:`UserError`
+    naming the file (and the line where the parser knows it).
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json", ".yaml", ".yml"):
         raise UserError(f"{path}: labels must be .json, .yaml, .yml or .csv")
+    text = _read_text(path)
+    if suffix == ".csv":
+        rows = csv.DictReader(text.splitlines())
+        if not rows.fieldnames or "name" not in rows.fieldnames:
+            raise UserError(f"{path}: a labels CSV needs a 'name' column (and optionally 'description')")
+        pairs = [(row["name"], row.get("description") or None) for row in rows]
+        return _unique(pairs, path, "lines", start=2)  # line 1 is the header
+    if suffix == ".json":
+        content = _parse_json(text, path, object_pairs_hook=lambda pairs: _JSONObject(pairs))
+    else:
+        content = _parse_yaml(text, path)
     if isinstance(content, dict) and isinstance(content.get("labels"), list):
-        content = {item["name"]: item.get("description") for item in content["labels"]}
+        items = content["labels"]
+        if not all(isinstance(item, dict) and "name" in item for item in items):
+            number = next(n for n, item in enumerate(items, 1) if not (isinstance(item, dict) and "name" in item))
+            raise UserError(f"{path}: entry {number} of 'labels' has no 'name'")
+        return _unique(((item["name"], item.get("description")) for item in items), path, "entries")
     if isinstance(content, list):
-        return {str(name): None for name in content}
+        return _unique(((name, None) for name in content), path, "entries")
     if isinstance(content, dict):
-        return {str(name): description for name, description in content.items()}
+        return _unique(content.pairs if isinstance(content, _JSONObject) else content.items(), path, "keys")
     raise UserError(f"{path}: expected a mapping of label -> description or a list of label names")
+
+
+class _JSONObject(dict):
+    """A JSON object that remembers its key-value pairs in order, repeated keys included."""
+
+    def __init__(self, pairs: list[tuple[str, object]]) -> None:
+        super().__init__(pairs)
+        self.pairs = pairs
+
+
+def _parse_yaml(text: str, path: Path):
+    try:
+        import yaml
+    except ImportError:
+        raise UserError("reading YAML needs PyYAML: pip install pyyaml (or use JSON / CSV)") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{path}{where}: not valid YAML ({getattr(error, 'problem', None) or error})") from None
 
 
 def iter_rows(path: Path | None, text_column: str, label_column: str | None = None) -> Iterator[dict]:
     """Rows with ``text`` (and ``label``) from CSV, JSONL or TXT (one text per line), read lazily.
 
-    ``None`` reads stdin. Blank TXT lines are skipped.
+    ``None`` reads stdin. Blank TXT lines are skipped. Bad UTF-8, bad JSON and missing
+    columns raise a :class:`UserError` naming the file and line.
     """
     if path is None:
-        yield from ({"text": line.rstrip("\n")} for line in sys.stdin if line.strip())
+        source = getattr(sys.stdin, "buffer", sys.stdin)
+        yield from ({"text": line.rstrip("\r\n")} for line in _decoded_lines(source, "<stdin>") if line.strip())
         return
     suffix = _require(path).suffix.lower()
     if suffix not in (".txt", ".csv", ".jsonl"):
         raise UserError(f"{path}: data must be .csv, .jsonl or .txt")
-    with path.open(newline="" if suffix == ".csv" else None, encoding="utf-8") as handle:
+    if suffix == ".txt" and label_column:
+        raise UserError(
+            f"{path}: a .txt file holds texts only, one per line; labeled data must be .csv or .jsonl "
+            f"with a {label_column!r} column"
+        )
+    with path.open("rb") as handle:
+        lines = _decoded_lines(handle, path)
         if suffix == ".txt":
-            yield from ({"text": line.rstrip("\n")} for line in handle if line.strip())
+            yield from ({"text": line.rstrip("\r\n")} for line in lines if line.strip())
             return
-        records = csv.DictReader(handle) if suffix == ".csv" else (json.loads(line) for line in handle if line.strip())
         wanted = [text_column] + ([label_column] if label_column else [])
-        for number, record in enumerate(records, start=1):
+        for number, record in _records(lines, path, suffix):
             if not isinstance(record, dict):
-                raise UserError(f"{path}: record {number} is not an object with named columns")
+                raise UserError(f"{path}, line {number}: not an object with named columns")
             missing = [column for column in wanted if column not in record]
             if missing:
-                raise UserError(f"{path}: no column {missing[0]!r} in record {number}; it has {sorted(record)}")
+                raise UserError(f"{path}, line {number}: no column {missing[0]!r}; it has {sorted(record)}")
             yield {"text": record[text_column], **({"label": record[label_column]} if label_column else {})}
+
+
+def _records(lines: Iterator[str], path: Path, suffix: str) -> Iterator[tuple[int, object]]:
+    """(line number, record) of CSV or JSONL lines."""
+    if suffix == ".jsonl":
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                yield number, _parse_json(line, path, number)
+        return
+    reader = csv.DictReader(lines, strict=True)  # a stray quote is an error, not a silently merged row
+    try:
+        for record in reader:
+            yield reader.line_num, record
+    except csv.Error as error:
+        raise UserError(f"{path}, line {reader.line_num}: not valid CSV ({error})") from None
 
 
 def read_rows(path: Path | None, text_column: str, label_column: str | None = None) -> list[dict]:
@@ -106,18 +197,39 @@ def _make_judge(args: argparse.Namespace, rows: list[dict]):
             raise UserError("--judge anthropic needs ANTHROPIC_API_KEY in the environment (export it, then re-run)")
         return AnthropicJudge(**({"model": args.judge_model} if args.judge_model else {}))
     if args.judge == "openai":
+        if importlib.util.find_spec("openai") is None:
+            raise UserError('--judge openai needs the openai package: pip install "zsclassify[openai]"')
         if not args.base_url:
             raise UserError("--judge openai needs --base-url, e.g. http://127.0.0.1:8000/v1")
         return OpenAICompatibleJudge(args.judge_model or "default", base_url=args.base_url)
-    if not args.gold_column:
-        raise UserError("--judge gold needs --gold-column naming the column with known labels")
     return GoldJudge([r["text"] for r in rows], [r["label"] for r in rows])
+
+
+def _check_fit_args(args: argparse.Namespace) -> None:
+    """What can be checked before reading data or loading a model, so no fit is wasted."""
+    output = args.output
+    if output.is_dir():
+        raise UserError(f"-o {output} is a directory; give a file name, e.g. {output / 'model.joblib'}")
+    if not output.parent.is_dir():
+        raise UserError(f"-o {output}: directory {output.parent} does not exist; create it first")
+    if not os.access(output.parent, os.W_OK):
+        raise UserError(f"-o {output}: directory {output.parent} is not writable")
+    if args.judge == "gold" and not args.gold_column:
+        raise UserError("--judge gold needs --gold-column naming the column with known labels")
+    if args.oos_threshold is not None and args.oos_label is None:
+        raise UserError("--oos-threshold needs --oos-label (the label returned for out-of-scope input)")
+    if args.oos_label is not None and args.judge == "none" and args.oos_threshold in (None, "auto"):
+        raise UserError(
+            "--oos-label without a judge needs --oos-threshold (a probability, e.g. 0.5): "
+            "the automatic threshold is learned from judge answers"
+        )
 
 
 def _fit(args: argparse.Namespace) -> int:
     from ._estimator import ZeroShotClassifier
     from .persistence import save_model
 
+    _check_fit_args(args)
     labels = read_labels(args.labels)
     rows = read_rows(args.data, args.text_column, args.gold_column if args.judge == "gold" else None)
     judge = _make_judge(args, rows)
@@ -129,6 +241,7 @@ def _fit(args: argparse.Namespace) -> int:
         n_candidates=args.n_candidates,
         judge_budget=args.judge_budget,
         oos_label=args.oos_label,
+        oos_threshold="auto" if args.oos_threshold is None else args.oos_threshold,
         random_state=args.seed,
         show_progress=False if args.quiet else None,
     )
@@ -142,15 +255,39 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _load_model(path: Path):
+    """The classifier saved at ``path``; any failure to load it becomes one :class:`UserError` line."""
+    from ._estimator import ZeroShotClassifier
     from .persistence import load_model
 
-    return load_model(_require(path))
+    try:
+        model = load_model(_require(path))
+    except (UserError, ZSClassifyError):  # already say what is wrong (e.g. an untrusted type in a .skops file)
+        raise
+    except Exception as error:  # a truncated, corrupted or foreign file fails anywhere inside the unpickler
+        raise UserError(
+            f"{path}: not a model saved by `zsclassify fit` (loading failed: {type(error).__name__}: {error})"
+        ) from None
+    if not isinstance(model, ZeroShotClassifier) or not hasattr(model, "coef_"):
+        raise UserError(f"{path}: holds a {type(model).__name__}, not a classifier saved by `zsclassify fit`")
+    return model
+
+
+def _load_model_with_threshold(args: argparse.Namespace):
+    """The model of ``-m``, with ``--oos-threshold`` applied when given (read at predict time: no refit)."""
+    model = _load_model(args.model_file)
+    if args.oos_threshold is not None:
+        if model.oos_label is None:
+            raise UserError(
+                f"--oos-threshold: the model in {args.model_file} has no out-of-scope label (fit with --oos-label)"
+            )
+        model.set_params(oos_threshold=args.oos_threshold)
+    return model
 
 
 def _predict(args: argparse.Namespace) -> int:
     from .batch_prediction import predict_in_chunks
 
-    clf = _load_model(args.model_file)
+    clf = _load_model_with_threshold(args)
     texts = (row["text"] for row in iter_rows(args.input, args.text_column))
     writer = csv.writer(sys.stdout)
     if args.format == "csv":
@@ -166,12 +303,34 @@ def _predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_known_labels(truth: list[str], clf, path: Path) -> None:
+    """Labels of the data the model cannot predict: an error when none is known, else a warning."""
+    known = {str(label) for label in clf.classes_} | ({str(clf.oos_label)} if clf.oos_label is not None else set())
+    unknown = sorted(set(truth) - known)
+    if not unknown:
+        return
+    if len(unknown) == len(set(truth)):
+        raise UserError(
+            f"{path}: none of its labels ({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}) is a label "
+            f"of the model ({', '.join(sorted(known)[:5])}, ...); wrong --label-column, data or model?"
+        )
+    n_rows = sum(label in unknown for label in truth)
+    print(
+        f"zsclassify: warning: {n_rows} of {len(truth)} rows have labels the model does not know "
+        f"({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}); they count as errors",
+        file=sys.stderr,
+    )
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from sklearn.metrics import accuracy_score, classification_report, f1_score
 
-    clf = _load_model(args.model_file)
     rows = read_rows(args.data, args.text_column, args.label_column)
+    if not rows:
+        raise UserError(f"{args.data}: no rows to evaluate")
+    clf = _load_model_with_threshold(args)
     truth = [str(r["label"]) for r in rows]
+    _check_known_labels(truth, clf, args.data)
     predicted = [str(p) for p in clf.predict([r["text"] for r in rows])]
     print(f"accuracy  {accuracy_score(truth, predicted):.4f}")
     print(f"macro-F1  {f1_score(truth, predicted, average='macro', zero_division=0):.4f}")
@@ -186,7 +345,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from ._demo import run_demo
 
-    result = run_demo(judge_budget=args.judge_budget, random_state=args.seed)
+    result = run_demo(
+        judge_budget=args.judge_budget, random_state=args.seed, show_progress=False if args.quiet else None
+    )
     print(
         f"zsclassify demo: {result.n_labels} CLINC150 banking/credit-card intents, "
         f"pool of {result.n_pool} unlabeled utterances, {result.n_test} test utterances"
@@ -199,13 +360,38 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _threshold(value: str) -> float | str:
+    """``--oos-threshold``: ``auto`` or a probability in [0, 1]."""
+    if value == "auto":
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a probability in [0, 1], got {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``zsclassify`` command."""
+    quiet_help = "only results: no progress bars or log lines (before or after the command)"
     parser = argparse.ArgumentParser(prog="zsclassify", description="Zero-shot text classification.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only results: no progress bars or log lines")
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
+    parser.add_argument("--version", action="version", version=f"zsclassify {__version__}")
+    # each command accepts --quiet too; SUPPRESS keeps `zsclassify -q fit` from being reset by fit's default
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=quiet_help)
+    threshold_help = "out-of-scope probability threshold: 'auto' (learned at fit) or a number in [0, 1]"
+    uses_model = argparse.ArgumentParser(add_help=False, parents=[common])
+    uses_model.add_argument(
+        "-m", "--model-file", type=Path, required=True, help="a model saved by fit (.skops, .joblib)"
+    )
+    uses_model.add_argument("--text-column", default="text", help="text column of CSV/JSONL data (default: text)")
+    uses_model.add_argument("--oos-threshold", type=_threshold, help=f"{threshold_help}; default: the model's")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    fit = commands.add_parser("fit", help="fit a classifier on unlabeled utterances and save it")
+    fit = commands.add_parser("fit", parents=[common], help="fit a classifier on unlabeled utterances and save it")
     fit.add_argument("--labels", type=Path, required=True, help="labels .json/.yaml/.csv")
     fit.add_argument("--data", type=Path, required=True, help="utterances .csv/.jsonl/.txt")
     fit.add_argument("--text-column", default="text", help="text column of CSV/JSONL data (default: text)")
@@ -226,35 +412,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--n-candidates", type=int, default=8, help="labels shown per choice question (default: 8)")
     fit.add_argument("--oos-label", help="label returned for out-of-scope input (default: none)")
+    fit.add_argument("--oos-threshold", type=_threshold, help=f"{threshold_help} (default: auto)")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     fit.add_argument(
         "-o", "--output", type=Path, required=True, help="where to save the model (.skops: loads without running code)"
     )
     fit.set_defaults(handler=_fit)
 
-    predict = commands.add_parser("predict", help="label, confidence per line of a file or stdin")
-    predict.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.skops, .joblib)")
+    predict = commands.add_parser("predict", parents=[uses_model], help="label, confidence per line of a file or stdin")
     predict.add_argument("input", type=Path, nargs="?", help="texts .txt/.csv/.jsonl (default: stdin, one per line)")
-    predict.add_argument("--text-column", default="text")
     predict.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default: csv)")
     predict.add_argument(
         "--chunk-size", type=int, default=4096, help="texts read, embedded and written at a time (default: 4096)"
     )
     predict.set_defaults(handler=_predict)
 
-    evaluate = commands.add_parser("evaluate", help="accuracy, macro-F1, per-label report, confusions")
-    evaluate.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.skops, .joblib)")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[uses_model], help="accuracy, macro-F1, per-label report, confusions"
+    )
     evaluate.add_argument("--data", type=Path, required=True, help="labeled .csv/.jsonl")
-    evaluate.add_argument("--text-column", default="text")
     evaluate.add_argument("--label-column", default="label")
     evaluate.add_argument("--top-confusions", type=int, default=10)
     evaluate.set_defaults(handler=_evaluate)
 
-    demo = commands.add_parser("demo", help="zero-shot vs refined accuracy on a bundled intent set")
+    demo = commands.add_parser("demo", parents=[common], help="zero-shot vs refined accuracy on a bundled intent set")
     demo.add_argument("--judge-budget", type=int, default=20, help="judged pairs per label (default: 20)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(handler=_demo)
     return parser
+
+
+def _silence_libraries() -> None:
+    """``--quiet``: no log lines from the libraries, and no model-loading bar from transformers."""
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # read by transformers when it is imported
+    if "transformers" in sys.modules:  # already imported: switch its bars off directly
+        sys.modules["transformers"].utils.logging.disable_progress_bar()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -262,16 +455,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s")
     if args.quiet:
-        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+        _silence_libraries()
     try:
         return args.handler(args)
     except UserError as error:
-        print(f"zsclassify: error: {error}", file=sys.stderr)
-    except (ZSClassifyError, OSError, ValueError, TypeError, KeyError, json.JSONDecodeError) as error:
-        print(f"zsclassify: error: {type(error).__name__}: {error}", file=sys.stderr)
+        message = str(error)
+    except (ZSClassifyError, OSError, ValueError, TypeError, KeyError) as error:
+        message = f"{type(error).__name__}: {error}"
     except KeyboardInterrupt:
         print("zsclassify: interrupted; nothing was saved (judge answers received are cached)", file=sys.stderr)
         return EXIT_INTERRUPTED
+    print("zsclassify: error: " + " ".join(message.split()), file=sys.stderr)  # one line, whatever the message
     return EXIT_FAILURE
 
 
