@@ -1,12 +1,14 @@
-"""Shared fixtures: offline settings, a tiny deterministic embedder, benchmark data."""
+"""Shared fixtures: offline settings, a tiny deterministic embedder, toy data.
+
+Tests that need real data use the bundled demo set (``zsclassify.datasets.load_demo``), so a fresh
+clone runs every test; benchmark data (``../shared/data``) is for ``benchmarks/`` only.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -14,8 +16,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np
 import pytest
-
-DATA_DIR = Path(os.environ.get("ZSCLASSIFY_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 class HashingEmbedder:
@@ -83,11 +83,3 @@ def toy():
 @pytest.fixture
 def hashing_embedder():
     return HashingEmbedder()
-
-
-def load_split(dataset: str, split: str) -> tuple[list[str], list[str]]:
-    path = DATA_DIR / dataset / f"{split}.jsonl"
-    if not path.exists():
-        pytest.skip(f"benchmark data not found at {path} (set ZSCLASSIFY_DATA)")
-    rows = [json.loads(line) for line in path.open()]
-    return [r["text"] for r in rows], [r["label"] for r in rows]

@@ -6,18 +6,19 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import load_split
 
 from zsclassify import ZeroShotClassifier
 from zsclassify.batch_prediction import PartitionPredictor, predict_in_chunks
+from zsclassify.datasets import load_demo
 from zsclassify.embedding import encoder_stats, no_embedding_cache
 
 
 @pytest.fixture(scope="module")
-def snips():
-    texts, labels = load_split("snips", "test")
-    clf = ZeroShotClassifier(sorted(set(labels))).fit(texts[:200])
-    return clf, texts[:400]
+def demo():
+    data = load_demo()
+    labels = dict(list(data.labels.items())[:8])  # 8 intents: a small model, as a real one with few labels
+    clf = ZeroShotClassifier(labels, show_progress=False).fit(data.pool_texts[:200])
+    return clf, data.test_texts[:400]
 
 
 def test_chunks_match_one_predict_and_are_lazy(toy, hashing_embedder):
@@ -43,8 +44,8 @@ def test_chunks_match_one_predict_and_are_lazy(toy, hashing_embedder):
         next(predict_in_chunks(clf, texts, chunk_size=0))
 
 
-def test_streamed_prediction_leaves_the_embedding_cache_alone(snips):
-    clf, texts = snips
+def test_streamed_prediction_leaves_the_embedding_cache_alone(demo):
+    clf, texts = demo
     unseen = [f"{text} (streamed)" for text in texts[:50]]
     before = encoder_stats().texts
     list(predict_in_chunks(clf, unseen, chunk_size=16))
@@ -57,8 +58,8 @@ def test_streamed_prediction_leaves_the_embedding_cache_alone(snips):
     assert encoder_stats().texts - before == 110
 
 
-def test_partition_predictor_adds_columns_and_pickles_small(snips):
-    clf, texts = snips
+def test_partition_predictor_adds_columns_and_pickles_small(demo):
+    clf, texts = demo
     predictor = PartitionPredictor(clf, text_column="utterance")
     frame = pd.DataFrame({"id": range(10), "utterance": texts[:10]})
     out = predictor.predict_frame(frame)
@@ -82,11 +83,11 @@ def _worker_model_loads():
     return encoder_stats().model_loads
 
 
-def test_dask_parallel_post_fit_on_two_workers_loads_the_model_once_each(snips):
+def test_dask_parallel_post_fit_on_two_workers_loads_the_model_once_each(demo):
     distributed = pytest.importorskip("distributed")
     dd = pytest.importorskip("dask.dataframe")
     wrappers = pytest.importorskip("dask_ml.wrappers")
-    clf, texts = snips
+    clf, texts = demo
     frames = dd.from_pandas(pd.DataFrame({"text": texts}), npartitions=8)
     with (
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
@@ -123,8 +124,8 @@ def _spark_session():
     )
 
 
-def test_spark_map_in_pandas_in_local_mode(snips):
-    clf, texts = snips
+def test_spark_map_in_pandas_in_local_mode(demo):
+    clf, texts = demo
     spark = _spark_session()
     try:
         frame = spark.createDataFrame(pd.DataFrame({"id": range(len(texts)), "text": texts})).repartition(6)
