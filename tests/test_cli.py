@@ -278,7 +278,7 @@ def test_bad_data_files_name_file_and_line(tmp_path, capsys, no_fit, name, conte
         from zsclassify.cli import iter_rows
 
         assert [row["text"] for row in iter_rows(data, "text")] == ["a\nb", "c"]
-        data.write_bytes(content.replace(b"c\n", b'"c\n'))  # an unclosed quote at line 4
+        data.write_bytes(content.replace(b"c\n", b'"c"x\n'))  # a stray quote on line 4
         message += "not valid CSV"
     line = fails(capsys, "fit", "--labels", tmp_path / "labels.json", "--data", data, "-o", tmp_path / "m.joblib")
     assert message in line

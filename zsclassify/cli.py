@@ -178,7 +178,7 @@ def _records(lines: Iterator[str], path: Path, suffix: str) -> Iterator[tuple[in
         for record in reader:
             yield reader.line_num, record
     except csv.Error as error:
-        raise UserError(f"{path}, line {reader.line_num}: not valid CSV ({error})") from None
+        raise UserError(f"{path}, line {reader.reader.line_num}: not valid CSV ({error})") from None
 
 
 def read_rows(path: Path | None, text_column: str, label_column: str | None = None) -> list[dict]:
