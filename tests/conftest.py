@@ -1,7 +1,7 @@
 """Shared fixtures: offline settings, a tiny deterministic embedder, toy data.
 
 Tests that need real data use the bundled demo set (``zsclassify.datasets.load_demo``), so a fresh
-clone runs every test; benchmark data (``../shared/data``) is for ``benchmarks/`` only.
+clone runs every test; the benchmark data sets are for ``benchmarks/`` only.
 """
 
 from __future__ import annotations

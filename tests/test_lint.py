@@ -15,3 +15,14 @@ def test_ruff_is_clean(command):
     command = ["ruff", *command, "zsclassify", "tests", "benchmarks", "notebooks"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_tests_need_no_benchmark_data():
+    # a fresh clone has no ../shared/data: tests use zsclassify.datasets.load_demo (benchmarks/ use the rest)
+    readers = [
+        path.name
+        for path in (ROOT / "tests").glob("*.py")
+        if path.name != Path(__file__).name
+        and any(word in path.read_text() for word in ("ZSCLASSIFY_DATA", "shared/data", '"shared"', "load_split("))
+    ]
+    assert readers == [], f"these tests read benchmark data; use the bundled demo set: {readers}"
