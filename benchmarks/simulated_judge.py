@@ -180,7 +180,11 @@ def main() -> None:
     shown = [(o.index(gold[t]), p) for t, o, p in recorded if gold[t] in o]
     absent = [(len(o), p) for t, o, p in recorded if gold[t] not in o]
     rates["choice_right"] = float(np.mean([int(np.argmax(p)) == k for k, p in shown]))
-    rates["none_when_absent"] = float(np.mean([int(np.argmax(p)) == k for k, p in absent]))
+    if absent:
+        rates["none_when_absent"] = float(np.mean([int(np.argmax(p)) == k for k, p in absent]))
+    else:  # no recorded question lacked the right label: assume "none" only when no candidate would draw a false yes
+        rates["none_when_absent"] = float(np.prod([1.0 - rates["yes_wrong"][rank_bin(r)] for r in range(1, 9)]))
+        rates["none_when_absent derived"] = "product over ranks 1-8 of (1 - P(yes | wrong label of that rank))"
     rates["counts"].update({"choices with the right label shown": len(shown), "choices without it": len(absent)})
     print(json.dumps(rates, indent=2))
     how = (
