@@ -41,7 +41,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(model_path: Path, backend: str) -> tuple[subprocess.Popen, int]:
+def start_server(model_path: Path, backend: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("ZSCLASSIFY_API_TOKEN", None)
@@ -122,7 +122,7 @@ def main() -> None:
             in_process.append(time.perf_counter() - start)
     in_process_p50 = 1000 * float(np.median(in_process))
 
-    process, port = start(model_path, args.backend)
+    process, port = start_server(model_path, args.backend)
     try:
         load_level(port, 1, test, 20, args.seconds)  # warm-up
         rows = [load_level(port, n, test, args.requests, args.seconds) for n in (1, 8, 32)]
