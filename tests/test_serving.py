@@ -19,7 +19,7 @@ import pytest
 
 from zsclassify import ZeroShotClassifier
 from zsclassify.datasets import load_demo
-from zsclassify.serving import ServerSettings, load_model
+from zsclassify.serving import ServerSettings, prepare_model
 
 pytest.importorskip("fastapi")
 ROOT = Path(__file__).resolve().parents[1]
@@ -278,10 +278,10 @@ def test_settings_and_model_loading_errors(tmp_path):
     with pytest.raises(ValueError, match="max_texts"):
         ServerSettings(max_texts=0)
     with pytest.raises(FileNotFoundError):
-        load_model(tmp_path / "missing.joblib")
+        prepare_model(tmp_path / "missing.joblib")
     joblib.dump({"not": "a model"}, tmp_path / "dict.joblib")
     with pytest.raises(TypeError, match="ZeroShotClassifier"):
-        load_model(tmp_path / "dict.joblib")
+        prepare_model(tmp_path / "dict.joblib")
 
 
 def test_cli_reports_a_missing_model_file(tmp_path):

@@ -52,7 +52,7 @@ except ImportError:  # pragma: no cover - the [serve] extra is installed in test
 if TYPE_CHECKING:
     from ._estimator import ZeroShotClassifier
 
-__all__ = ["ServerSettings", "create_app", "load_model", "serve"]
+__all__ = ["ServerSettings", "create_app", "prepare_model", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -240,20 +240,21 @@ class ServerSettings:
             raise ValueError(f"max_wait_ms must be >= 0; got {self.max_wait_ms!r}.")
 
 
-def load_model(source: str | os.PathLike | ZeroShotClassifier, backend: str | None = None) -> ZeroShotClassifier:
-    """A fitted classifier from a joblib file (or as given), its embedder switched to ``backend`` if set."""
+def prepare_model(source: str | os.PathLike | ZeroShotClassifier, backend: str | None = None) -> ZeroShotClassifier:
+    """A fitted classifier, read by :func:`zsclassify.load_model` (``.skops`` or joblib) when given a path,
+    its embedder switched to ``backend`` if set."""
     from sklearn.utils.validation import check_is_fitted
 
     from ._estimator import ZeroShotClassifier
     from .embedding import SentenceTransformerEmbedder
 
     if isinstance(source, (str, os.PathLike)):
-        import joblib
+        from .persistence import load_model
 
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"model file not found: {path}")
-        source = joblib.load(path)
+        source = load_model(path)
     if not isinstance(source, ZeroShotClassifier):
         raise TypeError(f"expected a fitted ZeroShotClassifier; got {type(source).__name__}.")
     check_is_fitted(source, "coef_")
@@ -281,7 +282,7 @@ def _predictor(clf: ZeroShotClassifier):
 
 
 def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSettings | None = None) -> FastAPI:
-    """The ASGI application serving ``model`` (a fitted classifier or a joblib file).
+    """The ASGI application serving ``model`` (a fitted classifier or its ``.skops`` / joblib file).
 
     Parameters
     ----------
@@ -295,7 +296,7 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
     from . import __version__
 
     settings = settings or ServerSettings()
-    clf = load_model(model, settings.backend)
+    clf = prepare_model(model, settings.backend)
     classes = [str(name) for name in clf.classes_]
     batcher = MicroBatcher(_predictor(clf), max_batch_texts=settings.max_batch_texts, max_wait_ms=settings.max_wait_ms)
     token = os.environ.get(settings.token_env) or None
@@ -433,7 +434,7 @@ def serve(
     Parameters
     ----------
     model : str, Path or ZeroShotClassifier
-        A fitted classifier or the joblib file :func:`joblib.dump` wrote it to.
+        A fitted classifier, or the file :func:`zsclassify.save_model` (or ``joblib.dump``) wrote it to.
     host, port : str, int
         Where to listen (``127.0.0.1``: this machine only; ``0.0.0.0`` for every interface).
     settings : ServerSettings, optional
