@@ -454,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--top-confusions", type=int, default=10)
     evaluate.set_defaults(handler=_evaluate)
 
-    serve = commands.add_parser("serve", parents=[common], help="serve a model over HTTP (/predict, /model/parse, /docs)")
+    serve = commands.add_parser("serve", parents=[common], help="serve a model over HTTP (/predict, /model/parse)")
     serve.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.skops, .joblib)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
