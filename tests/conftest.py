@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -83,3 +84,17 @@ def toy():
 @pytest.fixture
 def hashing_embedder():
     return HashingEmbedder()
+
+
+class SlowEmbedder(HashingEmbedder):
+    """A :class:`HashingEmbedder` that takes ``seconds`` per call: for requests still in flight."""
+
+    def __init__(self, dim: int = 64, seconds: float = 0.0) -> None:
+        super().__init__(dim)
+        self.seconds = seconds
+
+    def encode_query(self, texts):
+        time.sleep(self.seconds)
+        return super().encode_query(texts)
+
+    encode_document = encode_query

@@ -453,10 +453,13 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         confidence : ndarray of shape (n_samples,)
             The largest probability of each row of :meth:`predict_proba`.
         """
+        return self._decide(self.predict_proba(X))
+
+    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Labels (``oos_label`` under the threshold) and top probabilities from :meth:`predict_proba` rows."""
         threshold = self.oos_threshold_
-        scores = self.decision_function(X)
-        predicted = self.classes_[scores.argmax(axis=1)]
-        confidence = softmax(scores, axis=1).max(axis=1)
+        predicted = self.classes_[proba.argmax(axis=1)]
+        confidence = proba.max(axis=1)
         if threshold is not None:
             predicted = np.where(confidence < threshold, self.oos_label, predicted).astype(object)
         return predicted, confidence

@@ -373,6 +373,25 @@ def _threshold(value: str) -> float | str:
     return number
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .serving import ServerSettings, serve
+
+    options = ("max_texts", "max_text_chars", "max_body_bytes", "max_wait_ms", "token_env", "backend")
+    settings = ServerSettings(**{name: getattr(args, name) for name in options if getattr(args, name) is not None})
+    if not args.model_file.is_file():
+        raise UserError(f"file not found: {args.model_file}")
+    serve(
+        args.model_file,
+        host=args.host,
+        port=args.port,
+        settings=settings,
+        threads=args.threads,
+        access_log=args.access_log,
+        log_level="warning" if args.quiet else "info",
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``zsclassify`` command."""
     quiet_help = "only results: no progress bars or log lines (before or after the command)"
@@ -435,6 +454,22 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--top-confusions", type=int, default=10)
     evaluate.set_defaults(handler=_evaluate)
 
+    serve = commands.add_parser("serve", parents=[common], help="serve a model over HTTP (/predict, /model/parse)")
+    serve.add_argument("-m", "--model-file", type=Path, required=True, help="a model saved by fit (.skops, .joblib)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), help="encoder backend (default: as fitted)")
+    serve.add_argument("--threads", type=int, help="encoder threads (default: the library's)")
+    serve.add_argument("--max-texts", type=int, help="most texts per /predict request (default: 64)")
+    serve.add_argument("--max-text-chars", type=int, help="longest text, in characters (default: 2000)")
+    serve.add_argument("--max-body-bytes", type=int, help="largest request body (default: 1000000)")
+    serve.add_argument("--max-wait-ms", type=float, help="batching wait when busy, in ms (default: 2)")
+    serve.add_argument(
+        "--token-env", help="variable holding the bearer token; unset: no auth (default: ZSCLASSIFY_API_TOKEN)"
+    )
+    serve.add_argument("--access-log", action="store_true", help="log one line per request")
+    serve.set_defaults(handler=_serve)
+
     demo = commands.add_parser("demo", parents=[common], help="zero-shot vs refined accuracy on a bundled intent set")
     demo.add_argument("--judge-budget", type=int, default=20, help="judged pairs per label (default: 20)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -460,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except UserError as error:
         message = str(error)
-    except (ZSClassifyError, OSError, ValueError, TypeError, KeyError) as error:
+    except (ZSClassifyError, ImportError, OSError, ValueError, TypeError, KeyError) as error:
         message = f"{type(error).__name__}: {error}"
     except KeyboardInterrupt:
         print("zsclassify: interrupted; nothing was saved (judge answers received are cached)", file=sys.stderr)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._storage import cache_root
 from ..exceptions import CacheError, InvalidJudgeResponseError
 from ._base import ChoiceRequest, Judge, JudgeRequest, LabelOption
 
@@ -58,13 +59,7 @@ def default_cache_path() -> Path:
     An empty variable counts as unset, and so does a relative ``XDG_CACHE_HOME`` (as the XDG
     specification says), so the cache never lands in the current directory by accident.
     """
-    root = os.environ.get("ZSCLASSIFY_CACHE_DIR")
-    if not root:
-        base = os.environ.get("XDG_CACHE_HOME")
-        if not base or not os.path.isabs(base):
-            base = str(Path.home() / ".cache")
-        root = str(Path(base) / "zsclassify")
-    return Path(root) / "judgments.sqlite"
+    return cache_root() / "judgments.sqlite"
 
 
 def judgment_key(
