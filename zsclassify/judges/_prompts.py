@@ -101,7 +101,7 @@ def listwise_user_prompt(label: str, description: str, texts: Sequence[str], fir
     """User message of a listwise request: the label, then the tagged utterances."""
     utterances = "\n".join(quote_utterance(text, first_id + offset) for offset, text in enumerate(texts))
     return (
-        f'<label name="{escape(label)}">{escape(description, quote=False)}</label>\n'
+        f"{_label_tag(label, description)}\n"
         f"Utterances:\n{utterances}\n"
         f"{_REMINDER}\nFor each utterance id: does the utterance express this label?"
     )
@@ -116,7 +116,7 @@ def pairwise_messages(
         f"Task: {instruction}\n{_SECURITY_NOTE}\nAnswer with a single word: yes or no."
     )
     user = (
-        f'<label name="{escape(label)}">{escape(description, quote=False)}</label>\n'
+        f"{_label_tag(label, description)}\n"
         f"{quote_utterance(text)}\n"
         f"{_REMINDER}\nIs the utterance relevant to the label (does it express it)? Answer yes or no."
     )
