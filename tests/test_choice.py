@@ -121,7 +121,9 @@ def test_the_estimator_rejects_malformed_choices(toy, answer, message):
 def test_choice_mode_fits_within_budget_and_records_every_answer(toy):
     labels, texts, y = toy
     gold = GoldJudge(texts, y)
-    clf = ZeroShotClassifier(labels, embedder=HashingEmbedder(), judge=gold, judge_budget=3, n_candidates=2)
+    clf = ZeroShotClassifier(
+        labels, embedder=HashingEmbedder(), judge=gold, judge_budget=3, n_candidates=2, random_state=0
+    )
     clf.fit(texts)
     assert clf.judging_ == "choice"
     assert clf.n_judged_pairs_ == len(clf.choices_) == clf.n_judge_requests_ <= 3 * len(labels)
@@ -145,7 +147,9 @@ def test_failed_choices_are_left_out_with_a_warning(toy):
 
     judge = CallableJudge(choose_fn=lambda text, options: None)
     judge.choose = choose
-    clf = ZeroShotClassifier(labels, embedder=HashingEmbedder(), judge=judge, judge_budget=3, n_rounds=1)
+    clf = ZeroShotClassifier(
+        labels, embedder=HashingEmbedder(), judge=judge, judge_budget=3, n_rounds=1, random_state=0
+    )
     with pytest.warns(RuntimeWarning, match="could not score 1 of 9 choices"):
         clf.fit(texts)
     assert clf.n_failed_pairs_ == 1 and clf.choices_[0].answer is None and math.isnan(clf.choices_[0].probabilities[0])
