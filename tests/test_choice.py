@@ -274,3 +274,18 @@ def test_llm_choice_fit_end_to_end(toy, tmp_path):
         truth = y[texts.index(choice.text)]
         assert choice.answer == (truth if truth in choice.options else None)
         assert max(choice.probabilities) == pytest.approx(0.9)
+
+
+def test_a_bad_key_stops_a_choice_fit_at_once(toy, tmp_path):
+    from fake_llm_servers import anthropic_error
+
+    from zsclassify import JudgeSetupError
+
+    labels, texts, _ = toy
+    with FakeAnthropic(gold_rule(toy)) as server:
+        server.faults = [Fault(401, {}, anthropic_error(401, "authentication_error", "invalid x-api-key"))] * 20
+        judge = AnthropicJudge(base_url=server.url, cache=tmp_path / "c.sqlite", batch_size=2, max_concurrency=1)
+        clf = ZeroShotClassifier(labels, embedder=HashingEmbedder(), judge=judge, judge_budget=3, random_state=0)
+        with pytest.raises(JudgeSetupError, match="401"):
+            clf.fit(texts)
+        assert len(server.requests) == 1  # the first answer stops the fit; nothing more is sent
