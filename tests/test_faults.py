@@ -386,6 +386,34 @@ def test_two_processes_never_buy_the_same_pair(toy, anthropic_server, tmp_path):
     )
 
 
+def test_many_processes_can_open_a_new_cache_at_the_same_moment(tmp_path):
+    # switching a new file to WAL can fail at once ("database is locked", no busy handler) when another
+    # process does the same; opening must wait for the other one instead (CI failed on this once)
+    script = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from zsclassify.judges import JudgmentCache
+        Path(sys.argv[1]).touch()
+        while len(list(Path({str(tmp_path)!r}).glob("ready-*"))) < 6:
+            time.sleep(0.001)
+        JudgmentCache(sys.argv[2]).check()
+    """)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for trial in range(3):
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(tmp_path / f"ready-{trial}-{k}"), str(tmp_path / f"{trial}.sqlite")],
+                env=env,
+                stderr=subprocess.PIPE,
+            )
+            for k in range(6)
+        ]
+        errors = [child.communicate(timeout=120)[1].decode() for child in children]
+        assert [child.returncode for child in children] == [0] * 6, "\n".join(errors)
+        for ready in tmp_path.glob("ready-*"):
+            ready.unlink()
+
+
 # ---------------------------------------------------------------- 6. failure must look like failure
 SETUP_FAULTS = [
     (401, "authentication_error", "invalid x-api-key", "check ANTHROPIC_API_KEY"),

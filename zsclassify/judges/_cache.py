@@ -197,7 +197,7 @@ class JudgmentCache:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 connection = sqlite3.connect(self.path, timeout=self.lock_timeout)
-                self._prepare(connection)
+                self._prepare_when_free(connection)
             except (sqlite3.Error, OSError) as error:
                 if connection is not None:
                     connection.close()
@@ -207,11 +207,33 @@ class JudgmentCache:
             self._local.connection = connection
         return connection
 
+    def _prepare_when_free(self, connection: sqlite3.Connection) -> None:
+        """:meth:`_prepare`, retried while another process holds the file, for up to ``lock_timeout`` seconds.
+
+        Switching to WAL and upgrading a read to a write can fail with "database is locked" at once, without
+        SQLite's busy handler, when two processes open a new file at the same moment.
+        """
+        deadline = time.monotonic() + self.lock_timeout
+        pause = 0.01
+        while True:
+            try:
+                self._prepare(connection)
+                return
+            except sqlite3.OperationalError as error:
+                text = str(error).lower()
+                if not ("locked" in text or "busy" in text) or time.monotonic() + pause > deadline:
+                    raise
+                if connection.in_transaction:
+                    connection.rollback()
+                time.sleep(pause)
+                pause = min(2 * pause, 0.5)
+
     def _prepare(self, connection: sqlite3.Connection) -> None:
         """WAL mode, tables in the expected layout (an older one is upgraded), and a test write."""
         connection.execute("PRAGMA journal_mode=WAL")
-        columns = tuple(row[1] for row in connection.execute("PRAGMA table_info(judgments)"))
         with connection:
+            connection.execute("BEGIN IMMEDIATE")  # take the write lock first: a read upgraded later can deadlock
+            columns = tuple(row[1] for row in connection.execute("PRAGMA table_info(judgments)"))
             if not columns:
                 connection.execute(
                     "CREATE TABLE IF NOT EXISTS judgments (key TEXT PRIMARY KEY, backend TEXT, model TEXT, "
