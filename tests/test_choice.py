@@ -99,10 +99,23 @@ def test_cached_judge_stores_choices_and_asks_again_only_for_new_questions(gold,
     again = CachedJudge(Counting(), name="gold", cache=tmp_path / "cache.sqlite").choose(
         [ask("order a pizza"), ask("play music"), ask("play music", ("music", "weather"))]
     )
-    assert calls == [["play music", "order a pizza"], ["play music"]]  # reordered options are a new question
+    # one choice per call, each stored before the next; reordered options are a new question
+    assert calls == [["play music"], ["order a pizza"], ["play music"]]
     np.testing.assert_array_equal(again[0], first[1])
     np.testing.assert_array_equal(again[2], [1, 0, 0])
     assert len(JudgmentCache(tmp_path / "cache.sqlite")) == 4 + 4 + 3  # one row per option and "none"
+
+
+def test_cached_judge_keeps_the_choices_answered_before_an_error(gold, tmp_path):
+    def choose(text, options):
+        if text == "order a pizza":
+            raise ConnectionError("the service went away")
+        return "music"
+
+    cached = CachedJudge(CallableJudge(choose_fn=choose), name="flaky", cache=tmp_path / "cache.sqlite")
+    with pytest.raises(ConnectionError):
+        cached.choose([ask("play music"), ask("order a pizza")])
+    assert len(JudgmentCache(tmp_path / "cache.sqlite")) == 4  # the first choice (3 options and "none") is kept
 
 
 @pytest.mark.parametrize(

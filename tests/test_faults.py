@@ -152,16 +152,16 @@ def test_ctrl_c_stops_sending_and_keeps_every_answer(toy, anthropic_server, tmp_
     record(figures, wasted=0, lost=figures["pairs_answered_by_server"] - figures["pairs_stored"])
 
 
-def test_a_failing_cache_write_stops_sending(toy, anthropic_server, tmp_path, caplog, monkeypatch):
-    save, calls = JudgmentCache.save, []
+def test_a_failing_cache_write_stops_sending_and_keeps_the_answer(toy, anthropic_server, tmp_path, caplog, monkeypatch):
+    put_many, calls = JudgmentCache.put_many, []
 
-    def failing_save(self, *args, **kwargs):
+    def failing_put_many(self, rows):
         calls.append(1)
-        if len(calls) == 3:  # one save per pair: the first pair of the second answer
+        if len(calls) == 2:  # one write per request: the second answer's
             raise CacheError("disk full", path=str(self.path))
-        return save(self, *args, **kwargs)
+        return put_many(self, rows)
 
-    monkeypatch.setattr(JudgmentCache, "save", failing_save)
+    monkeypatch.setattr(JudgmentCache, "put_many", failing_put_many)
     judge = anthropic(anthropic_server, tmp_path, batch_size=2, max_concurrency=1)
     figures = observe(
         "cache write fails at answer 2",
@@ -170,10 +170,31 @@ def test_a_failing_cache_write_stops_sending(toy, anthropic_server, tmp_path, ca
         lambda: judge.judge(all_requests(toy)),
         caplog,
         error=CacheError,
-        match="disk full",
+        match=r"disk full\. The answer being stored \(2 scores, paid for\) was written to .*nothing more was sent",
     )
     assert figures["requests_sent"] == 2 and figures["pairs_stored"] == 2
-    record(figures, wasted=0, lost=2)  # the answer whose write failed
+    rescue = tmp_path / "judgments.sqlite.unsaved.jsonl"
+    assert rescue.is_file() and str(rescue) in figures["error"]
+    monkeypatch.setattr(JudgmentCache, "put_many", put_many)  # the disk has room again
+    assert JudgmentCache(tmp_path / "judgments.sqlite").restore(rescue) == 2
+    lost = figures["pairs_answered_by_server"] - stored(tmp_path)
+    assert lost == 0
+    record({**figures, "pairs_stored": stored(tmp_path)}, wasted=0, lost=lost)
+    judge.judge(all_requests(toy))  # the restored answers are not bought again
+    assert len(anthropic_server.requests) == 2 + (54 - 4) // 2
+
+
+def test_the_rescue_file_goes_to_the_temporary_folder_when_the_cache_folder_fails(tmp_path, monkeypatch):
+    cache = JudgmentCache(tmp_path / "judgments.sqlite")
+    cache.check()
+    monkeypatch.setattr(JudgmentCache, "put_many", lambda self, rows: (_ for _ in ()).throw(CacheError("full")))
+    monkeypatch.setattr(cache_module.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "judgments.sqlite.unsaved.jsonl").mkdir()  # cannot be opened as a file
+    namespace = cache_module.CacheNamespace("b", "m", "v")
+    with pytest.raises(CacheError) as info:
+        cache.save(namespace, [([("label", "description", "text")], [1.0])])
+    assert info.value.unsaved_file == str(tmp_path / "tmp" / "judgments.sqlite.unsaved.jsonl")
 
 
 # ---------------------------------------------------------------- 2. the cache is checked before paying

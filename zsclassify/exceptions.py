@@ -71,20 +71,27 @@ class JudgeSetupError(JudgeError):
 
 
 class CacheError(ZSClassifyError, OSError):
-    """The judgment cache cannot be read or written; raised before any request is paid for.
+    """The judgment cache cannot be read or written.
 
-    The message names the file and what to do (another ``cache=`` path, fix its permissions,
-    delete a corrupted file, or stop the process holding its lock).
+    Raised before any request is paid for when the cache cannot be opened; when a write
+    fails mid-round, nothing more is sent and the answer being written is saved to a
+    side file (``unsaved_file``) that :meth:`JudgmentCache.restore
+    <zsclassify.judges.JudgmentCache.restore>` stores later. The message names the file
+    and what to do (another ``cache=`` path, fix its permissions, delete a corrupted
+    file, or stop the process holding its lock).
 
     Attributes
     ----------
     path : str
         The cache file.
+    unsaved_file : str or None
+        Where paid-for answers that could not be stored were written, if any.
     """
 
-    def __init__(self, message: str, *, path: str = "") -> None:
+    def __init__(self, message: str, *, path: str = "", unsaved_file: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+        self.unsaved_file = unsaved_file
 
 
 class UnsafeModelFileError(ZSClassifyError, ValueError):

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_NOTHING_SENT = "; nothing was sent to the judge for these pairs."
 
 LOCK_TIMEOUT = 10.0
 """Seconds a cache waits for another process's write lock before :class:`~zsclassify.CacheError`."""
@@ -189,7 +192,7 @@ class JudgmentCache:
             advice = "cannot be written. Fix the permissions of the file and its folder, or pass cache=<another file>"
         else:
             advice = f"cannot be used ({type(error).__name__}: {error}). Pass cache=<another file> or cache=None"
-        return CacheError(f"{where} {advice}; nothing was sent to the judge for these pairs.", path=str(self.path))
+        return CacheError(f"{where} {advice}{_NOTHING_SENT}", path=str(self.path))
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -299,23 +302,69 @@ class JudgmentCache:
         self._write([(f"INSERT OR REPLACE INTO judgments ({columns}) VALUES ({marks})", values)])
 
     def save(
-        self, namespace: CacheNamespace, triples: Sequence[Triple], scores: Sequence[float], owner: str | None = None
+        self,
+        namespace: CacheNamespace,
+        answers: Sequence[tuple[Sequence[Triple], Sequence[float]]],
+        owner: str | None = None,
     ) -> None:
-        """Store one answer: the score of each (label, description, utterance) triple.
+        """Store the answers of one request in one transaction: the scores of each answer's triples.
 
         An answer with a NaN or out-of-range score is not kept (it would be read back whole).
-        With ``owner``, the same transaction releases that owner's claim on the answer.
+        With ``owner``, that owner's claims on the answers are released. When the write
+        fails, the answers go to a side file named by the :class:`~zsclassify.CacheError`.
         """
-        if not all(0.0 <= score <= 1.0 for score in scores):
-            return
         row = (namespace.backend, namespace.model, namespace.version)
-        rows = {
-            namespace.key(*triple): (*row, *triple, float(score), namespace.settings)
-            for triple, score in zip(triples, scores)
-        }
+        rows, claims = {}, []
+        for triples, scores in answers:
+            if all(0.0 <= score <= 1.0 for score in scores):
+                keys = [namespace.key(*triple) for triple in triples]
+                rows.update(
+                    (key, (*row, *triple, float(score), namespace.settings))
+                    for key, triple, score in zip(keys, triples, scores)
+                )
+                claims.append(claim_key(keys))
+        try:
+            self.put_many(rows)
+        except CacheError as error:
+            raise self._rescue(rows, error) from error
+        if owner is not None and claims:
+            self.release(claims, owner)
+
+    def _rescue(self, rows: Mapping[str, tuple], error: CacheError) -> CacheError:
+        """Append answers the cache could not store to a JSON Lines file; the error to raise names it.
+
+        The file goes next to the cache, or to the system's temporary folder when that fails
+        too; :meth:`restore` stores its answers once the cache works again.
+        """
+        lines = "".join(json.dumps({"key": key, "row": list(row)}) + "\n" for key, row in rows.items())
+        for folder in (self.path.parent, Path(tempfile.gettempdir())):
+            rescue = folder / f"{self.path.name}.unsaved.jsonl"
+            try:
+                with rescue.open("a", encoding="utf-8") as handle:
+                    handle.write(lines)
+            except OSError:
+                continue
+            message = (
+                f"{str(error).removesuffix(_NOTHING_SENT)}. The answer being stored ({len(rows)} scores, paid for) "
+                f"was written to {str(rescue)!r}: JudgmentCache({str(self.path)!r}).restore({str(rescue)!r}) "
+                "stores it once the cache works again; nothing more was sent."
+            )
+            return CacheError(message, path=error.path, unsaved_file=str(rescue))
+        logger.error("could not store %d paid-for scores anywhere: %s", len(rows), lines)
+        return error
+
+    def restore(self, path: str | os.PathLike) -> int:
+        """Store the answers of a file written when a save failed (see :class:`~zsclassify.CacheError`).
+
+        Returns the number of scores stored; the file can be deleted afterwards.
+        """
+        rows = {}
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                rows[record["key"]] = tuple(record["row"])
         self.put_many(rows)
-        if owner is not None:
-            self.release([claim_key(list(rows))], owner)
+        return len(rows)
 
     # ---------------------------------------------------------- claims on pairs in flight
     def claim(self, keys: Sequence[str], owner: str, seconds: float = CLAIM_SECONDS) -> set[str]:
@@ -373,7 +422,7 @@ def answer_with_cache(
     store: JudgmentCache | None,
     namespace: CacheNamespace,
     items: Sequence[Sequence[Triple]],
-    ask: Callable[[list[int]], Iterator[tuple[int, Sequence[float]]]],
+    ask: Callable[[list[int]], Iterator[list[tuple[int, Sequence[float]]]]],
     *,
     claim_seconds: float = CLAIM_SECONDS,
     wait_until: float | None = None,
@@ -397,11 +446,11 @@ def answer_with_cache(
         The judge's part of the key.
     items : sequence of sequences of (label, description, utterance)
     ask : callable
-        Gets the indices of the items missing from the cache and yields ``(item index,
-        scores)`` as answers arrive; each answer is stored at once. An item it does not
-        yield stays NaN. It may be called again, for items another process gave up.
-        When the loop stops early (an error, Ctrl-C), ``ask``'s generator is closed, so
-        it sends nothing more.
+        Gets the indices of the items missing from the cache and yields, as each request's
+        answer arrives, its ``(item index, scores)`` pairs; they are stored at once, in one
+        transaction. An item it does not yield stays NaN. It may be called again, for items
+        another process gave up. When the loop stops early (an error, Ctrl-C), ``ask``'s
+        generator is closed, so it sends nothing more.
     claim_seconds : float
         How long this call's claims hold if its process cannot be checked.
     wait_until : float, optional
@@ -435,10 +484,11 @@ def answer_with_cache(
             return
         answers = ask(indices)
         try:
-            for index, scores in answers:
-                results[index] = np.asarray(scores, dtype=float)
+            for answered in answers:
+                for index, scores in answered:
+                    results[index] = np.asarray(scores, dtype=float)
                 if store is not None:  # saved as soon as answered (and paid for)
-                    store.save(namespace, items[index], results[index], owner)
+                    store.save(namespace, [(items[index], results[index]) for index, _ in answered], owner)
         finally:
             close = getattr(answers, "close", None)
             if close is not None:
@@ -496,7 +546,7 @@ def judge_with_cache(
     pairs = [(index, position) for index, request in enumerate(requests) for position in range(len(request.texts))]
     items = [[(requests[i].label, requests[i].description, requests[i].texts[p])] for i, p in pairs]
 
-    def ask_pairs(missing: list[int]) -> Iterator[tuple[int, Sequence[float]]]:
+    def ask_pairs(missing: list[int]) -> Iterator[list[tuple[int, Sequence[float]]]]:
         by_request: dict[int, list[int]] = {}
         for m in missing:
             by_request.setdefault(pairs[m][0], []).append(m)
@@ -506,8 +556,7 @@ def judge_with_cache(
             groups += [of_request[start : start + step] for start in range(0, len(of_request), step)]
         asked = [replace(requests[pairs[group[0]][0]], texts=tuple(items[m][0][2] for m in group)) for group in groups]
         for number, scores in ask(asked):
-            for m, score in zip(groups[number], scores):
-                yield m, [score]
+            yield [(m, [score]) for m, score in zip(groups[number], scores)]
 
     answers = answer_with_cache(store, namespace, items, ask_pairs, **options)
     results = [np.full(len(request.texts), np.nan) for request in requests]
@@ -554,11 +603,11 @@ def choose_with_cache(
     """
     choice_space = replace(namespace, version=f"{namespace.version}:choice")
 
-    def ask_choices(missing: list[int]) -> Iterator[tuple[int, Sequence[float]]]:
+    def ask_choices(missing: list[int]) -> Iterator[list[tuple[int, Sequence[float]]]]:
         step = batch_size or len(missing)
         batches = [missing[start : start + step] for start in range(0, len(missing), step)]
         for number, answers in ask([tuple(requests[m] for m in batch) for batch in batches]):
-            yield from zip(batches[number], answers)
+            yield list(zip(batches[number], answers))
 
     return answer_with_cache(store, choice_space, choice_items(requests), ask_choices, **options)
 
@@ -570,9 +619,10 @@ class CachedJudge(Judge):
     :class:`~zsclassify.judges.OpenAICompatibleJudge`) cache on their own; wrap
     your own judge, e.g. a :class:`~zsclassify.judges.CallableJudge` calling an
     in-house service, to get the same: a second fit, or a grid search's refits,
-    send it nothing already answered. Yes/no questions reach the wrapped judge one
-    request (one label's utterances) at a time, each answer stored before the next
-    request, so an error or a killed process loses none of the answers already given.
+    send it nothing already answered. Questions reach the wrapped judge one request
+    (one label's utterances, or one multiple choice) at a time, each answer stored
+    before the next request, so an error or a killed process loses none of the answers
+    already given.
 
     Parameters
     ----------
@@ -587,7 +637,7 @@ class CachedJudge(Judge):
     Attributes
     ----------
     n_requests, n_pairs_sent : int
-        Requests (one per label and call) and pairs passed to ``wrapped``.
+        Requests (one per label and call, or one per choice) and pairs passed to ``wrapped``.
         Clones of an estimator share the wrapper, so these count over a whole grid search.
     """
 
@@ -629,7 +679,7 @@ class CachedJudge(Judge):
 
     def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
         """Choices from the cache; the wrapped judge's :meth:`~Judge.choose` for the rest, stored."""
-        return choose_with_cache(self.store, self._namespace(), requests, self._ask_choices)
+        return choose_with_cache(self.store, self._namespace(), requests, self._ask_choices, batch_size=1)
 
     def _ask(self, asked: list[JudgeRequest]) -> Iterator[tuple[int, np.ndarray]]:
         """One request (one label's utterances) at a time: each answer is stored before the next is asked."""
@@ -639,8 +689,9 @@ class CachedJudge(Judge):
             yield number, scores
 
     def _ask_choices(self, batches: list[tuple[ChoiceRequest, ...]]) -> Iterator[tuple[int, list[np.ndarray]]]:
-        (asked,) = batches  # one batch: the wrapped judge gets every uncached choice at once
-        yield 0, self._checked(self.wrapped.choose(asked), [len(request.options) + 1 for request in asked])
+        """One choice at a time, as :meth:`_ask`: each answer is stored before the next is asked."""
+        for number, asked in enumerate(batches):
+            yield number, self._checked(self.wrapped.choose(asked), [len(request.options) + 1 for request in asked])
 
     def _checked(self, answers: Sequence, lengths: list[int]) -> list[np.ndarray]:
         """The wrapped judge's answers as arrays, after checking their count and lengths."""

@@ -213,9 +213,9 @@ def run_concurrently(
                     )
                 arrival.wait(timeout)  # a short wait, so Ctrl-C and the deadline are seen
 
-    while len(threads) < min(max_workers, len(items)):
-        start()
     try:
+        while len(threads) < min(max_workers, len(items)):  # in the try: Ctrl-C may come while starting them
+            start()
         while len(yielded) < len(threads):
             index = next_ready()
             yield index, finished[index]
