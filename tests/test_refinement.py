@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from zsclassify._refinement import fit_joint, kl_loss_and_grad, kl_refine
+from zsclassify._refinement import (
+    ChoiceEvidence,
+    choice_likelihood,
+    estimate_judge_reliability,
+    fit_joint,
+    kl_loss_and_grad,
+    kl_refine,
+    self_train,
+)
 from zsclassify.embedding import normalize_rows
 
 
@@ -87,3 +95,70 @@ def test_fit_joint_shapes_and_fit(n_labels):
 def test_normalize_rows_keeps_zero_rows():
     out = normalize_rows(np.array([[3.0, 4.0], [0.0, 0.0]]))
     np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0]])
+
+
+def simulated_choices(reliability: float, n: int = 3000, n_labels: int = 6, k: int = 3, seed: int = 0):
+    """A prior per utterance, true labels drawn from it, and one-hot choices right or random."""
+    rng = np.random.default_rng(seed)
+    prior = rng.dirichlet(np.full(n_labels, 0.5), size=n)
+    truth = np.array([rng.choice(n_labels, p=p) for p in prior])
+    evidence = ChoiceEvidence.empty(n, n_labels)
+    for i in range(n):
+        candidates = rng.choice(n_labels, size=k, replace=False)
+        options = [*candidates, -1]  # -1: "none of these"
+        right = next((o for o, c in enumerate(candidates) if c == truth[i]), k)
+        answer = right if rng.random() < reliability else rng.integers(k + 1)
+        probabilities = np.eye(k + 1)[answer]
+        evidence.probabilities[i] = probabilities[-1]
+        evidence.probabilities[i, candidates] = probabilities[:-1]
+        evidence.n_options[i] = len(options)
+    return prior, truth, evidence
+
+
+@pytest.mark.parametrize("reliability", [0.3, 0.6, 0.95])
+def test_the_judge_reliability_is_recovered_from_choices_and_a_prior(reliability):
+    prior, _, evidence = simulated_choices(reliability)
+    estimate = estimate_judge_reliability(prior, evidence.probabilities, evidence.n_options)
+    assert estimate == pytest.approx(reliability, abs=0.05)
+
+
+def test_choice_likelihood_mixes_the_judge_with_chance():
+    probabilities = np.array([[0.7, 0.2, 0.1, 0.1]])  # labels 0, 1 candidates; 2, 3 share P(none) = 0.1
+    likelihood = choice_likelihood(probabilities, np.array([3.0]), reliability=0.4)
+    np.testing.assert_allclose(likelihood, [[0.4 * 0.7 + 0.2, 0.4 * 0.2 + 0.2, 0.4 * 0.1 + 0.2, 0.4 * 0.1 + 0.2]])
+
+
+def test_choice_evidence_without_rows_forgets_them():
+    _, _, evidence = simulated_choices(0.9, n=10)
+    held_out = evidence.without(np.array([2, 5]))
+    assert not held_out.answered[[2, 5]].any() and held_out.answered.sum() == 8
+    assert evidence.answered.all()  # the original is untouched
+
+
+def noisy_choices(seed: int, n_labels: int = 4, per_label: int = 100, n_judged: int = 80, error_rate: float = 0.3):
+    """Clustered pool; one-hot choices over all labels for ``n_judged`` utterances, ``error_rate`` of them wrong."""
+    rng = np.random.default_rng(seed)
+    labels = normalize_rows(np.eye(n_labels, 16))
+    truth = np.repeat(np.arange(n_labels), per_label)
+    pool = normalize_rows(labels[truth] + 0.25 * rng.normal(size=(len(truth), 16)))
+    judged = rng.choice(len(truth), size=n_judged, replace=False)
+    wrong = rng.random(n_judged) < error_rate
+    answers = np.where(wrong, (truth[judged] + rng.integers(1, n_labels, n_judged)) % n_labels, truth[judged])
+    said_yes, said_no = np.zeros((len(truth), n_labels), dtype=bool), np.zeros((len(truth), n_labels), dtype=bool)
+    said_yes[judged, answers], said_no[judged] = True, True
+    said_no[judged, answers] = False
+    evidence = ChoiceEvidence.empty(len(truth), n_labels)
+    evidence.probabilities[judged] = np.eye(n_labels)[answers]
+    evidence.n_options[judged] = n_labels + 1
+    return labels, pool, truth, said_yes, said_no, evidence
+
+
+def test_reading_choices_with_an_estimated_reliability_beats_a_fixed_noise_rate():
+    accuracy = {"EM": [], "fixed 10%": []}
+    for seed in range(4):
+        labels, pool, truth, said_yes, said_no, evidence = noisy_choices(seed)
+        for name, choices in (("EM", evidence), ("fixed 10%", None)):
+            coef, intercept = self_train(labels, pool, said_yes, said_no, choices=choices)
+            accuracy[name].append(np.mean((pool @ coef.T + intercept).argmax(axis=1) == truth))
+    assert np.mean(accuracy["EM"]) > np.mean(accuracy["fixed 10%"]) + 0.01
+    assert np.mean(accuracy["EM"]) > 0.9

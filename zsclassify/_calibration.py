@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import softmax
 
-from ._refinement import _softmax, one_native_thread, self_train
+from ._refinement import ChoiceEvidence, _softmax, one_native_thread, self_train
 
 __all__ = ["Calibration", "calibrate", "cross_fitted_logits", "fit_blend"]
 
@@ -47,6 +47,7 @@ def cross_fitted_logits(
     rng: np.random.Generator,
     *,
     n_folds: int = 2,
+    choices: ChoiceEvidence | None = None,
     **self_train_options,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logits of each judged utterance from a :func:`self_train` fit that did not see its answers.
@@ -69,7 +70,8 @@ def cross_fitted_logits(
         yes, no = said_yes.copy(), said_no.copy()
         yes[held_out] = False
         no[held_out] = False
-        coef, intercept = self_train(initial_labels, pool, yes, no, **self_train_options)
+        held_out_choices = None if choices is None else choices.without(held_out)
+        coef, intercept = self_train(initial_labels, pool, yes, no, choices=held_out_choices, **self_train_options)
         return pool[held_out] @ coef.T + intercept
 
     with one_native_thread(), ThreadPoolExecutor(max_workers=min(n_folds, os.cpu_count() or 1)) as executor:
@@ -127,7 +129,7 @@ def calibrate(
     generator: np.random.Generator,
     *,
     C: float,
-    noise: float | np.ndarray = 0.1,
+    choices: ChoiceEvidence | None = None,
 ) -> Calibration:
     """Blend weights and out-of-scope threshold from fits that did not see the answers they are scored on.
 
@@ -143,8 +145,8 @@ def calibrate(
         Assigns judged utterances to folds.
     C : float
         Inverse regularisation of the held-out fits.
-    noise : float or ndarray of shape (n_pool,)
-        How likely each answer is wrong, as :func:`~zsclassify._refinement.self_train` reads it.
+    choices : ChoiceEvidence, optional
+        Multiple-choice answers, as :func:`~zsclassify._refinement.self_train` reads them.
 
     Returns
     -------
@@ -153,7 +155,7 @@ def calibrate(
         ``OOS_IN_SCOPE_LOSS`` of the held-out accepted utterances (None with too few).
     """
     rows, logits = cross_fitted_logits(
-        queries, documents, said_yes, said_no, generator, n_folds=CALIBRATION_FOLDS, C=C, noise=noise
+        queries, documents, said_yes, said_no, generator, n_folds=CALIBRATION_FOLDS, C=C, choices=choices
     )
     yes, no = said_yes[rows], said_no[rows]
     if yes.sum() + no.sum() < MIN_ANSWERS_TO_CALIBRATE:

@@ -90,8 +90,9 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         ``"joint"`` (default) works in the pool-centred embedding space, refits all
         label vectors together after each round (multinomial logistic regression
         anchored on the descriptions) and ends with a self-training fit that adds the
-        pool's confident predictions and reads answers through a noise model (see
-        ``zsclassify._refinement.self_train``), then blends its scores with the
+        pool's confident predictions and reads answers through a noise model, choices
+        with a judge reliability estimated by EM (see ``zsclassify._refinement.self_train``),
+        then blends its scores with the
         zero-shot ones (see ``zero_shot_weight_``). ``"kl"`` is the paper's per-label
         KL update. ``"none"`` judges but keeps the zero-shot embeddings.
     learning_rate, n_steps : float, int
@@ -317,7 +318,13 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.refinement == "joint":
             with stage("final fit: calibration", self.show_progress):
                 calibration = calibrate(
-                    queries, documents, judged.said_yes, judged.said_no, generator, C=self.C, noise=judged.answer_noise
+                    queries,
+                    documents,
+                    judged.said_yes,
+                    judged.said_no,
+                    generator,
+                    C=self.C,
+                    choices=judged.choice_evidence,
                 )
         self.coef_ = calibration.zero_shot_weight * queries + calibration.refined_weight * judged.coef
         self.intercept_ = calibration.refined_weight * judged.intercept

@@ -18,17 +18,13 @@ import numpy as np
 from scipy.special import softmax
 
 from ._progress import progress_bar, stage
-from ._refinement import fit_joint, kl_refine, one_native_thread, self_train
+from ._refinement import ChoiceEvidence, fit_joint, kl_refine, one_native_thread, self_train
 from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget
 from .embedding import normalize_rows
 from .exceptions import InvalidJudgeResponseError, JudgeError
 from .judges import ChoiceRequest, Judge, JudgeRequest, LabelOption
 
 __all__ = ["Choice", "JudgingResult", "Judgment", "run_judging"]
-
-ANSWER_NOISE = 0.1
-"""The least probability that a judge's answer is wrong, as the final fit reads it."""
-MAX_ANSWER_NOISE = 0.5
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +66,8 @@ class JudgingResult:
     said_yes, said_no : ndarray of bool, shape (n_pool, n_labels)
         Pairs the judge accepted and rejected (a failed pair is neither). A choice says
         yes to the chosen candidate and no to the other candidates (to all for "none").
-    answer_noise : ndarray of shape (n_pool,)
-        How likely each utterance's answers are wrong, as the final fit reads them:
-        ``ANSWER_NOISE``, or one minus the judge's probability of its answer when that
-        is lower (at most ``MAX_ANSWER_NOISE``).
+    choice_evidence : ChoiceEvidence
+        The multiple-choice answers as the final fit reads them (none for yes/no judging).
     judgments : list of Judgment
         Every judged pair, in the order asked; a choice gives one per candidate, its
         score the candidate's probability.
@@ -89,7 +83,7 @@ class JudgingResult:
     intercept: np.ndarray
     said_yes: np.ndarray
     said_no: np.ndarray
-    answer_noise: np.ndarray
+    choice_evidence: ChoiceEvidence
     judgments: list[Judgment] = field(default_factory=list)
     choices: list[Choice] = field(default_factory=list)
     n_requests: int = 0
@@ -173,7 +167,7 @@ class _Session:
             intercept=np.zeros(n_labels),
             said_yes=np.zeros((n_pool, n_labels), dtype=bool),
             said_no=np.zeros((n_pool, n_labels), dtype=bool),
-            answer_noise=np.full(n_pool, ANSWER_NOISE),
+            choice_evidence=ChoiceEvidence.empty(n_pool, n_labels),
         )
         self.asked = np.zeros((n_pool, n_labels), dtype=bool)
         self.coef, self.intercept = np.zeros((n_labels, 0)), np.zeros(n_labels)  # the scoring between rounds
@@ -235,7 +229,9 @@ class _Session:
         """One multiple-choice question per chosen utterance: its best-scored labels, or none.
 
         ``labels`` (whose quota picked each utterance) is not shown to the judge: the
-        candidates are the utterance's ``n_candidates`` best labels under the current scores.
+        candidates are the utterance's ``n_candidates`` best labels under the current scores,
+        best first. (A shuffled order was measured and rejected: a small LLM's answers then
+        fell to chance, see benchmarks/README.md.)
         """
         items = np.asarray(list(dict.fromkeys(items.tolist())), dtype=np.int64)  # one question per utterance
         self.asked[items] = True
@@ -267,7 +263,10 @@ class _Session:
             if chosen is not None:
                 result.said_no[item, options[best]] = False
                 result.said_yes[item, options[best]] = True
-            result.answer_noise[item] = min(max(ANSWER_NOISE, 1.0 - answer[best]), MAX_ANSWER_NOISE)
+            evidence = result.choice_evidence
+            evidence.probabilities[item] = answer[-1]  # "none": the right label is not a candidate
+            evidence.probabilities[item, options] = answer[:-1]
+            evidence.n_options[item] = len(answer)
         logger.info(
             "round %d: %d utterances judged, %d placed in a label",
             round_index,
@@ -328,7 +327,7 @@ class _Session:
         if joint:
             with one_native_thread(), stage("final fit: self-training", show_progress):
                 self.coef, self.intercept = self_train(
-                    queries, documents, result.said_yes, result.said_no, C=C, noise=result.answer_noise
+                    queries, documents, result.said_yes, result.said_no, C=C, choices=result.choice_evidence
                 )
         result.coef, result.intercept = self.coef, self.intercept
         return result

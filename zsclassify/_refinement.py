@@ -17,12 +17,25 @@ from __future__ import annotations
 
 import functools
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["fit_joint", "kl_loss_and_grad", "kl_refine", "one_native_thread", "self_train"]
+__all__ = [
+    "ChoiceEvidence",
+    "choice_likelihood",
+    "estimate_judge_reliability",
+    "fit_joint",
+    "kl_loss_and_grad",
+    "kl_refine",
+    "one_native_thread",
+    "self_train",
+]
+
+MAX_JUDGE_RELIABILITY = 0.99
+"""Upper bound of :func:`estimate_judge_reliability`: no judge is read as never wrong."""
 
 
 def _masked_softmax(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -227,6 +240,99 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return weights / weights.sum(axis=1, keepdims=True)
 
 
+class ChoiceEvidence(NamedTuple):
+    """Multiple-choice answers, laid out by pool row and label for :func:`self_train`.
+
+    Attributes
+    ----------
+    probabilities : ndarray of shape (n_pool, n_labels)
+        The judge's probability of the option that stands for each label: the label's
+        own option when it was a candidate, "none of these" when it was not. NaN rows
+        were not answered by a choice.
+    n_options : ndarray of shape (n_pool,)
+        Options of each question (candidates + "none"); 0 where not answered.
+    """
+
+    probabilities: np.ndarray
+    n_options: np.ndarray
+
+    @classmethod
+    def empty(cls, n_pool: int, n_labels: int) -> ChoiceEvidence:
+        """No answers yet."""
+        return cls(np.full((n_pool, n_labels), np.nan), np.zeros(n_pool))
+
+    @property
+    def answered(self) -> np.ndarray:
+        """Boolean mask of the pool rows answered by a choice."""
+        return self.n_options > 0
+
+    def without(self, rows: np.ndarray) -> ChoiceEvidence:
+        """A copy in which ``rows`` are unanswered (for fits that must not see them)."""
+        probabilities, n_options = self.probabilities.copy(), self.n_options.copy()
+        probabilities[rows], n_options[rows] = np.nan, 0
+        return ChoiceEvidence(probabilities, n_options)
+
+
+def choice_likelihood(probabilities: np.ndarray, n_options: np.ndarray, reliability: float) -> np.ndarray:
+    """Likelihood of each multiple-choice answer under each true label.
+
+    The judge answers from its own distribution over the options with probability
+    ``reliability`` and uniformly at random otherwise, so the answer given true label
+    ``t`` has likelihood ``reliability * probabilities[i, t] + (1 - reliability) / n_options[i]``.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_answers, n_labels)
+        As :attr:`ChoiceEvidence.probabilities`, answered rows only.
+    n_options : ndarray of shape (n_answers,)
+    reliability : float in [0, 1]
+
+    Returns
+    -------
+    ndarray of shape (n_answers, n_labels)
+    """
+    return reliability * probabilities + (1.0 - reliability) / n_options[:, None]
+
+
+def estimate_judge_reliability(
+    prior: np.ndarray, probabilities: np.ndarray, n_options: np.ndarray, *, start: float = 0.9, tol: float = 1e-5
+) -> float:
+    """How often a judge's choices are informative rather than random: an EM estimate.
+
+    The labels are latent: each answered utterance has a ``prior`` over labels (from a
+    fit that saw no answers of its own) and its answer has :func:`choice_likelihood`. EM
+    alternates the posterior over labels and the share of it explained by the judge's own
+    distribution. A judge that agrees with the prior beyond chance gets a high value;
+    a small LLM that often picks a near miss a lower one, so its answers weigh less.
+
+    Parameters
+    ----------
+    prior : ndarray of shape (n_answers, n_labels)
+        Label probabilities of each answered utterance before its answer.
+    probabilities, n_options : ndarray
+        As :func:`choice_likelihood`.
+    start : float
+        First guess.
+    tol : float
+        Stop when an iteration moves the estimate less than this.
+
+    Returns
+    -------
+    float in [0, MAX_JUDGE_RELIABILITY]
+    """
+    reliability = start
+    for _ in range(1000):
+        informative = reliability * probabilities
+        likelihood = choice_likelihood(probabilities, n_options, reliability)
+        posterior = prior * likelihood
+        posterior /= posterior.sum(axis=1, keepdims=True)
+        updated = min(float(np.mean((posterior * informative / likelihood).sum(axis=1))), MAX_JUDGE_RELIABILITY)
+        if abs(updated - reliability) < tol:
+            return updated
+        reliability = updated
+    return reliability
+
+
 def self_train(
     initial_labels: np.ndarray,
     pool: np.ndarray,
@@ -236,7 +342,8 @@ def self_train(
     C: float = 10.0,
     keep_fraction: float = 0.5,
     max_per_label: int = 200,
-    noise: float | np.ndarray = 0.1,
+    noise: float = 0.1,
+    choices: ChoiceEvidence | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Final joint fit from the judge's answers and the unlabeled pool.
 
@@ -245,9 +352,11 @@ def self_train(
     2. Pseudo-label the unjudged utterances: within each predicted label, the most
        confident ``keep_fraction``, at most ``max_per_label``.
     3. Read each judged utterance through a noise model: a prior from a fit on the
-       pseudo-labels alone, times the likelihood of its answers when each answer is
-       wrong with probability ``noise``. It takes the most probable label, weighted by
-       that probability; utterances with only "no" answers are kept when that
+       pseudo-labels alone, times the likelihood of its answers. A yes/no answer is
+       wrong with probability ``noise``; a multiple-choice answer has
+       :func:`choice_likelihood`, with the judge's reliability estimated from all its
+       choices by :func:`estimate_judge_reliability`. It takes the most probable label,
+       weighted by that probability; utterances without a "yes" are kept when that
        probability is at least 0.5.
     4. Fit :func:`fit_joint` on the re-read judged utterances plus the pseudo-labels.
 
@@ -270,9 +379,11 @@ def self_train(
         Most pseudo-labels per label (the most confident are kept). It bounds the
         size of the fits, so that their cost stops growing with the pool: a pool of
         15,000 utterances over 150 labels stays below it.
-    noise : float or ndarray of shape (n_pool,)
-        Assumed probability that a judge answer is wrong: one for all, or one per
-        utterance (e.g. from the judge's own probabilities).
+    noise : float
+        Assumed probability that a yes/no answer is wrong.
+    choices : ChoiceEvidence, optional
+        Multiple-choice answers; their rows of ``said_yes`` / ``said_no`` (yes for the
+        chosen candidate, no for the others) then serve only steps 1 and 2.
 
     Returns
     -------
@@ -301,16 +412,20 @@ def self_train(
     rows = np.flatnonzero(judged)
     prior = fit_joint(initial_labels, pool[pseudo], predicted[pseudo], C=C, init=(coef, intercept))
     prior_probabilities = _softmax(pool[rows] @ prior[0].T + prior[1])
-    # An answer about label l is right with probability 1 - noise: "yes" multiplies l by
-    # (1 - noise) and every other label by noise; "no" the other way round.
+    # A yes/no answer about label l is right with probability 1 - noise: "yes" multiplies l
+    # by (1 - noise) and every other label by noise; "no" the other way round.
     yes, no = said_yes[rows].astype(float), said_no[rows].astype(float)
-    noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), (len(pool),))[rows, None]
     log_likelihood = (
         yes * np.log(1.0 - noise)
         + (yes.sum(axis=1, keepdims=True) - yes) * np.log(noise)
         + no * np.log(noise)
         + (no.sum(axis=1, keepdims=True) - no) * np.log(1.0 - noise)
     )
+    if choices is not None and choices.answered[rows].any():
+        chose = choices.answered[rows]
+        probabilities, n_options = choices.probabilities[rows[chose]], choices.n_options[rows[chose]]
+        reliability = estimate_judge_reliability(prior_probabilities[chose], probabilities, n_options)
+        log_likelihood[chose] = np.log(choice_likelihood(probabilities, n_options, reliability))
     posterior = _softmax(np.log(np.clip(prior_probabilities, 1e-300, None)) + log_likelihood)
     relabelled, weight = posterior.argmax(axis=1), posterior.max(axis=1)
     kept = has_yes[rows] | (weight >= 0.5)
