@@ -121,6 +121,31 @@ def record(name: str, clf, pool_texts: list[str]) -> Path:
     return path
 
 
+def load_recording(name: str, judging: str) -> tuple[dict, list[dict]]:
+    """Header and answers of ``RECORDINGS/<name>_<judging>.jsonl``, each answer with its utterance's ``text``.
+
+    ``name`` is ``"snips"`` or ``"clinc150-20"``; rows point into the train split of the dataset.
+    """
+    dataset = "clinc150" if name.startswith("clinc150") else name
+    texts, _ = load_split(dataset, "train")
+    header, *rows = [json.loads(line) for line in (RECORDINGS / f"{name}_{judging}.jsonl").read_text().splitlines()]
+    return header, [{**row, "text": texts[row["row"]]} for row in rows]
+
+
+def recorded_judge(name: str, judging: str):
+    """A :class:`~zsclassify.judges.RecordedJudge` that replays a recording of :func:`record`."""
+    from zsclassify.judges import RecordedJudge
+
+    header, rows = load_recording(name, judging)
+    if judging == "choice":
+        choices = [(r["text"], r["options"], r["probabilities"]) for r in rows]
+        return RecordedJudge(source=header["model"], choices=choices)
+    return RecordedJudge([(r["label"], r["text"], r["score"]) for r in rows], source=header["model"])
+
+
+DATASETS = {"snips": snips, "clinc150-20": clinc_subset}
+
+
 def gold_map(texts, labels) -> dict:
     gold: dict[str, set] = {}
     for text, label in zip(texts, labels):
@@ -236,14 +261,17 @@ def injection_probe(requests, gold, pairwise_url, listwise_url, batch_size: int)
     return rows
 
 
-def record_demo(url, cache_dir) -> dict:
+def record_demo(url, cache_dir, judge_budget: int) -> dict:
     data = load_demo()
     judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, cache=cache_dir / "demo.sqlite", max_concurrency=1)
-    clf = ZeroShotClassifier(data.labels, judge=judge, judge_budget=20, random_state=0).fit(data.pool_texts)
+    start = time.perf_counter()
+    clf = ZeroShotClassifier(data.labels, judge=judge, judge_budget=judge_budget, random_state=0).fit(data.pool_texts)
+    seconds = time.perf_counter() - start
     path = ROOT / "zsclassify" / "data" / "demo_judgments.jsonl"
     with path.open("w") as out:
         out.write(json.dumps({"model": MODEL_NAME, "server": "llama-cpp-python 0.3.36 (llama_cpp.server)",
                               "judging": clf.judging_, "choice_prompt_version": CHOICE_PROMPT_VERSION,
+                              "judge_budget": judge_budget, "random_state": 0,
                               "scoring": "first-token logprobs over the option letters"}) + "\n")  # fmt: skip
         for c in clf.choices_:
             out.write(json.dumps({"text": c.text, "options": c.options, "probabilities": c.probabilities}) + "\n")
@@ -251,6 +279,10 @@ def record_demo(url, cache_dir) -> dict:
         "demo choices": clf.n_judged_pairs_,
         "demo agreement with gold": agreement(clf, gold_map(data.pool_texts, data.pool_labels)),
         "demo refined acc (LLM)": clf.score(data.test_texts, data.test_labels),
+        "judge budget": judge_budget,
+        "requests": clf.judge_usage_.requests,
+        "input tokens per question": clf.judge_usage_.input_tokens / max(clf.n_judged_pairs_, 1),
+        "fit wall s (answers not already cached)": seconds,
     }
 
 
@@ -267,18 +299,26 @@ def main() -> None:
     parser.add_argument("--injection-batch-size", type=int, default=10)
     parser.add_argument("--judging", nargs="+", choices=("choice", "yes_no"), default=["choice", "yes_no"])
     parser.add_argument("--datasets", nargs="+", choices=("snips", "clinc150-20"), default=["snips", "clinc150-20"])
+    parser.add_argument(
+        "--demo-budget", type=int, default=10,
+        help="judge_budget of the recorded demo fit (10: 300 questions, about an hour on 2 cores)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cache-dir", type=Path,
+        help="keep the LLM's answers here (one SQLite file per dataset) so that a rerun asks only new questions; "
+        "default: a temporary folder",
+    )  # fmt: skip
     args = parser.parse_args()
     url = f"http://127.0.0.1:{args.port}/v1"
     server = start_server(args.gguf, args.port)
     results = {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf), "prompt_version": PROMPT_VERSION}
     try:
         with tempfile.TemporaryDirectory() as cache:
-            cache_dir = Path(cache)
+            cache_dir = args.cache_dir or Path(cache)
             if "fits" in args.parts:
                 rows = []
-                datasets = {"snips": snips, "clinc150-20": clinc_subset}
                 for name in args.datasets:
-                    labels, pool, test = datasets[name]()
+                    labels, pool, test = DATASETS[name]()
                     for judging in args.judging:
                         rows.append(run_dataset(name, labels, pool, test, url, cache_dir, judging)[0])
                         print(rows[-1], flush=True)
@@ -302,7 +342,7 @@ def main() -> None:
                 print(table(injection))
                 write_results("llm_batch_size", {**results, "batch_size_study": study, "injection": injection})
             if "demo" in args.parts:
-                demo = record_demo(url, cache_dir)
+                demo = record_demo(url, cache_dir, args.demo_budget)
                 print("\n## Demo recording\n")
                 print(table([demo]))
                 write_results("llm_demo_recording", {**results, "demo_recording": demo})

@@ -145,15 +145,13 @@ def load_rates() -> dict:
     return json.loads(RATES_FILE.read_text())["rates"]
 
 
-def _recorded_choices(dataset: str, name: str) -> list[tuple[str, list[str], list[float]]]:
-    from llm_judge import RECORDINGS
+def _recorded_choices(name: str) -> list[tuple[str, list[str], list[float]]]:
+    from llm_judge import RECORDINGS, load_recording
 
-    path = RECORDINGS / f"{name}_choice.jsonl"
-    if not path.is_file():
+    if not (RECORDINGS / f"{name}_choice.jsonl").is_file():
         return []
-    texts, _ = load_split(dataset, "train")
-    _, *rows = [json.loads(line) for line in path.read_text().splitlines() if line]
-    return [(texts[r["row"]], r["options"], r["probabilities"]) for r in rows if not np.isnan(r["probabilities"][0])]
+    _, rows = load_recording(name, "choice")
+    return [(r["text"], r["options"], r["probabilities"]) for r in rows if not np.isnan(r["probabilities"][0])]
 
 
 def _demo_yes_no() -> tuple[list, dict]:
@@ -175,7 +173,7 @@ def main() -> None:
     rates = estimate_rates(yes_no, demo_gold, similarity_for(demo.labels, demo.pool_texts), list(demo.labels))
     recorded, gold = [], {}
     for dataset, name in (("snips", "snips"), ("clinc150", "clinc150-20")):
-        recorded += _recorded_choices(dataset, name)
+        recorded += _recorded_choices(name)
         gold.update(zip(*load_split(dataset, "train")))
     shown = [(o.index(gold[t]), p) for t, o, p in recorded if gold[t] in o]
     absent = [(len(o), p) for t, o, p in recorded if gold[t] not in o]
