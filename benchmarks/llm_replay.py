@@ -2,7 +2,7 @@
 
 ``benchmarks/llm_judge.py`` records every answer of its real-LLM fits in
 ``benchmarks/results/llm_recordings/<dataset>_<judging>.jsonl``. This script refits the same
-datasets with the same settings (``judge_budget=20``, ``random_state=0``) from a
+datasets with the same settings (the recording's ``judge_budget``, 20 by default, ``random_state=0``) from a
 :class:`~zsclassify.judges.RecordedJudge`, so that a change in how answers are *read*
 (refinement, noise model, calibration) can be measured against a real judge's mistakes.
 A change in which questions are *asked* makes questions the recording lacks: they are
@@ -26,16 +26,18 @@ from zsclassify import ZeroShotClassifier
 def replay(name: str, judging: str) -> dict:
     labels, pool, test = DATASETS[name]()
     header, rows = load_recording(name, judging)
+    budget = header.get("judge_budget", 20)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True):  # unrecorded questions warn; they are counted below
         warnings.simplefilter("always")
         clf = ZeroShotClassifier(
-            labels, judge=recorded_judge(name, judging), judging=judging, judge_budget=20, random_state=0
+            labels, judge=recorded_judge(name, judging), judging=judging, judge_budget=budget, random_state=0
         ).fit(pool[0])
     return {
         "dataset": name,
         "judging": judging,
         "model": header["model"],
+        "judge budget": budget,
         "recorded answers": len(rows),
         "not recorded": clf.n_failed_pairs_,
         "judge agreement with gold": agreement(clf, gold_map(*pool)),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._estimator import ZeroShotClassifier
 from .datasets import DemoData, load_demo, load_demo_judge
 from .judges import AnthropicJudge, GoldJudge, Judge, OpenAICompatibleJudge
 
-__all__ = ["DemoResult", "choose_demo_judge", "run_demo"]
+__all__ = ["DemoJudge", "DemoResult", "choose_demo_judge", "run_demo"]
+
+DEFAULT_BUDGET = 20
 
 
 @dataclass(frozen=True)
@@ -23,12 +26,21 @@ class DemoResult:
     judge: str  # what the judge is, in words
     zero_shot_accuracy: float
     refined_accuracy: float
-    judged_pairs: int
+    judging: str  # "choice" or "yes_no"
+    judged_pairs: int  # judged units: utterances (choice) or pairs (yes/no)
     fit_seconds: float
     total_seconds: float
 
 
-def choose_demo_judge(data: DemoData) -> tuple[Judge, str]:
+class DemoJudge(NamedTuple):
+    """The demo's judge, a sentence saying what it is, and the budget it answers for."""
+
+    judge: Judge
+    note: str
+    judge_budget: int = DEFAULT_BUDGET
+
+
+def choose_demo_judge(data: DemoData) -> DemoJudge:
     """The best judge reachable, and a sentence saying what it is.
 
     Claude when ``ANTHROPIC_API_KEY`` is set; else an OpenAI-compatible server when
@@ -37,24 +49,30 @@ def choose_demo_judge(data: DemoData) -> tuple[Judge, str]:
     """
     if os.environ.get("ANTHROPIC_API_KEY"):
         judge = AnthropicJudge()
-        return judge, f"{judge!r}: Claude, live (ANTHROPIC_API_KEY is set)"
+        return DemoJudge(judge, f"{judge!r}: Claude, live (ANTHROPIC_API_KEY is set)")
     url = os.environ.get("ZSCLASSIFY_JUDGE_URL")
     if url:
         model = os.environ.get("ZSCLASSIFY_JUDGE_MODEL", "default")
-        return OpenAICompatibleJudge(model, base_url=url), f"OpenAICompatibleJudge({model!r}) at {url}, live"
+        return DemoJudge(OpenAICompatibleJudge(model, base_url=url), f"OpenAICompatibleJudge({model!r}) at {url}, live")
     recorded = load_demo_judge()
     if recorded is not None:
         judge, header = recorded
-        return judge, (
-            f"{judge!r}: replays {len(judge.records)} judgments recorded from {header['model']} "
-            f"({header['server']}, {header['scoring']}); set ANTHROPIC_API_KEY or ZSCLASSIFY_JUDGE_URL for a live LLM"
+        answers = f"{len(judge.choices)} multiple choices" if judge.choices else f"{len(judge.records)} yes/no pairs"
+        note = (
+            f"{judge!r}: replays {answers} recorded from {header['model']} ({header['server']}, {header['scoring']}); "
+            "set ANTHROPIC_API_KEY or ZSCLASSIFY_JUDGE_URL for a live LLM"
         )
+        return DemoJudge(judge, note, header.get("judge_budget", DEFAULT_BUDGET))
     judge = GoldJudge(data.pool_texts, data.pool_labels)
-    return judge, f"{judge!r}: answers from the pool's known labels; it is not an LLM"
+    return DemoJudge(judge, f"{judge!r}: answers from the pool's known labels; it is not an LLM")
 
 
 def run_demo(
-    judge: Judge | None = None, *, judge_budget: int = 20, random_state: int = 0, show_progress: bool | None = None
+    judge: Judge | None = None,
+    *,
+    judge_budget: int | None = None,
+    random_state: int = 0,
+    show_progress: bool | None = None,
 ) -> DemoResult:
     """Fit a zero-shot and a refined classifier on the demo pool and score both on its test split.
 
@@ -62,8 +80,9 @@ def run_demo(
     ----------
     judge : Judge, optional
         The judge; by default :func:`choose_demo_judge` picks one.
-    judge_budget : int
-        Judged pairs per label.
+    judge_budget : int, optional
+        Judged questions per label; by default the budget the shipped recording covers when it
+        is the judge (10), else 20.
     random_state : int
         Seed of the sample the judge sees.
     show_progress : bool, optional
@@ -71,10 +90,9 @@ def run_demo(
     """
     start = time.perf_counter()
     data = load_demo()
-    if judge is None:
-        judge, judge_note = choose_demo_judge(data)
-    else:
-        judge_note = repr(judge)
+    chosen = choose_demo_judge(data) if judge is None else DemoJudge(judge, repr(judge))
+    judge, judge_note = chosen.judge, chosen.note
+    judge_budget = chosen.judge_budget if judge_budget is None else judge_budget
     refined = ZeroShotClassifier(
         data.labels, judge=judge, judge_budget=judge_budget, random_state=random_state, show_progress=show_progress
     )
@@ -91,6 +109,7 @@ def run_demo(
         judge=judge_note,
         zero_shot_accuracy=zero_shot_accuracy,
         refined_accuracy=refined.score(data.test_texts, data.test_labels),
+        judging=refined.judging_,
         judged_pairs=refined.n_judged_pairs_,
         fit_seconds=fit_seconds,
         total_seconds=time.perf_counter() - start,

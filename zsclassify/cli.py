@@ -355,7 +355,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"judge: {result.judge}")
     print(f"{'model':<26}{'test accuracy':>14}")
     print(f"{'zero-shot':<26}{result.zero_shot_accuracy:>14.3f}")
-    print(f"{'refined (' + str(result.judged_pairs) + ' judged pairs)':<26}{result.refined_accuracy:>14.3f}")
+    unit = "questions" if result.judging == "choice" else "pairs"
+    print(f"{f'refined ({result.judged_pairs} judged {unit})':<26}{result.refined_accuracy:>14.3f}")
     print(f"fit with judging: {result.fit_seconds:.1f} s; whole demo: {result.total_seconds:.1f} s")
     return EXIT_OK
 
@@ -471,7 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     demo = commands.add_parser("demo", parents=[common], help="zero-shot vs refined accuracy on a bundled intent set")
-    demo.add_argument("--judge-budget", type=int, default=20, help="judged pairs per label (default: 20)")
+    demo.add_argument(
+        "--judge-budget", type=int, help="judged questions per label (default: what the recording covers, or 20)"
+    )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(handler=_demo)
     return parser
