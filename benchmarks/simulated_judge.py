@@ -8,8 +8,11 @@ local LLM (Qwen2.5-Coder-1.5B-Instruct on llama.cpp):
 * yes/no: P(yes | right label), and P(yes | wrong label) by the wrong label's rank among
   the utterance's wrong labels under zero-shot cosine (1 = the nearest), in bins
   1, 2, 3-5, 6+;
-* choice: P(right | right label among the candidates), P(none | right label absent); a
-  wrong pick falls on a wrong candidate with odds given by the yes/no rank profile.
+* choice: with probability ``echo_first`` it picks the first option shown (the classifier's
+  best label: the recorded LLM picked "A" in 86% of its questions, and was right in only 21%
+  of those whose answer was not "A"); otherwise P(right | right label among the candidates),
+  P(none | right label absent), a wrong pick falling on a wrong candidate with odds given
+  by the yes/no rank profile.
 
 ``python benchmarks/simulated_judge.py`` estimates the rates from the recordings
 (the demo's yes/no answers shipped in git history and the choice recordings in
@@ -46,7 +49,8 @@ class NearMissJudge(GoldJudge):
         Each utterance's zero-shot cosine to every label, in the order of ``label_names``.
     label_names : sequence of str
     rates : dict
-        ``yes_right``, ``yes_wrong`` (one rate per rank bin), ``choice_right``, ``none_when_absent``.
+        ``yes_right``, ``yes_wrong`` (one rate per rank bin), ``choice_right``, ``none_when_absent``,
+        ``echo_first`` (0 when absent).
     random_state : int
         Seed; an answer is fixed by the seed and the question (as a cached LLM's would be).
     """
@@ -88,7 +92,9 @@ class NearMissJudge(GoldJudge):
             draw = self._uniform("choice", request.text, *names)
             keep = self.rates["choice_right"] if right is not None else self.rates["none_when_absent"]
             answer = len(names) if right is None else right
-            if draw >= keep:  # a mistake: a wrong candidate by near-miss odds (or "none" when the right one is shown)
+            if self._uniform("echo", request.text, *names) < self.rates.get("echo_first", 0.0):
+                answer = 0
+            elif draw >= keep:  # a mistake: a wrong candidate by near-miss odds (or "none" when the right one is shown)
                 wrong = [k for k in range(len(names)) if k != right]
                 odds = np.array(
                     [self._false_yes(ranks[names[k]]) for k in wrong] + ([1.0] if right is not None else [])
@@ -177,17 +183,24 @@ def main() -> None:
         gold.update(zip(*load_split(dataset, "train")))
     shown = [(o.index(gold[t]), p) for t, o, p in recorded if gold[t] in o]
     absent = [(len(o), p) for t, o, p in recorded if gold[t] not in o]
-    rates["choice_right"] = float(np.mean([int(np.argmax(p)) == k for k, p in shown]))
+    # right when the right label is first = echo + (1 - echo) * right; when it is not first = (1 - echo) * right
+    right_when_first = np.mean([int(np.argmax(p)) == 0 for k, p in shown if k == 0])
+    right_otherwise = np.mean([int(np.argmax(p)) == k for k, p in shown if k > 0])
+    rates["echo_first"] = float(right_when_first - right_otherwise)
+    rates["choice_right"] = float(right_otherwise / (1.0 - rates["echo_first"]))
+    rates["choice agreement with gold"] = float(np.mean([int(np.argmax(p)) == k for k, p in shown]))
     if absent:
         rates["none_when_absent"] = float(np.mean([int(np.argmax(p)) == k for k, p in absent]))
     else:  # no recorded question lacked the right label: assume "none" only when no candidate would draw a false yes
         rates["none_when_absent"] = float(np.prod([1.0 - rates["yes_wrong"][rank_bin(r)] for r in range(1, 9)]))
         rates["none_when_absent derived"] = "product over ranks 1-8 of (1 - P(yes | wrong label of that rank))"
-    rates["counts"].update({"choices with the right label shown": len(shown), "choices without it": len(absent)})
+    rates["counts"].update({"choices with the right label shown": len(shown), "choices without it": len(absent),
+                            "choices whose right label was first": sum(k == 0 for k, _ in shown)})  # fmt: skip
     print(json.dumps(rates, indent=2))
     how = (
         "yes/no rates: the demo's 600 recorded answers (git d1fd597) against its gold labels, wrong labels ranked "
-        "by zero-shot cosine; choice rates: benchmarks/results/llm_recordings/*_choice.jsonl against gold"
+        "by zero-shot cosine; choice rates: benchmarks/results/llm_recordings/*_choice.jsonl against gold, "
+        "echo_first and choice_right solved from the accuracy when the right label was shown first and otherwise"
     )
     write_results("simulated_judge", {"rates": rates, "how": how})
 
