@@ -420,7 +420,7 @@ def test_many_processes_can_open_a_new_cache_at_the_same_moment(tmp_path):
         JudgmentCache(sys.argv[2]).check()
     """)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    for trial in range(3):
+    for trial in range(2):  # the old code failed about 1 open in 13: 12 opens catch it 3 times in 5
         children = [
             subprocess.Popen(
                 [sys.executable, "-c", script, str(tmp_path / f"ready-{trial}-{k}"), str(tmp_path / f"{trial}.sqlite")],

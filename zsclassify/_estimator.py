@@ -70,6 +70,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         closest competitors. ``"yes_no"``: does this utterance express this label (the
         paper's question). ``"auto"`` is ``"yes_no"`` for ``refinement="kl"`` and for
         judges that cannot choose (see :meth:`zsclassify.judges.Judge.choose`), else ``"choice"``.
+        Choose ``"yes_no"`` for small local models: one of 1.5B parameters answered
+        multiple choice by position and made the demo worse than zero-shot (benchmarks/README.md).
     n_candidates : int
         Labels shown per question with ``judging="choice"`` (at most the number of labels).
     judge_budget : int
