@@ -81,8 +81,8 @@ def run_demo(
     judge : Judge, optional
         The judge; by default :func:`choose_demo_judge` picks one.
     judge_budget : int, optional
-        Judged questions per label; by default the budget the shipped recording covers when it
-        is the judge (10), else 20.
+        Judged questions (or pairs) per label; by default the budget the shipped recording
+        covers (its header's ``judge_budget``) when it is the judge, else 20.
     random_state : int
         Seed of the sample the judge sees.
     show_progress : bool, optional

@@ -36,6 +36,7 @@ __all__ = [
 
 MAX_JUDGE_RELIABILITY = 0.99
 """Upper bound of :func:`estimate_judge_reliability`: no judge is read as never wrong."""
+MAX_EM_ITERATIONS = 1000
 
 
 def _masked_softmax(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -300,10 +301,12 @@ def estimate_judge_reliability(
     """How often a judge's choices are informative rather than random: an EM estimate.
 
     The labels are latent: each answered utterance has a ``prior`` over labels (from a
-    fit that saw no answers of its own) and its answer has :func:`choice_likelihood`. EM
+    fit that did not see its answer) and its answer has :func:`choice_likelihood`. EM
     alternates the posterior over labels and the share of it explained by the judge's own
-    distribution. A judge that agrees with the prior beyond chance gets a high value;
-    a small LLM that often picks a near miss a lower one, so its answers weigh less.
+    distribution: a judge whose choices the prior supports gets a high value, one whose
+    choices look random against it a low one, so its answers weigh less. In
+    :func:`self_train` the prior comes from pseudo-labels of fits that used the answers,
+    so the estimate is optimistic: it reached its cap with every recorded real LLM.
 
     Parameters
     ----------
@@ -321,7 +324,7 @@ def estimate_judge_reliability(
     float in [0, MAX_JUDGE_RELIABILITY]
     """
     reliability = start
-    for _ in range(1000):
+    for _ in range(MAX_EM_ITERATIONS):
         informative = reliability * probabilities
         likelihood = choice_likelihood(probabilities, n_options, reliability)
         posterior = prior * likelihood
