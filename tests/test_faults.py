@@ -3,7 +3,7 @@
 Each test serves a fault from a loopback server (``fake_llm_servers``) and checks what a user
 pays for and keeps: requests the server received, answers in the cache, the exception's type
 and message, how long it took, and that the API key appears in none of them. With
-``ZSCLASSIFY_FAULT_REPORT=<file>`` the figures are written as JSON (README, "Reliability").
+``ZSCLASSIFY_FAULT_REPORT=<file>`` (and ``-n 0``: one process) the figures are written as JSON (README, "Reliability").
 """
 
 from __future__ import annotations
