@@ -328,9 +328,9 @@ def main() -> None:
     parser.add_argument("--judging", nargs="+", choices=("choice", "yes_no"), default=["choice", "yes_no"])
     parser.add_argument("--datasets", nargs="+", choices=("snips", "clinc150-20"), default=["snips", "clinc150-20"])
     parser.add_argument(
-        "--demo-budget", type=int, default=10,
-        help="judge_budget of the recorded demo fit (the shipped yes/no recording: 20; choice: 10, 300 questions, "
-        "25 min on 2 idle cores)",
+        "--demo-budget", type=int,
+        help="judge_budget of the recorded demo fit (default: 20 for yes/no, as the shipped recording; 10 for "
+        "choice, 300 questions, 25 min on 2 idle cores)",
     )  # fmt: skip
     parser.add_argument(
         "--cache-dir", type=Path,
@@ -371,7 +371,8 @@ def main() -> None:
                 print(table(injection))
                 write_results("llm_batch_size", {**results, "batch_size_study": study, "injection": injection})
             if "demo" in args.parts:
-                demo = [record_demo(url, cache_dir, args.demo_budget, judging) for judging in args.judging]
+                budgets = {"yes_no": args.demo_budget or 20, "choice": args.demo_budget or 10}
+                demo = [record_demo(url, cache_dir, budgets[judging], judging) for judging in args.judging]
                 print("\n## Demo recording\n")
                 print(table(demo))
                 write_results("llm_demo_recording", {**results, "demo_recording": demo})
