@@ -97,12 +97,19 @@ def test_cached_judge_stores_choices_and_asks_again_only_for_new_questions(gold,
     cached = CachedJudge(Counting(), name="gold", cache=tmp_path / "cache.sqlite")
     first = cached.choose([ask("play music"), ask("order a pizza")])
     again = CachedJudge(Counting(), name="gold", cache=tmp_path / "cache.sqlite").choose(
-        [ask("order a pizza"), ask("play music"), ask("play music", ("music", "weather"))]
+        [
+            ask("order a pizza"),
+            ask("play music"),
+            ask("play music", ("music", "weather")),
+            ask("play music", ("music", "food", "weather")),
+        ]
     )
-    # one choice per call, each stored before the next; reordered options are a new question
+    # one choice per call, each stored before the next; another set of options is a new
+    # question, the same options in another order are not (read back option by option)
     assert calls == [["play music"], ["order a pizza"], ["play music"]]
     np.testing.assert_array_equal(again[0], first[1])
     np.testing.assert_array_equal(again[2], [1, 0, 0])
+    np.testing.assert_array_equal(again[3], first[0][[1, 2, 0, 3]])  # music, food, weather, none
     assert len(JudgmentCache(tmp_path / "cache.sqlite")) == 4 + 4 + 3  # one row per option and "none"
 
 

@@ -19,7 +19,7 @@ from scipy.special import softmax
 
 from ._progress import progress_bar, stage
 from ._refinement import ChoiceEvidence, fit_joint, kl_refine, one_native_thread, self_train
-from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget
+from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget, stable_keys
 from .embedding import normalize_rows
 from .exceptions import InvalidJudgeResponseError, JudgeError
 from .judges import ChoiceRequest, Judge, JudgeRequest, LabelOption
@@ -160,7 +160,8 @@ class _Session:
         self.descriptions = descriptions
         self.pool = pool
         self.sampling = sampling
-        self.generator = generator
+        salt = int(generator.integers(2**63))  # one seed for the (label, utterance) draws of cluster sampling
+        self.text_keys, self.label_keys = stable_keys(pool, salt), stable_keys(names, salt)
         n_pool, n_labels = len(pool), len(names)
         self.result = JudgingResult(
             coef=np.zeros((n_labels, 0)),
@@ -188,7 +189,7 @@ class _Session:
             return select_top_k(logits, self.asked, quota)
         if strategy == "margin" and round_index > 0:
             return select_low_margin(softmax(logits, axis=1), self.asked, quota, exclude)
-        return select_cluster_members(logits, self.asked, quota, self.generator)
+        return select_cluster_members(logits, self.asked, quota, self.text_keys, self.label_keys)
 
     def ask(self, labels: np.ndarray, items: np.ndarray, round_index: int) -> np.ndarray:
         """Send the chosen pairs to the judge, grouped by label; record and return the scores."""

@@ -7,11 +7,12 @@ arrays of new pairs. No pair is ever chosen twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["select_cluster_members", "select_low_margin", "select_top_k", "split_budget"]
+__all__ = ["select_cluster_members", "select_low_margin", "select_top_k", "split_budget", "stable_keys"]
 
 
 def split_budget(total: int, n_labels: int, n_rounds: int, round_index: int, spent: int) -> np.ndarray:
@@ -24,6 +25,26 @@ def split_budget(total: int, n_labels: int, n_rounds: int, round_index: int, spe
     quota = np.full(n_labels, this_round // n_labels)
     quota[: this_round % n_labels] += 1
     return quota
+
+
+def stable_keys(strings: Sequence[str], salt: int) -> np.ndarray:
+    """A 64-bit hash of each string under ``salt``: the same string gets the same key in every fit.
+
+    It is what makes the random choice of utterances stable under an edit of the labels:
+    a (label, utterance) pair's draw depends on the two strings and the seed only, not on
+    the other labels or on the order of the pool.
+    """
+    key = int(salt).to_bytes(8, "little")
+    digests = b"".join(hashlib.blake2b(text.encode("utf-8"), digest_size=8, key=key).digest() for text in strings)
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+
+
+def _pair_priorities(text_keys: np.ndarray, label_key: np.uint64) -> np.ndarray:
+    """Uniform 64-bit draws, one per (label, utterance), from the two keys (splitmix64's finaliser)."""
+    mixed = text_keys ^ label_key
+    mixed = (mixed ^ (mixed >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    mixed = (mixed ^ (mixed >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return mixed ^ (mixed >> np.uint64(31))
 
 
 def _top_unasked(scores: np.ndarray, asked: np.ndarray, count: int, exclude: np.ndarray | None = None) -> np.ndarray:
@@ -59,10 +80,10 @@ def _per_label(
     scores: np.ndarray,
     asked: np.ndarray,
     quota: np.ndarray,
-    pick: Callable[[np.ndarray, int], np.ndarray],
+    pick: Callable[[int, np.ndarray, int], np.ndarray],
     exclude: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each label, ``pick(members, count)`` among its unasked predicted members, topped up
+    """For each label, ``pick(label, members, count)`` among its unasked predicted members, topped up
     with its highest-scored unasked utterances when the members run short."""
     predicted = scores.argmax(axis=1)
     skip = np.zeros(len(scores), dtype=bool) if exclude is None else exclude
@@ -70,7 +91,7 @@ def _per_label(
     for label, count in enumerate(quota):
         count = int(count)
         members = np.flatnonzero((predicted == label) & ~asked[:, label] & ~skip)
-        chosen = np.asarray(pick(members, count), dtype=np.int64)
+        chosen = np.asarray(pick(label, members, count), dtype=np.int64)
         if len(chosen) < count:
             taken = skip.copy()
             taken[chosen] = True
@@ -84,7 +105,8 @@ def select_cluster_members(
     scores: np.ndarray,
     asked: np.ndarray,
     quota: np.ndarray,
-    rng: np.random.Generator,
+    text_keys: np.ndarray,
+    label_keys: np.ndarray,
     exclude: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random members of each label's predicted cluster (utterances whose best label it is).
@@ -93,14 +115,18 @@ def select_cluster_members(
     utterances (easy, redundant positives) do not. A label with too few unasked members
     is topped up with its most similar unasked utterances. ``exclude`` marks utterances
     never to choose.
+
+    The draw is a hash of each (label, utterance) pair (``text_keys`` and ``label_keys``
+    from :func:`stable_keys`), so adding or removing a label leaves the other labels'
+    draws alone except for the utterances that change cluster: a refit after an intent
+    edit asks the judge mostly questions it has answered before.
     """
-    return _per_label(
-        scores,
-        asked,
-        quota,
-        lambda members, count: rng.choice(members, min(count, len(members)), replace=False),
-        exclude,
-    )
+
+    def pick(label: int, members: np.ndarray, count: int) -> np.ndarray:
+        priorities = _pair_priorities(text_keys[members], label_keys[label])
+        return members[np.argsort(priorities, kind="stable")[:count]]
+
+    return _per_label(scores, asked, quota, pick, exclude)
 
 
 def select_low_margin(
@@ -129,6 +155,6 @@ def select_low_margin(
         probabilities,
         asked,
         quota,
-        lambda members, count: members[np.argsort(margin[members], kind="stable")[:count]],
+        lambda label, members, count: members[np.argsort(margin[members], kind="stable")[:count]],
         exclude,
     )

@@ -113,7 +113,7 @@ def _select(connection: sqlite3.Connection, query: str, keys: Sequence[str]) -> 
 
 def claim_key(keys: Sequence[str]) -> str:
     """The key under which one answer (the scores stored under ``keys``) is claimed while in flight."""
-    return keys[0] if len(keys) == 1 else hashlib.sha256("\x00".join(keys).encode("utf-8")).hexdigest()
+    return keys[0] if len(keys) == 1 else hashlib.sha256("\x00".join(sorted(keys)).encode("utf-8")).hexdigest()
 
 
 def _process_alive(host: str, pid: int) -> bool:
@@ -572,12 +572,14 @@ NONE_OPTION = LabelOption("<none of these>", "")
 def choice_items(requests: Sequence[ChoiceRequest]) -> list[list[Triple]]:
     """The stored triples of each choice: one per option, then "none".
 
-    The namespace of a choice already names the question; the options' order is part
-    of each triple's label so that the same options in another order are asked anew.
+    The namespace of a choice already names the question; the set of options is part of
+    each triple's label, their order is not: the same options shown in another order
+    (two labels swap places after a refit moved their scores) are the same question, and
+    its stored answer is read back option by option.
     """
     items = []
     for request in requests:
-        context = json.dumps([option.name for option in request.options], ensure_ascii=False)
+        context = json.dumps(sorted(option.name for option in request.options), ensure_ascii=False)
         items.append(
             [
                 (f"{option.name}\x00{context}", option.description, request.text)
