@@ -13,7 +13,10 @@ wall time is embedding + fitting; with an LLM, each request adds its latency and
 judge that can choose) a question shows an utterance with several intents, so adding an
 intent changes the questions of the utterances near it.
 
-Usage: python benchmarks/refit.py [--judging auto|choice|yes_no]
+With ``--warm-start`` every step refits the same estimator with ``warm_start=True``: the
+earlier fit's answers to unchanged questions are kept and only the edited intent is judged.
+
+Usage: python benchmarks/refit.py [--judging auto|choice|yes_no] [--warm-start]
 """
 
 from __future__ import annotations
@@ -34,13 +37,11 @@ from zsclassify.judges import CachedJudge, GoldJudge
 ADDED, REDESCRIBED, REMOVED = "card_declined", "balance", "travel_alert"
 
 
-def step(name: str, labels: dict, pool, judge: CachedJudge, embedder, test, test_labels, judging: str) -> dict:
+def step(name: str, clf: ZeroShotClassifier, labels: dict, pool, judge: CachedJudge, test, test_labels) -> dict:
     clear_embedding_cache()  # as in a new process: only the disk caches remain
     requests, pairs, texts = judge.n_requests, judge.n_pairs_sent, encoder_stats().texts
     start = time.perf_counter()
-    clf = ZeroShotClassifier(
-        labels, embedder=embedder, judge=judge, judging=judging, judge_budget=20, random_state=0
-    ).fit(pool)
+    clf.set_params(labels=labels).fit(pool)
     wall = time.perf_counter() - start
     keep = [i for i, label in enumerate(test_labels) if label in labels]
     accuracy = float(np.mean(clf.predict([test[i] for i in keep]) == np.array(test_labels)[keep]))
@@ -48,7 +49,9 @@ def step(name: str, labels: dict, pool, judge: CachedJudge, embedder, test, test
         "step": name,
         "intents": len(labels),
         "judging": clf.judging_,
+        "warm_start": clf.warm_start,
         "judge_requests": judge.n_requests - requests,
+        "answers_kept": clf.n_reused_judgments_,
         "judged_pairs_sent": judge.n_pairs_sent - pairs,
         "texts_embedded": encoder_stats().texts - texts,
         "wall_s": wall,
@@ -59,6 +62,9 @@ def step(name: str, labels: dict, pool, judge: CachedJudge, embedder, test, test
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--judging", default="auto", choices=("auto", "choice", "yes_no"))
+    parser.add_argument(
+        "--warm-start", action="store_true", help="refit the same estimator with warm_start=True (else a new one)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     labels = label_spec("clinc150")
@@ -72,19 +78,28 @@ def main() -> None:
     added = dict(labels)
     redescribed = {**added, REDESCRIBED: "Questions asking how much money is in a bank account right now"}
     removed = {name: text for name, text in redescribed.items() if name != REMOVED}
-    rows = [
-        step("first fit (149 intents)", first, pool, judge, embedder, test, test_labels, args.judging),
-        step(f"add {ADDED}", added, pool, judge, embedder, test, test_labels, args.judging),
-        step(f"re-describe {REDESCRIBED}", redescribed, pool, judge, embedder, test, test_labels, args.judging),
-        step(f"remove {REMOVED}", removed, pool, judge, embedder, test, test_labels, args.judging),
-        step("refit, nothing changed", removed, pool, judge, embedder, test, test_labels, args.judging),
+    steps = [
+        ("first fit (149 intents)", first),
+        (f"add {ADDED}", added),
+        (f"re-describe {REDESCRIBED}", redescribed),
+        (f"remove {REMOVED}", removed),
+        ("refit, nothing changed", removed),
     ]
+    rows, clf = [], None
+    for name, labels in steps:
+        if clf is None or not args.warm_start:  # a new estimator: only the two caches carry over
+            clf = ZeroShotClassifier(
+                labels, embedder=embedder, judge=judge, judging=args.judging, judge_budget=20, random_state=0
+            ).set_params(warm_start=args.warm_start)
+        rows.append(step(name, clf, labels, pool, judge, test, test_labels))
     for row in rows[1:]:
         row["requests_vs_first"] = row["judge_requests"] / rows[0]["judge_requests"]
         row["wall_vs_first"] = row["wall_s"] / rows[0]["wall_s"]
     print(table(rows))
-    name = "refit" if args.judging == "auto" else f"refit_{args.judging}"
-    path = write_results(name, {"judging": args.judging, "pool": len(pool), "rows": rows})
+    name = "refit" + ("" if args.judging == "auto" else f"_{args.judging}") + ("_warm_start" if args.warm_start else "")
+    path = write_results(
+        name, {"judging": args.judging, "warm_start": args.warm_start, "pool": len(pool), "rows": rows}
+    )
     print(f"wrote {path}")
 
 

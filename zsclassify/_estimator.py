@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ._calibration import Calibration, calibrate
-from ._judging import Choice, Judgment, cosine_scoring, run_judging
+from ._judging import Choice, Judgment, PreviousJudging, cosine_scoring, run_judging
 from ._progress import stage
 from ._validation import check_labels, check_texts
 from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
@@ -125,6 +125,16 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         notebook; ``False`` never.
     random_state : int, RandomState or None
         Seed of the choice of utterances to judge.
+    warm_start : bool
+        When refitting a fitted classifier (``refinement="joint"``), keep the earlier
+        fit's answers whose questions are unchanged and judge only new or re-described
+        labels, each with its own ``judge_budget``: after adding, re-describing or
+        removing one intent the judge is asked about that intent alone. Answers are kept
+        only when ``judging``, ``judge_budget``, ``n_candidates``, ``n_rounds`` and
+        ``sampling`` are unchanged (otherwise nothing is kept, with a warning); they are
+        kept whatever the judge is, so set it to False after changing the judge's model
+        or prompt. Utterances no longer in ``X`` lose their answers; new ones are judged
+        only for the labels being judged.
 
     Attributes
     ----------
@@ -156,6 +166,9 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Judged units: (label, utterance) pairs, or utterances with ``judging="choice"``.
     n_failed_pairs_ : int
         Units the judge could not answer, left out of refinement.
+    n_reused_judgments_ : int
+        Judged units kept from the previous fit by ``warm_start`` (0 otherwise); they are
+        in ``judgments_`` and ``choices_`` too, with their original rounds.
     zero_shot_weight_, refined_weight_ : float
         ``"joint"``: the final logits are ``zero_shot_weight_`` times the zero-shot
         cosines plus ``refined_weight_`` times the refined logits, weights fitted on
@@ -194,6 +207,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         max_pool_size: int | None = 200_000,
         show_progress: bool | None = None,
         random_state: int | np.random.RandomState | None = None,
+        warm_start: bool = False,
     ) -> None:
         self.labels = labels
         self.embedder = embedder
@@ -215,6 +229,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.max_pool_size = max_pool_size
         self.show_progress = show_progress
         self.random_state = random_state
+        self.warm_start = warm_start
 
     # ----------------------------------------------------------- saving
     def __getstate__(self) -> dict:
@@ -256,6 +271,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if y is not None:
             self._check_targets(y, names, len(texts))
         rng = check_random_state(self.random_state)
+        previous = self._previous_judging()
         self.classes_ = np.array(names, dtype=object)
         self.descriptions_ = descriptions
 
@@ -265,9 +281,10 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.initial_label_embeddings_ = queries
         self.center_ = None
         self.judging_ = self._resolve_judging()
+        self._judged_with = self._judging_settings()  # what the next fit's warm_start compares with
         self.judgments_: list[Judgment] = []
         self.choices_: list[Choice] = []
-        self.n_judge_requests_ = self.n_judged_pairs_ = self.n_failed_pairs_ = 0
+        self.n_judge_requests_ = self.n_judged_pairs_ = self.n_failed_pairs_ = self.n_reused_judgments_ = 0
         calibration = Calibration()
         if self.judge is None or self.judge_budget == 0:
             self.coef_, self.intercept_ = cosine_scoring(queries, self.logit_scale)
@@ -307,6 +324,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             n_steps=self.n_steps,
             logit_scale=self.logit_scale,
             show_progress=self.show_progress,
+            previous=previous,
         )
         if usage_before is not None:
             self.judge_usage_ = self.judge.usage - usage_before
@@ -315,6 +333,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.n_judge_requests_ = judged.n_requests
         self.n_judged_pairs_ = judged.n_judged_pairs
         self.n_failed_pairs_ = judged.n_failed_pairs
+        self.n_reused_judgments_ = judged.n_reused
 
         # 4. calibration: blend with the zero-shot scores on held-out answers
         if self.refinement == "joint":
@@ -361,6 +380,26 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         _check_threshold(self.oos_threshold)
         return float(self.oos_threshold)
 
+    def _judging_settings(self) -> tuple:
+        """The parameters that decide which questions a fit asks (see ``warm_start``)."""
+        return (self._resolve_judging(), self.judge_budget, self.n_candidates, self.n_rounds, self.sampling)
+
+    def _previous_judging(self) -> PreviousJudging | None:
+        """The answers of the fit before this one, for ``warm_start`` (None when there is nothing to keep)."""
+        if not self.warm_start or not hasattr(self, "coef_") or self.refinement != "joint":
+            return None
+        settings = self._judging_settings()
+        if getattr(self, "_judged_with", None) != settings:
+            warnings.warn(
+                "warm_start: the previous fit asked its questions with other settings "
+                f"({getattr(self, '_judged_with', None)} against {settings}: judging, judge_budget, "
+                "n_candidates, n_rounds, sampling), so none of its answers is kept.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return None
+        return PreviousJudging(dict(zip(map(str, self.classes_), self.descriptions_)), self.judgments_, self.choices_)
+
     def _resolve_judging(self) -> str:
         """``judging`` with ``"auto"`` resolved (parameters already checked)."""
         if self.judging != "auto":
@@ -377,6 +416,10 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             )
         if self.refinement not in REFINEMENTS:
             raise ValueError(f"refinement must be one of {REFINEMENTS}; got {self.refinement!r}.")
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}.")
+        if self.warm_start and self.refinement == "kl":
+            raise ValueError("warm_start keeps answers for refinement='joint'; the paper's 'kl' judges anew each fit.")
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}; got {self.sampling!r}.")
         checked = [("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0), ("n_candidates", 2)]

@@ -24,7 +24,7 @@ from .embedding import normalize_rows
 from .exceptions import InvalidJudgeResponseError, JudgeError
 from .judges import ChoiceRequest, Judge, JudgeRequest, LabelOption
 
-__all__ = ["Choice", "JudgingResult", "Judgment", "run_judging"]
+__all__ = ["Choice", "JudgingResult", "Judgment", "PreviousJudging", "run_judging"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,14 @@ class Choice(NamedTuple):
     round: int
 
 
+class PreviousJudging(NamedTuple):
+    """What an earlier fit judged, for ``warm_start``: its labels' descriptions and its answers."""
+
+    descriptions: dict[str, str]
+    judgments: Sequence[Judgment]
+    choices: Sequence[Choice]
+
+
 @dataclass
 class JudgingResult:
     """What the judging loop learned.
@@ -77,6 +85,8 @@ class JudgingResult:
         Questions sent to the judge (one per label per round for yes/no, one per
         utterance for choices), judged units (pairs, or utterances for choices) and
         units it could not answer.
+    n_reused : int
+        Judged units kept from an earlier fit (``warm_start``), not asked again.
     """
 
     coef: np.ndarray
@@ -89,6 +99,7 @@ class JudgingResult:
     n_requests: int = 0
     n_judged_pairs: int = 0
     n_failed_pairs: int = 0
+    n_reused: int = 0
 
 
 def cosine_scoring(label_embeddings: np.ndarray, logit_scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -116,6 +127,7 @@ def run_judging(
     n_steps: int,
     logit_scale: float,
     show_progress: bool | None = None,
+    previous: PreviousJudging | None = None,
 ) -> JudgingResult:
     """Judge chosen pairs and refine the label scoring from the answers.
 
@@ -141,13 +153,17 @@ def run_judging(
 show_progress
         As the parameters of :class:`~zsclassify.ZeroShotClassifier` (``judging`` resolved
         to ``"choice"`` or ``"yes_no"``).
+    previous : PreviousJudging, optional
+        An earlier fit's answers (``warm_start``, ``refinement="joint"``): those whose
+        question is unchanged are kept, and only new or re-described labels are judged.
     """
     session = _Session(judge, names, descriptions, pool, sampling, generator)
     if refinement == "kl":
         return session.kl(documents, queries, judge_budget, learning_rate, n_steps, logit_scale, show_progress)
+    to_judge = np.ones(len(names), dtype=bool) if previous is None else session.reuse(previous, judging)
     ask = session.ask if judging == "yes_no" else partial(session.ask_choices, documents, n_candidates)
     return session.rounds(
-        ask, documents, queries, judge_budget, n_rounds, refinement == "joint", C, logit_scale, show_progress
+        ask, to_judge, documents, queries, judge_budget, n_rounds, refinement == "joint", C, logit_scale, show_progress
     )
 
 
@@ -250,30 +266,73 @@ class _Session:
         result.n_requests += len(requests)
         failed = np.isnan(probabilities).any(axis=1)
         self._count(len(items), int(failed.sum()), round_index, "choices")
-        for item, options, answer, row_failed in zip(items, candidates, probabilities, failed):
-            names = tuple(str(self.names[c]) for c in options)
-            best = int(np.argmax(answer)) if not row_failed else -1
-            chosen = names[best] if 0 <= best < len(names) else None
-            result.choices.append(Choice(self.pool[item], names, tuple(answer.tolist()), chosen, round_index))
-            result.judgments.extend(
-                Judgment(name, self.pool[item], float(p), round_index) for name, p in zip(names, answer)
-            )
-            if row_failed:
-                continue
-            result.said_no[item, options] = True
-            if chosen is not None:
-                result.said_no[item, options[best]] = False
-                result.said_yes[item, options[best]] = True
-            evidence = result.choice_evidence
-            evidence.probabilities[item] = answer[-1]  # "none": the right label is not a candidate
-            evidence.probabilities[item, options] = answer[:-1]
-            evidence.n_options[item] = len(answer)
+        for item, options, answer in zip(items, candidates, probabilities):
+            self.record_choice(item, options, answer, round_index)
         logger.info(
             "round %d: %d utterances judged, %d placed in a label",
             round_index,
             len(items),
             int(result.said_yes[items].any(axis=1).sum()),
         )
+
+    def record_choice(self, item: int, options: np.ndarray, answer: np.ndarray, round_index: int) -> None:
+        """Keep one choice: in ``choices`` and ``judgments``, and (unless it failed) as evidence."""
+        result = self.result
+        names = tuple(str(self.names[c]) for c in options)
+        row_failed = bool(np.isnan(answer).any())
+        best = int(np.argmax(answer)) if not row_failed else -1
+        chosen = names[best] if 0 <= best < len(names) else None
+        result.choices.append(Choice(self.pool[item], names, tuple(answer.tolist()), chosen, round_index))
+        result.judgments.extend(
+            Judgment(name, self.pool[item], float(p), round_index) for name, p in zip(names, answer)
+        )
+        if row_failed:
+            return
+        result.said_no[item, options] = True
+        if chosen is not None:
+            result.said_no[item, options[best]] = False
+            result.said_yes[item, options[best]] = True
+        evidence = result.choice_evidence
+        evidence.probabilities[item] = answer[-1]  # "none": the right label is not a candidate
+        evidence.probabilities[item, options] = answer[:-1]
+        evidence.n_options[item] = len(answer)
+
+    def reuse(self, previous: PreviousJudging, judging: str) -> np.ndarray:
+        """Keep an earlier fit's answers whose question is unchanged; return the labels still to judge.
+
+        A label is judged again when it is new or re-described. A yes/no answer is kept when
+        its label kept its description and its utterance is in the pool. A choice is kept
+        when its utterance is in the pool and every option it showed kept its description,
+        except removed labels: they are dropped from the options (the answer among the rest
+        stands, as a judge that picked ``a`` among some labels picks ``a`` among fewer),
+        unless the judge picked a removed label.
+        """
+        label_of = {str(name): index for index, name in enumerate(self.names)}
+        unchanged = np.array([previous.descriptions.get(str(n)) == d for n, d in zip(self.names, self.descriptions)])
+        row_of = {text: row for row, text in enumerate(self.pool)}
+        if judging == "yes_no":
+            for judgment in previous.judgments:
+                row, label = row_of.get(judgment.text), label_of.get(judgment.label)
+                if row is None or label is None or not unchanged[label] or np.isnan(judgment.score):
+                    continue
+                self.asked[row, label] = True
+                (self.result.said_yes if judgment.score >= 0.5 else self.result.said_no)[row, label] = True
+                self.result.judgments.append(judgment)
+                self.result.n_reused += 1
+        else:
+            for choice in previous.choices:
+                row, answer = row_of.get(choice.text), np.asarray(choice.probabilities, dtype=np.float64)
+                shown = [position for position, name in enumerate(choice.options) if name in label_of]
+                options = np.array([label_of[choice.options[position]] for position in shown], dtype=np.int64)
+                picked_removed = choice.answer is not None and choice.answer not in label_of
+                if row is None or not shown or picked_removed or np.isnan(answer).any() or not unchanged[options].all():
+                    continue
+                kept = answer[[*shown, len(choice.options)]]
+                self.asked[row] = True
+                self.record_choice(row, options, kept / kept.sum(), choice.round)
+                self.result.n_reused += 1
+        logger.info("warm start: %d earlier answers kept, %d labels to judge", self.result.n_reused, (~unchanged).sum())
+        return ~unchanged
 
     def _count(self, n_units: int, n_failed: int, round_index: int, what: str = "pairs") -> None:
         """Count judged and failed units; warn about failures."""
@@ -301,16 +360,21 @@ class _Session:
         self.result.coef, self.result.intercept = cosine_scoring(refined, logit_scale)
         return self.result
 
-    def rounds(self, ask, documents, queries, judge_budget, n_rounds, joint, C, logit_scale, show_progress):
-        """Judge in rounds with ``ask``; between rounds refit all labels jointly and re-rank the pool."""
+    def rounds(self, ask, to_judge, documents, queries, judge_budget, n_rounds, joint, C, logit_scale, show_progress):
+        """Judge the labels ``to_judge`` in rounds with ``ask``; between rounds refit all labels
+        jointly and re-rank the pool."""
         n_labels = len(queries)
+        judged_labels = np.flatnonzero(to_judge)
         result = self.result
         self.coef, self.intercept = cosine_scoring(queries, logit_scale)
-        total = judge_budget * n_labels
+        total = judge_budget * len(judged_labels)
         unit = "pair" if ask == self.ask else "question"  # choice mode: one question per utterance
         with progress_bar(total, "judging", show_progress, unit=unit) as bar:
             for round_index in range(n_rounds):
-                quota = split_budget(total, n_labels, n_rounds, round_index, result.n_judged_pairs)
+                quota = np.zeros(n_labels, dtype=np.int64)
+                quota[judged_labels] = split_budget(
+                    total, len(judged_labels), n_rounds, round_index, result.n_judged_pairs
+                )
                 logits = documents @ self.coef.T + self.intercept
                 exclude = result.said_yes.any(axis=1)  # already placed by the judge
                 labels, items = self.choose(logits, quota, round_index, exclude)

@@ -20,6 +20,8 @@ def split_budget(total: int, n_labels: int, n_rounds: int, round_index: int, spe
 
     Quotas differ by at most one between labels, so the total is used exactly.
     """
+    if n_labels == 0:
+        return np.zeros(0, dtype=np.int64)
     remaining_rounds = n_rounds - round_index
     this_round = (total - spent) // remaining_rounds
     quota = np.full(n_labels, this_round // n_labels)
