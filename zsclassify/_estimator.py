@@ -386,7 +386,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _previous_judging(self) -> PreviousJudging | None:
         """The answers of the fit before this one, for ``warm_start`` (None when there is nothing to keep)."""
-        if not self.warm_start or not hasattr(self, "coef_") or self.refinement != "joint":
+        if not self.warm_start or not getattr(self, "judgments_", None) or self.refinement != "joint":
             return None
         settings = self._judging_settings()
         if getattr(self, "_judged_with", None) != settings:
