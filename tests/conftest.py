@@ -14,6 +14,15 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# pytest-xdist runs one worker per core: each worker, and every process it starts (CLI, notebook kernel, Dask and
+# Spark workers), encodes on its share of the cores. A thread per core in every worker oversubscribes them: the
+# threads spin waiting for each other (2 processes embedding the demo pool at once on 2 cores: 27 s of CPU each with
+# 2 threads, 8 s with 1).
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # a worker (the controller runs no test, its value would be inherited)
+    os.environ.setdefault(
+        "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    )
+
 
 import numpy as np
 import pytest
