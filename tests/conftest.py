@@ -23,7 +23,6 @@ if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # a worker (the controller runs
         "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
     )
 
-
 import numpy as np
 import pytest
 
@@ -88,6 +87,17 @@ def toy():
     texts = [t for label in TOY_TEXTS for t in TOY_TEXTS[label]]
     labels = [label for label in TOY_TEXTS for _ in TOY_TEXTS[label]]
     return TOY_LABELS, texts, labels
+
+
+@pytest.fixture
+def empty_embedding_cache():
+    """The process's embedding cache, empty during the test and refilled after it (later tests embed nothing again)."""
+    from zsclassify import embedding
+
+    saved = embedding._CACHE.copy()
+    embedding.clear_embedding_cache()
+    yield
+    embedding._CACHE.update(saved)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV
 
 from zsclassify import ZeroShotClassifier
 from zsclassify.datasets import load_demo
-from zsclassify.embedding import SentenceTransformerEmbedder, clear_embedding_cache, encoder_stats
+from zsclassify.embedding import SentenceTransformerEmbedder, encoder_stats
 from zsclassify.judges import GoldJudge
 
 
@@ -39,9 +39,8 @@ def test_prompts_change_embeddings_and_are_cached_apart():
     np.testing.assert_allclose(SentenceTransformerEmbedder().encode_query(["play music"]), plain)
 
 
-def test_repeated_fit_and_grid_search_embed_each_text_once(demo_sample):
+def test_repeated_fit_and_grid_search_embed_each_text_once(demo_sample, empty_embedding_cache):
     names, texts, labels = demo_sample
-    clear_embedding_cache()
     clf = ZeroShotClassifier(names, judge=GoldJudge(texts, labels), judge_budget=10, random_state=0)
     before = encoder_stats()
     clf.fit(texts)

@@ -83,9 +83,8 @@ def test_a_new_process_neither_exports_nor_embeds_again(tmp_path, cache_dir):
     assert export.stat().st_mtime_ns == stamp, "the new process exported the model again"
 
 
-def test_disk_cache_keys_by_model_backend_and_prompt(tmp_path):
+def test_disk_cache_keys_by_model_backend_and_prompt(tmp_path, empty_embedding_cache):
     cache = EmbeddingCache(tmp_path / "e.sqlite")
-    clear_embedding_cache()
     SentenceTransformerEmbedder(disk_cache=cache).encode_document(["keyed text"])
     for other in (
         SentenceTransformerEmbedder(disk_cache=cache, backend="onnx"),
