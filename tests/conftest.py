@@ -82,6 +82,12 @@ TOY_TEXTS = {
 }
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked ``slow`` run first, so that the xdist workers, which take one test at a time
+    (``--maxschedchunk=1``), share them out and the short tests fill in behind: both workers finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def toy():
     texts = [t for label in TOY_TEXTS for t in TOY_TEXTS[label]]

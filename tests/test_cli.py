@@ -73,6 +73,7 @@ def files(tmp_path_factory):
     return root, model
 
 
+@pytest.mark.slow
 def test_fit_predict_evaluate(files):
     root, model = files
     assert model.stat().st_size < 500_000
@@ -174,6 +175,7 @@ def test_usage_errors_exit_2(args):
     assert run_here(*args).returncode == 2
 
 
+@pytest.mark.slow
 def test_demo_prints_zero_shot_vs_refined_and_names_the_judge():
     result = run_here("--quiet", "demo")  # the default budget replays the shipped recording
     assert result.returncode == 0, result.stderr
@@ -191,6 +193,7 @@ def test_demo_failure_is_one_line():
     assert re.match(r"zsclassify: error: ValueError: judge_budget must be", result.stderr.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_skops_model_files_load_without_running_code(files, tmp_path):
     import skops.io
 
