@@ -14,6 +14,14 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# pytest-xdist runs one worker per core: each worker, and every process it starts (CLI, notebook kernel, Dask and
+# Spark workers), encodes on its share of the cores. A thread per core in every worker oversubscribes them: the
+# threads spin waiting for each other (2 processes embedding the demo pool at once on 2 cores: 27 s of CPU each with
+# 2 threads, 8 s with 1).
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # a worker (the controller runs no test, its value would be inherited)
+    os.environ.setdefault(
+        "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    )
 
 import numpy as np
 import pytest
@@ -74,11 +82,28 @@ TOY_TEXTS = {
 }
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked ``slow`` run first, so that the xdist workers, which take one test at a time
+    (``--maxschedchunk=1``), share them out and the short tests fill in behind: both workers finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def toy():
     texts = [t for label in TOY_TEXTS for t in TOY_TEXTS[label]]
     labels = [label for label in TOY_TEXTS for _ in TOY_TEXTS[label]]
     return TOY_LABELS, texts, labels
+
+
+@pytest.fixture
+def empty_embedding_cache():
+    """The process's embedding cache, empty during the test and refilled after it (later tests embed nothing again)."""
+    from zsclassify import embedding
+
+    saved = embedding._CACHE.copy()
+    embedding.clear_embedding_cache()
+    yield
+    embedding._CACHE.update(saved)
 
 
 @pytest.fixture

@@ -83,6 +83,7 @@ def _worker_model_loads():
     return encoder_stats().model_loads
 
 
+@pytest.mark.slow
 def test_dask_parallel_post_fit_on_two_workers_loads_the_model_once_each(demo):
     distributed = pytest.importorskip("distributed")
     dd = pytest.importorskip("dask.dataframe")
@@ -124,6 +125,7 @@ def _spark_session():
     )
 
 
+@pytest.mark.slow
 def test_spark_map_in_pandas_in_local_mode(demo):
     clf, texts = demo
     spark = _spark_session()

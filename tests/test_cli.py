@@ -73,6 +73,7 @@ def files(tmp_path_factory):
     return root, model
 
 
+@pytest.mark.slow
 def test_fit_predict_evaluate(files):
     root, model = files
     assert model.stat().st_size < 500_000
@@ -174,6 +175,7 @@ def test_usage_errors_exit_2(args):
     assert run_here(*args).returncode == 2
 
 
+@pytest.mark.slow
 def test_demo_prints_zero_shot_vs_refined_and_names_the_judge():
     result = run_here("--quiet", "demo")  # the default budget replays the shipped recording
     assert result.returncode == 0, result.stderr
@@ -199,13 +201,13 @@ def test_skops_model_files_load_without_running_code(files, tmp_path):
     _, model = files
     safe = save_model(load_model(model), tmp_path / "model.skops")
     texts = "what is the balance of my checking account\nmy card got declined\n"
-    result = run("--quiet", "predict", "-m", str(safe), stdin=texts)
+    result = run_here("--quiet", "predict", "-m", str(safe), stdin=texts)
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(result.stdout.splitlines()))[1:]
     assert [r[1] for r in rows] == list(load_model(model).predict(texts.split("\n")[:2]))
     crafted = tmp_path / "crafted.skops"
     skops.io.dump({"run": os.system, "command": f"touch {tmp_path / 'pwned'}"}, crafted)
-    refused = run("--quiet", "predict", "-m", str(crafted), stdin=texts)
+    refused = run_here("--quiet", "predict", "-m", str(crafted), stdin=texts)
     assert refused.returncode == 1 and not (tmp_path / "pwned").exists()
     assert refused.stderr.strip().splitlines()[-1].startswith("zsclassify: error: UnsafeModelFileError:")
 

@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV
 
 from zsclassify import ZeroShotClassifier
 from zsclassify.datasets import load_demo
-from zsclassify.embedding import SentenceTransformerEmbedder, clear_embedding_cache, encoder_stats
+from zsclassify.embedding import SentenceTransformerEmbedder, encoder_stats
 from zsclassify.judges import GoldJudge
 
 
@@ -39,9 +39,9 @@ def test_prompts_change_embeddings_and_are_cached_apart():
     np.testing.assert_allclose(SentenceTransformerEmbedder().encode_query(["play music"]), plain)
 
 
-def test_repeated_fit_and_grid_search_embed_each_text_once(demo_sample):
+@pytest.mark.slow
+def test_repeated_fit_and_grid_search_embed_each_text_once(demo_sample, empty_embedding_cache):
     names, texts, labels = demo_sample
-    clear_embedding_cache()
     clf = ZeroShotClassifier(names, judge=GoldJudge(texts, labels), judge_budget=10, random_state=0)
     before = encoder_stats()
     clf.fit(texts)
@@ -53,6 +53,7 @@ def test_repeated_fit_and_grid_search_embed_each_text_once(demo_sample):
     assert encoder_stats().texts - before.texts == first_fit, "a text was embedded twice"
 
 
+@pytest.mark.slow
 def test_refinement_beats_zero_shot_on_the_demo(demo_sample):
     names, texts, labels = demo_sample
     test = load_demo()
@@ -61,6 +62,7 @@ def test_refinement_beats_zero_shot_on_the_demo(demo_sample):
     assert refined.fit(texts).score(test.test_texts, test.test_labels) > zero_shot + 0.05  # 0.916
 
 
+@pytest.mark.slow
 def test_pickled_model_is_small_and_predicts_in_a_fresh_process(demo_sample, tmp_path):
     names, texts, labels = demo_sample
     clf = ZeroShotClassifier(names, judge=GoldJudge(texts, labels), judge_budget=10, random_state=0)
@@ -88,6 +90,7 @@ def demo_zero_shot():
     return data, ZeroShotClassifier(data.labels).fit(data.pool_texts).score(data.test_texts, data.test_labels)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_two_answers_per_label_do_not_undo_zero_shot(demo_zero_shot, seed):
     # 30 intents, 2 judged pairs each: the refined fit alone scored 0.689 / 0.737 here vs 0.843 zero-shot;

@@ -27,6 +27,7 @@ def cache_dir(tmp_path_factory, monkeypatch):
     return folder
 
 
+@pytest.mark.slow
 def test_onnx_matches_torch_and_int8_stays_close():
     torch_vectors = SentenceTransformerEmbedder().encode_document(TEXTS)
     onnx = SentenceTransformerEmbedder(backend="onnx").encode_document(TEXTS)
@@ -62,6 +63,7 @@ def test_bad_backend_options():
         SentenceTransformerEmbedder(backend="onnx", device="cuda").encode_document(["x"])
 
 
+@pytest.mark.slow
 def test_a_new_process_neither_exports_nor_embeds_again(tmp_path, cache_dir):
     path = tmp_path / "embeddings.sqlite"
     texts = [f"disk cache sentence number {i}" for i in range(5)]
@@ -83,9 +85,8 @@ def test_a_new_process_neither_exports_nor_embeds_again(tmp_path, cache_dir):
     assert export.stat().st_mtime_ns == stamp, "the new process exported the model again"
 
 
-def test_disk_cache_keys_by_model_backend_and_prompt(tmp_path):
+def test_disk_cache_keys_by_model_backend_and_prompt(tmp_path, empty_embedding_cache):
     cache = EmbeddingCache(tmp_path / "e.sqlite")
-    clear_embedding_cache()
     SentenceTransformerEmbedder(disk_cache=cache).encode_document(["keyed text"])
     for other in (
         SentenceTransformerEmbedder(disk_cache=cache, backend="onnx"),

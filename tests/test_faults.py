@@ -303,6 +303,7 @@ def test_cached_judge_keeps_the_answers_before_an_error(toy, tmp_path, caplog):
     record(figures, wasted=0, lost=0)
 
 
+@pytest.mark.slow
 def test_cached_judge_keeps_the_answers_before_a_kill(tmp_path, caplog):
     marks = tmp_path / "calls"
     script = textwrap.dedent(f"""
@@ -359,6 +360,7 @@ def test_another_server_or_scoring_setting_is_asked_again(toy, tmp_path):
 
 
 # ---------------------------------------------------------------- 5. two processes share the work
+@pytest.mark.slow
 def test_two_processes_never_buy_the_same_pair(toy, anthropic_server, tmp_path):
     answer = anthropic_server.answer
 
@@ -407,6 +409,7 @@ def test_two_processes_never_buy_the_same_pair(toy, anthropic_server, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_many_processes_can_open_a_new_cache_at_the_same_moment(tmp_path):
     # switching a new file to WAL can fail at once ("database is locked", no busy handler) when another
     # process does the same; opening must wait for the other one instead (CI failed on this once)
@@ -504,6 +507,7 @@ def test_a_missing_openai_package_stops_before_any_request(toy, openai_server, t
     record(figures, wasted=0, lost=0)
 
 
+@pytest.mark.slow
 def test_cli_fit_exits_1_and_saves_nothing_on_a_bad_key(toy, openai_server, tmp_path):
     _, texts, _ = toy
     openai_server.faults = [Fault(401, {}, openai_error("Incorrect API key provided", "invalid_request_error"))] * 50

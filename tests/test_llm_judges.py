@@ -315,6 +315,7 @@ def _write_rows(path, start):
         cache.put_many({f"key{i}": ("b", "m", "v", "l", "d", f"text {i}", 1.0)})
 
 
+@pytest.mark.slow
 def test_cache_is_safe_across_processes(tmp_path):
     path = tmp_path / "shared.sqlite"
     context = multiprocessing.get_context("spawn")
@@ -431,6 +432,7 @@ def test_message_batches_mode(toy, toy_server, tmp_path):
     assert judge.usage.cost_usd == pytest.approx(standard / 2)
 
 
+@pytest.mark.slow
 def test_a_killed_fit_resumes_without_paying_again(toy, toy_server, tmp_path):
     import os
     import signal

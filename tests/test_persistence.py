@@ -41,6 +41,7 @@ def test_a_fitted_model_is_saved_without_its_judge(toy):
     assert pickle.loads(pickle.dumps(clone(gold))).judge is not None  # an unfitted estimator keeps its parameters
 
 
+@pytest.mark.slow
 def test_a_model_fitted_with_a_main_module_judge_loads_elsewhere(tmp_path):
     path = tmp_path / "model.joblib"
     script = textwrap.dedent(f"""

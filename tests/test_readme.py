@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fake_llm_servers import FakeOpenAI
 
 from zsclassify.datasets import load_demo
@@ -33,6 +34,7 @@ def test_install_block_is_what_ci_runs():
     assert ci_command in INSTALL[0].splitlines()
 
 
+@pytest.mark.slow
 def test_python_blocks_run_in_order(tmp_path, monkeypatch):
     import matplotlib
 
@@ -51,6 +53,7 @@ def test_python_blocks_run_in_order(tmp_path, monkeypatch):
     assert len(namespace["out"]) == 100 and set(namespace["out"]["label"]) <= set(demo.labels)
 
 
+@pytest.mark.slow
 def test_shell_blocks_run(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])  # python, zsclassify

@@ -250,6 +250,7 @@ def test_concurrent_clients_are_batched_and_answered_correctly(server, bot, demo
     assert batches < requests / 2, f"{requests} requests took {batches} encoder calls: no micro-batching"
 
 
+@pytest.mark.slow
 def test_graceful_shutdown_finishes_in_flight_requests(tmp_path, demo):
     from conftest import SlowEmbedder
 
