@@ -116,3 +116,25 @@ def test_warm_start_is_checked(pool, hashing_embedder):
         )
     with pytest.raises(TypeError, match="warm_start must be True or False"):
         ZeroShotClassifier(TOY_LABELS, embedder=hashing_embedder, judge=judge, warm_start="yes").fit(texts)
+
+
+def test_a_failed_refit_does_not_pass_off_old_answers_as_answers_to_its_labels(pool, hashing_embedder):
+    texts, judge = pool
+
+    class FailingOnce(type(hashing_embedder)):
+        fail = False
+
+        def encode_query(self, texts):
+            if FailingOnce.fail:
+                FailingOnce.fail = False
+                raise RuntimeError("the embedding server is down")
+            return super().encode_query(texts)
+
+    clf = fit(dict(TOY_LABELS), texts, judge, FailingOnce(), "choice", n_candidates=2)
+    redescribed = {**TOY_LABELS, "food": "ordering a meal or booking a table"}
+    FailingOnce.fail = True
+    with pytest.raises(RuntimeError, match="server is down"):
+        clf.set_params(labels=redescribed).fit(texts)  # fails after reading the new labels
+    fit(redescribed, texts, judge, None, "choice", clf)
+    kept = clf.choices_[: clf.n_reused_judgments_]
+    assert kept and all("food" not in choice.options for choice in kept)  # answers about the old "food" are gone

@@ -281,7 +281,6 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.initial_label_embeddings_ = queries
         self.center_ = None
         self.judging_ = self._resolve_judging()
-        self._judged_with = self._judging_settings()  # what the next fit's warm_start compares with
         self.judgments_: list[Judgment] = []
         self.choices_: list[Choice] = []
         self.n_judge_requests_ = self.n_judged_pairs_ = self.n_failed_pairs_ = self.n_reused_judgments_ = 0
@@ -330,6 +329,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             self.judge_usage_ = self.judge.usage - usage_before
         self.judgments_ = judged.judgments
         self.choices_ = judged.choices
+        # what the next fit's warm_start compares with, set with the answers it describes
+        self._judged_with = (self._judging_settings(), dict(zip(names, descriptions)))
         self.n_judge_requests_ = judged.n_requests
         self.n_judged_pairs_ = judged.n_judged_pairs
         self.n_failed_pairs_ = judged.n_failed_pairs
@@ -388,17 +389,17 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """The answers of the fit before this one, for ``warm_start`` (None when there is nothing to keep)."""
         if not self.warm_start or not getattr(self, "judgments_", None) or self.refinement != "joint":
             return None
-        settings = self._judging_settings()
-        if getattr(self, "_judged_with", None) != settings:
+        settings, descriptions = getattr(self, "_judged_with", (None, {}))
+        if settings != self._judging_settings():
             warnings.warn(
                 "warm_start: the previous fit asked its questions with other settings "
-                f"({getattr(self, '_judged_with', None)} against {settings}: judging, judge_budget, "
+                f"({settings} against {self._judging_settings()}: judging, judge_budget, "
                 "n_candidates, n_rounds, sampling), so none of its answers is kept.",
                 UserWarning,
                 stacklevel=3,
             )
             return None
-        return PreviousJudging(dict(zip(map(str, self.classes_), self.descriptions_)), self.judgments_, self.choices_)
+        return PreviousJudging(descriptions, self.judgments_, self.choices_)
 
     def _resolve_judging(self) -> str:
         """``judging`` with ``"auto"`` resolved (parameters already checked)."""
