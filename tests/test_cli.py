@@ -93,6 +93,25 @@ def test_fit_predict_evaluate(files):
     assert "macro-F1" in report.stdout and "most confused" in report.stdout and "balance" in report.stdout
 
 
+def test_fit_warm_start_judges_only_the_added_intent(files, tmp_path):
+    root, model = files
+    earlier = joblib.load(model)
+    labels = [*earlier.classes_, "lost_luggage"]
+    (tmp_path / "labels.json").write_text(json.dumps(labels))
+    refit = tmp_path / "refit.joblib"
+    result = run_here("--quiet", "fit", "--labels", str(tmp_path / "labels.json"), "--data", str(root / "pool.csv"),
+                      "--text-column", "utterance", "--judge", "gold", "--gold-column", "intent", "--judge-budget",
+                      "10", "--oos-label", "other", "--warm-start", str(model), "-o", str(refit))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    refitted = joblib.load(refit)
+    assert list(refitted.classes_) == labels and refitted.warm_start is True
+    assert refitted.n_reused_judgments_ == earlier.n_judged_pairs_ and 0 < refitted.n_judged_pairs_ <= 10
+    missing = run_here("--quiet", "fit", "--labels", str(tmp_path / "labels.json"), "--data", str(root / "pool.csv"),
+                       "--text-column", "utterance", "--warm-start", str(tmp_path / "none.joblib"),
+                       "-o", str(refit))  # fmt: skip
+    assert missing.returncode != 0 and "none.joblib" in missing.stderr.strip().splitlines()[-1]
+
+
 def test_fit_asks_multiple_choice_by_default_and_yes_no_on_request(files, tmp_path):
     root, model = files
     fitted = joblib.load(model)

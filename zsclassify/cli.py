@@ -245,11 +245,13 @@ def _fit(args: argparse.Namespace) -> int:
         random_state=args.seed,
         show_progress=False if args.quiet else None,
     )
+    if args.warm_start is not None:  # the earlier model's answers, with this command's parameters
+        clf = _load_model(args.warm_start).set_params(**{**clf.get_params(), "warm_start": True})
     clf.fit([r["text"] for r in rows])  # a judge that fails raises here: nothing is saved
     save_model(clf, args.output)
     logging.getLogger("zsclassify").info(
-        "fitted %d labels on %d utterances, %d judged (%s); saved to %s",
-        len(clf.classes_), len(rows), clf.n_judged_pairs_, clf.judging_, args.output,
+        "fitted %d labels on %d utterances, %d judged, %d earlier answers kept (%s); saved to %s",
+        len(clf.classes_), len(rows), clf.n_judged_pairs_, clf.n_reused_judgments_, clf.judging_, args.output,
     )  # fmt: skip
     return EXIT_OK
 
@@ -434,6 +436,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--oos-label", help="label returned for out-of-scope input (default: none)")
     fit.add_argument("--oos-threshold", type=_threshold, help=f"{threshold_help} (default: auto)")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    fit.add_argument(
+        "--warm-start",
+        type=Path,
+        metavar="MODEL",
+        help="a model saved by an earlier fit: keep its answers to unchanged questions and judge only new or "
+        "re-described labels (after editing the labels file)",
+    )
     fit.add_argument(
         "-o", "--output", type=Path, required=True, help="where to save the model (.skops: loads without running code)"
     )
