@@ -125,13 +125,13 @@ def record(name: str, clf, pool_texts: list[str]) -> Path:
 def load_recording(name: str, judging: str) -> tuple[dict, list[dict]]:
     """Header and answers of ``RECORDINGS/<name>_<judging>.jsonl``, each answer with its utterance's ``text``.
 
-    ``name`` is ``"snips"`` or ``"clinc150-20"`` (rows point into the train split of the dataset)
-    or ``"demo30"`` (rows hold their texts).
+    ``name`` is ``"snips"`` or ``"clinc150-20"`` (rows point into the pool that :data:`DATASETS`
+    builds for it, as :func:`record` wrote them) or ``"demo30"`` (rows hold their texts).
     """
     header, *rows = [json.loads(line) for line in (RECORDINGS / f"{name}_{judging}.jsonl").read_text().splitlines()]
     if name == "demo30":  # the demo's texts ship with the package: recorded as they are
         return header, rows
-    texts, _ = load_split("clinc150" if name.startswith("clinc150") else name, "train")
+    _, (texts, _), _ = DATASETS[name]()
     return header, [{**row, "text": texts[row["row"]]} for row in rows]
 
 

@@ -20,7 +20,7 @@ import warnings
 from _common import table, write_results
 from llm_judge import DATASETS, RECORDINGS, agreement, gold_map, load_recording, recorded_judge
 
-from zsclassify import ZeroShotClassifier
+from zsclassify import JudgeError, ZeroShotClassifier
 
 
 def replay(name: str, judging: str) -> dict:
@@ -28,17 +28,18 @@ def replay(name: str, judging: str) -> dict:
     header, rows = load_recording(name, judging)
     budget = header.get("judge_budget", 20)
     start = time.perf_counter()
+    row = {"dataset": name, "judging": judging, "model": header["model"], "judge budget": budget}
+    row["recorded answers"] = len(rows)
     with warnings.catch_warnings(record=True):  # unrecorded questions warn; they are counted below
         warnings.simplefilter("always")
-        clf = ZeroShotClassifier(
-            labels, judge=recorded_judge(name, judging), judging=judging, judge_budget=budget, random_state=0
-        ).fit(pool[0])
+        try:
+            clf = ZeroShotClassifier(
+                labels, judge=recorded_judge(name, judging), judging=judging, judge_budget=budget, random_state=0
+            ).fit(pool[0])
+        except JudgeError as error:  # this code asks other questions than the recorded run: re-record
+            return {**row, "not recorded": f"more than half ({error.failed_pairs}): the run must be re-recorded"}
     return {
-        "dataset": name,
-        "judging": judging,
-        "model": header["model"],
-        "judge budget": budget,
-        "recorded answers": len(rows),
+        **row,
         "not recorded": clf.n_failed_pairs_,
         "judge agreement with gold": agreement(clf, gold_map(*pool)),
         "zero-shot acc": ZeroShotClassifier(labels).fit(pool[0]).score(*test),
