@@ -88,9 +88,8 @@ def main() -> None:
     rows, clf = [], None
     for name, labels in steps:
         if clf is None or not args.warm_start:  # a new estimator: only the two caches carry over
-            clf = ZeroShotClassifier(
-                labels, embedder=embedder, judge=judge, judging=args.judging, judge_budget=20, random_state=0
-            ).set_params(warm_start=args.warm_start)
+            settings = {"judging": args.judging, "judge_budget": 20, "random_state": 0, "warm_start": args.warm_start}
+            clf = ZeroShotClassifier(labels, embedder=embedder, judge=judge, **settings)
         rows.append(step(name, clf, labels, pool, judge, test, test_labels))
     for row in rows[1:]:
         row["requests_vs_first"] = row["judge_requests"] / rows[0]["judge_requests"]

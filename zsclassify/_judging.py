@@ -11,7 +11,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import NamedTuple
 
 import numpy as np
@@ -176,8 +176,7 @@ class _Session:
         self.descriptions = descriptions
         self.pool = pool
         self.sampling = sampling
-        salt = int(generator.integers(2**63))  # one seed for the (label, utterance) draws of cluster sampling
-        self.text_keys, self.label_keys = stable_keys(pool, salt), stable_keys(names, salt)
+        self.salt = int(generator.integers(2**63))  # one seed for the (label, utterance) draws of cluster sampling
         n_pool, n_labels = len(pool), len(names)
         self.result = JudgingResult(
             coef=np.zeros((n_labels, 0)),
@@ -198,6 +197,15 @@ class _Session:
         if self.usage_before is not None and usage is not None and usage.cost_usd is not None:
             status["cost"] = f"${usage.cost_usd - (self.usage_before.cost_usd or 0.0):.4f}"
         bar.set_postfix(status, refresh=True)
+
+    @cached_property
+    def text_keys(self) -> np.ndarray:
+        """The pool's hash keys for cluster sampling (computed only if a fit samples clusters)."""
+        return stable_keys(self.pool, self.salt)
+
+    @cached_property
+    def label_keys(self) -> np.ndarray:
+        return stable_keys(self.names, self.salt)
 
     def choose(self, logits, quota, round_index: int = 0, exclude=None, default: str = "margin"):
         strategy = default if self.sampling == "auto" else self.sampling

@@ -48,8 +48,8 @@ def load_demo_judge() -> tuple[RecordedJudge, dict] | None:
     """The judgments a real LLM gave in the demo's fit, and how they were recorded; None if not shipped.
 
     They cover the questions a fit on the demo pool asks with the default settings and
-    the header's ``judge_budget`` and ``random_state`` (multiple choices, or yes/no pairs
-    in an older recording: the judge then supports only ``judging="yes_no"``).
+    the header's ``judge_budget`` and ``random_state``: multiple choices, or yes/no pairs
+    (the shipped recording; the judge then supports only ``judging="yes_no"``).
     """
     resource = resources.files("zsclassify.data").joinpath(RECORDING)
     if not resource.is_file():
