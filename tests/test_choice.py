@@ -309,3 +309,111 @@ def test_a_bad_key_stops_a_choice_fit_at_once(toy, tmp_path):
         with pytest.raises(JudgeSetupError, match="401"):
             clf.fit(texts)
         assert len(server.requests) == 1  # the first answer stops the fit; nothing more is sent
+
+
+# ----------------------------------------------------------------- judging="auto": the order probe
+@pytest.fixture(scope="module")
+def demo():
+    from zsclassify.datasets import load_demo
+
+    return load_demo()
+
+
+class FirstOption(GoldJudge):
+    """Right about yes/no pairs, but picks the first option of every multiple choice (as a small LLM does)."""
+
+    def choose(self, requests):
+        return [np.eye(len(request.options) + 1)[0] for request in requests]
+
+
+def fit_demo(demo, judge, **params):
+    """60 questions (30 labels, budget 2): an order probe of 8, the least it asks."""
+    settings = {"judge_budget": 2, "random_state": 0, **params}
+    return ZeroShotClassifier(demo.labels, embedder=HashingEmbedder(), judge=judge, **settings).fit(demo.pool_texts)
+
+
+def test_auto_keeps_multiple_choice_for_a_judge_that_reads_the_options(demo):
+    clf = fit_demo(demo, GoldJudge(demo.pool_texts, demo.pool_labels))
+    probe = clf.order_probe_
+    assert clf.judging_ == probe.judging == "choice" and probe.consistency == 1.0
+    assert len(probe.choices) == len(probe.reversed_choices) == 8
+    for first, second in zip(probe.choices, probe.reversed_choices):
+        assert second.text == first.text and second.options == first.options[::-1]
+        assert second.answer == first.answer
+    assert set(probe.choices) <= set(clf.choices_)  # the first answers count as first-round answers
+    # the probe is paid from the budget: 60 questions in all, the reversed ones included
+    assert clf.n_judge_requests_ == len(clf.choices_) + 8 == 60 and clf.n_judged_pairs_ == 52
+
+
+def test_auto_falls_back_to_yes_no_for_a_judge_that_follows_positions(demo, caplog):
+    with caplog.at_level("WARNING", logger="zsclassify"):
+        clf = fit_demo(demo, FirstOption(demo.pool_texts, demo.pool_labels))
+    probe = clf.order_probe_
+    assert clf.judging_ == probe.judging == "yes_no" and probe.consistency == 0.0
+    assert [c.answer for c in probe.choices] == [c.options[0] for c in probe.choices]
+    assert "reads positions" in caplog.text
+    # the probe's 16 questions are paid from the budget; its answers are not used
+    assert clf.choices_ == [] and clf.n_judged_pairs_ == len(clf.judgments_) == 60 - 16
+    assert all(j.score == float(demo.pool_labels[demo.pool_texts.index(j.text)] == j.label) for j in clf.judgments_)
+    forced = fit_demo(demo, FirstOption(demo.pool_texts, demo.pool_labels), judging="choice")
+    assert forced.order_probe_ is None and forced.judging_ == "choice"
+    assert clf.score(demo.test_texts, demo.test_labels) > forced.score(demo.test_texts, demo.test_labels)
+
+
+def test_no_probe_when_the_budget_cannot_spare_one(toy, demo):
+    labels, texts, y = toy
+    clf = ZeroShotClassifier(labels, embedder=HashingEmbedder(), judge=FirstOption(texts, y), judge_budget=3)
+    assert clf.fit(texts).judging_ == "choice" and clf.order_probe_ is None  # 9 questions: a probe would take 8
+    assert fit_demo(demo, GoldJudge(demo.pool_texts, demo.pool_labels), refinement="kl").order_probe_ is None
+
+
+def test_the_order_probe_is_cached_apart_and_replayed_in_its_order(demo, tmp_path):
+    # were a reversed question answered from the cache of the same options in the usual
+    # order, every judge would look consistent; through the real OpenAI SDK and a
+    # server whose model always picks the first option, the probe still sees positions
+    always = lambda label, text: True  # noqa: E731 - the fake model's first candidate it finds relevant
+    with FakeOpenAI(always) as server:
+        judge = OpenAICompatibleJudge("m", base_url=server.url + "/v1", cache=tmp_path / "c.sqlite")
+        first = fit_demo(demo, judge)
+        sent = len(server.requests)
+        again = fit_demo(demo, judge)
+        assert len(server.requests) == sent  # the second fit is answered from the cache
+    assert first.judging_ == again.judging_ == "yes_no" and first.order_probe_ == again.order_probe_
+    probe = first.order_probe_
+    recorded = RecordedJudge(
+        records=[(j.label, j.text, j.score) for j in first.judgments_],
+        choices=[(c.text, c.options, c.probabilities) for c in probe.choices],
+        order_probes=[(c.text, c.options, c.probabilities) for c in probe.reversed_choices],
+    )
+    replayed = fit_demo(demo, recorded)
+    assert replayed.order_probe_ == probe and replayed.judgments_ == first.judgments_
+
+
+def test_a_probe_the_judge_cannot_answer_stops_the_fit(demo):
+    from zsclassify import JudgeError
+
+    class NoReversed(GoldJudge):
+        def choose(self, requests):
+            answers = super().choose(requests)
+            return [np.full(len(a), np.nan) if r.order_probe else a for r, a in zip(requests, answers)]
+
+    with pytest.raises(JudgeError, match="8 of the 8 order probe questions"):
+        fit_demo(demo, NoReversed(demo.pool_texts, demo.pool_labels))
+
+
+def test_warm_start_keeps_the_probes_decision(demo, tmp_path):
+    from zsclassify import load_model, save_model
+
+    judge = FirstOption(demo.pool_texts, demo.pool_labels)
+    fitted = fit_demo(demo, judge, warm_start=True)
+    assert fitted.judging_ == "yes_no" and fitted.n_judged_pairs_ == 44
+    # as a new process would: the safe format keeps the probe with the answers, not the judge
+    trusted = [f"{HashingEmbedder.__module__}.HashingEmbedder"]
+    clf = load_model(save_model(fitted, tmp_path / "bot.skops"), trusted=trusted).set_params(judge=judge)
+    assert clf.order_probe_ == fitted.order_probe_
+    edited = next(iter(demo.labels))
+    about_edited = sum(j.label == edited for j in clf.judgments_)
+    judge.choose = lambda requests: pytest.fail("the refit probed again")
+    clf.set_params(labels={**demo.labels, edited: demo.labels[edited] + " (re-described)"}).fit(demo.pool_texts)
+    assert clf.judging_ == "yes_no" and clf.order_probe_ is None and not clf.choices_
+    assert clf.n_reused_judgments_ == 44 - about_edited > 0

@@ -9,7 +9,7 @@ Modules whose names start with ``_`` are implementation details.
 """
 
 from ._estimator import ZeroShotClassifier
-from ._judging import Choice, Judgment
+from ._judging import Choice, Judgment, OrderProbe
 from .exceptions import (
     BudgetExceededError,
     CacheError,
@@ -29,6 +29,7 @@ __all__ = [
     "JudgeError",
     "JudgeSetupError",
     "Judgment",
+    "OrderProbe",
     "UnsafeModelFileError",
     "ZSClassifyError",
     "ZeroShotClassifier",

@@ -69,10 +69,14 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         none of them; every answer places an utterance in a label and rules out its
         closest competitors. ``"yes_no"``: does this utterance express this label (the
         paper's question). ``"auto"`` is ``"yes_no"`` for ``refinement="kl"`` and for
-        judges that cannot choose (see :meth:`zsclassify.judges.Judge.choose`), else ``"choice"``.
-        Choose ``"yes_no"`` for small local models: one of 1.5B parameters answered
-        multiple choice by position and made fits far worse than zero-shot (20 CLINC150
-        intents: 0.460 against 0.828; yes/no: 0.950; benchmarks/README.md).
+        judges that cannot choose (see :meth:`zsclassify.judges.Judge.choose`); otherwise it
+        first asks a few questions twice, the second time with the options reversed
+        (5% of the budget, 8 to 30 questions, paid from it; see ``order_probe_``), and
+        keeps ``"choice"`` for a judge that mostly gives the same answer, ``"yes_no"`` for
+        one that follows the options' positions. Small local models do: one of 1.5B
+        parameters answered multiple choice by position and made fits far worse than
+        zero-shot (20 CLINC150 intents: 0.460 against 0.828; yes/no: 0.950;
+        benchmarks/README.md).
     n_candidates : int
         Labels shown per question with ``judging="choice"`` (at most the number of labels).
     judge_budget : int
@@ -155,6 +159,11 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         The resolved embedder (holds no model weights when pickled).
     judging_ : str
         The question asked: ``"choice"`` or ``"yes_no"`` (``"auto"`` resolved).
+    order_probe_ : OrderProbe or None
+        ``judging="auto"``'s check of the judge: the probe's questions in both orders,
+        the share answered alike (``consistency``) and the resulting ``judging``. None
+        when no probe ran (another ``judging``, a judge that cannot choose, a budget
+        under 24 questions, or a ``warm_start`` refit, which keeps the earlier decision).
     judgments_ : list of Judgment
         Every judged pair with its score and round (``pandas.DataFrame(judgments_)`` works);
         a choice adds one row per candidate, scored with the candidate's probability.
@@ -162,7 +171,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Every multiple-choice judgment: utterance, candidates, probabilities (then
         "none"), answer and round. Empty with ``judging="yes_no"``.
     n_judge_requests_ : int
-        Questions sent to the judge: one per label per round (yes/no), one per utterance (choice).
+        Questions sent to the judge: one per label per round (yes/no), one per utterance
+        (choice), and the order probe's.
     n_judged_pairs_ : int
         Judged units: (label, utterance) pairs, or utterances with ``judging="choice"``.
     n_failed_pairs_ : int
@@ -281,7 +291,9 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         queries = normalize_rows(np.asarray(self.embedder_.encode_query(descriptions), dtype=np.float64))
         self.initial_label_embeddings_ = queries
         self.center_ = None
-        self.judging_ = self._resolve_judging()
+        judging = self._resolve_judging()  # "auto" left to the order probe
+        self.judging_ = "choice" if judging == "auto" else judging  # what a fit without questions reports
+        self.order_probe_ = None
         self.judgments_: list[Judgment] = []
         self.choices_: list[Choice] = []
         self.n_judge_requests_ = self.n_judged_pairs_ = self.n_failed_pairs_ = self.n_reused_judgments_ = 0
@@ -317,7 +329,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             n_rounds=self.n_rounds,
             sampling=self.sampling,
             refinement=self.refinement,
-            judging=self.judging_,
+            judging=judging,
             n_candidates=min(self.n_candidates, len(names)),
             C=self.C,
             learning_rate=self.learning_rate,
@@ -328,10 +340,12 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         )
         if usage_before is not None:
             self.judge_usage_ = self.judge.usage - usage_before
+        self.judging_ = judged.judging
+        self.order_probe_ = judged.order_probe
         self.judgments_ = judged.judgments
         self.choices_ = judged.choices
         # what the next fit's warm_start compares with, set with the answers it describes
-        self._judged_with = (self._judging_settings(), dict(zip(names, descriptions)))
+        self._judged_with = (self.judging_, self._judging_settings(), dict(zip(names, descriptions)))
         self.n_judge_requests_ = judged.n_requests
         self.n_judged_pairs_ = judged.n_judged_pairs
         self.n_failed_pairs_ = judged.n_failed_pairs
@@ -383,31 +397,37 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return float(self.oos_threshold)
 
     def _judging_settings(self) -> tuple:
-        """The parameters that decide which questions a fit asks (see ``warm_start``)."""
-        return (self._resolve_judging(), self.judge_budget, self.n_candidates, self.n_rounds, self.sampling)
+        """The parameters besides ``judging`` that decide which questions a fit asks (see ``warm_start``)."""
+        return (self.judge_budget, self.n_candidates, self.n_rounds, self.sampling)
 
     def _previous_judging(self) -> PreviousJudging | None:
         """The answers of the fit before this one, for ``warm_start`` (None when there is nothing to keep)."""
         if not self.warm_start or not getattr(self, "judgments_", None) or self.refinement != "joint":
             return None
-        settings, descriptions = getattr(self, "_judged_with", (None, {}))
-        if settings != self._judging_settings():
+        judging, settings, descriptions = getattr(self, "_judged_with", (None, None, {}))
+        wanted = self._resolve_judging()
+        now = (judging if wanted == "auto" else wanted, *self._judging_settings())
+        if (judging, *settings) != now:
             warnings.warn(
                 "warm_start: the previous fit asked its questions with other settings "
-                f"({settings} against {self._judging_settings()}: judging, judge_budget, "
+                f"({(judging, *settings)} against {now}: judging, judge_budget, "
                 "n_candidates, n_rounds, sampling), so none of its answers is kept.",
                 UserWarning,
                 stacklevel=3,
             )
             return None
-        return PreviousJudging(descriptions, self.judgments_, self.choices_)
+        return PreviousJudging(judging, descriptions, self.judgments_, self.choices_)
 
     def _resolve_judging(self) -> str:
-        """``judging`` with ``"auto"`` resolved (parameters already checked)."""
+        """``judging`` with ``"auto"`` resolved as far as the parameters allow.
+
+        ``"yes_no"`` for ``refinement="kl"`` or a judge that cannot choose; otherwise an
+        ``"auto"`` that stays is settled at fit by the order probe.
+        """
         if self.judging != "auto":
             return self.judging
         can_choose = self.judge is not None and self.judge.supports_choice
-        return "choice" if can_choose and self.refinement != "kl" else "yes_no"
+        return "auto" if can_choose and self.refinement != "kl" else "yes_no"
 
     def _check_params(self) -> None:
         if self.judging not in JUDGINGS:

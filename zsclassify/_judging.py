@@ -8,6 +8,7 @@ calibration. It works on arrays in the space the classifier scores in and return
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,12 +25,24 @@ from .embedding import normalize_rows
 from .exceptions import InvalidJudgeResponseError, JudgeError
 from .judges import ChoiceRequest, Judge, JudgeRequest, LabelOption
 
-__all__ = ["Choice", "JudgingResult", "Judgment", "PreviousJudging", "run_judging"]
+__all__ = ["Choice", "JudgingResult", "Judgment", "OrderProbe", "PreviousJudging", "run_judging"]
 
 logger = logging.getLogger(__name__)
 
 MAX_FAILED_SHARE = 0.5
 """A fit stops with :class:`~zsclassify.JudgeError` once more than this share of its judged pairs failed."""
+
+MIN_ORDER_CONSISTENCY = 0.6
+"""``judging="auto"`` keeps multiple choice when at least this share of the order probe's
+questions gets the same answer with the options reversed; below it, yes/no questions.
+A judge right with probability q and otherwise picking the first option shown agrees
+with itself when right both times, or right once while the right label is shown first:
+passing asks for q >= 0.65 when the best-scored label is right 80% of the time, 0.77
+when never. The 1.5B model measured in benchmarks/README.md (first option in 86% of
+its answers, q about 0.24) is far below."""
+
+ORDER_PROBE_SHARE, ORDER_PROBE_MIN, ORDER_PROBE_MAX = 0.05, 8, 30
+"""The order probe asks 5% of the budget's questions twice, at least 8 and at most 30."""
 
 
 class Judgment(NamedTuple):
@@ -55,9 +68,26 @@ class Choice(NamedTuple):
     round: int
 
 
-class PreviousJudging(NamedTuple):
-    """What an earlier fit judged, for ``warm_start``: its labels' descriptions and its answers."""
+class OrderProbe(NamedTuple):
+    """How ``judging="auto"`` checked that the judge reads the options, not their positions.
 
+    A few first-round questions are asked twice: as usual (best-scored label first) and
+    with the options reversed. ``consistency`` is the share of them answered with the
+    same label (or "none") both times; at least :data:`MIN_ORDER_CONSISTENCY` keeps
+    multiple choice (the first answers are then used as ordinary first-round answers),
+    less falls back to yes/no questions (the probe's answers are then not used).
+    """
+
+    choices: tuple[Choice, ...]
+    reversed_choices: tuple[Choice, ...]
+    consistency: float
+    judging: str
+
+
+class PreviousJudging(NamedTuple):
+    """What an earlier fit judged, for ``warm_start``: its question, labels' descriptions and answers."""
+
+    judging: str
     descriptions: dict[str, str]
     judgments: Sequence[Judgment]
     choices: Sequence[Choice]
@@ -87,6 +117,10 @@ class JudgingResult:
         units it could not answer.
     n_reused : int
         Judged units kept from an earlier fit (``warm_start``), not asked again.
+    judging : str
+        The question asked, ``"choice"`` or ``"yes_no"`` (``"auto"`` resolved by the order probe).
+    order_probe : OrderProbe or None
+        The order probe of ``judging="auto"``; None when none ran.
     """
 
     coef: np.ndarray
@@ -100,6 +134,8 @@ class JudgingResult:
     n_judged_pairs: int = 0
     n_failed_pairs: int = 0
     n_reused: int = 0
+    judging: str = "yes_no"
+    order_probe: OrderProbe | None = None
 
 
 def cosine_scoring(label_embeddings: np.ndarray, logit_scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -151,20 +187,28 @@ def run_judging(
         Randomness of the sampling.
     judge_budget, n_rounds, sampling, refinement, judging, n_candidates, C, learning_rate, n_steps, logit_scale, \
 show_progress
-        As the parameters of :class:`~zsclassify.ZeroShotClassifier` (``judging`` resolved
-        to ``"choice"`` or ``"yes_no"``).
+        As the parameters of :class:`~zsclassify.ZeroShotClassifier`. ``judging`` is
+        ``"choice"``, ``"yes_no"`` or ``"auto"``: multiple choice if the judge passes an
+        order probe (:class:`OrderProbe`, paid from the budget), else yes/no.
     previous : PreviousJudging, optional
         An earlier fit's answers (``warm_start``, ``refinement="joint"``): those whose
-        question is unchanged are kept, and only new or re-described labels are judged.
+        question is unchanged are kept, and only new or re-described labels are judged,
+        with the earlier fit's question.
     """
     session = _Session(judge, names, descriptions, pool, sampling, generator)
+    session.coef, session.intercept = cosine_scoring(queries, logit_scale)
     if refinement == "kl":
         return session.kl(documents, queries, judge_budget, learning_rate, n_steps, logit_scale, show_progress)
+    if previous is not None:
+        judging = previous.judging
     to_judge = np.ones(len(names), dtype=bool) if previous is None else session.reuse(previous, judging)
-    ask = session.ask if judging == "yes_no" else partial(session.ask_choices, documents, n_candidates)
-    return session.rounds(
-        ask, to_judge, documents, queries, judge_budget, n_rounds, refinement == "joint", C, logit_scale, show_progress
-    )
+    total = judge_budget * int(to_judge.sum())
+    if judging == "auto":
+        total -= session.probe_order(documents, n_candidates, to_judge, total, n_rounds, show_progress)
+    else:
+        session.result.judging = judging
+    ask = session.ask if session.result.judging == "yes_no" else partial(session.ask_choices, documents, n_candidates)
+    return session.rounds(ask, to_judge, documents, queries, total, n_rounds, refinement == "joint", C, show_progress)
 
 
 class _Session:
@@ -258,24 +302,11 @@ class _Session:
         best first. (A shuffled order was measured and rejected: a small LLM's answers then
         fell to chance, see benchmarks/README.md.)
         """
-        items = np.asarray(list(dict.fromkeys(items.tolist())), dtype=np.int64)  # one question per utterance
-        self.asked[items] = True
-        logits = documents[items] @ self.coef.T + self.intercept
-        candidates = np.argsort(-logits, axis=1, kind="stable")[:, :n_candidates]
-        requests = [
-            ChoiceRequest(self.pool[item], tuple(LabelOption(self.names[c], self.descriptions[c]) for c in options))
-            for item, options in zip(items, candidates)
-        ]
-        answers = self.judge.choose(requests)
-        if len(answers) != len(requests):
-            raise InvalidJudgeResponseError(f"The judge returned {len(answers)} choices for {len(requests)} requests.")
-        probabilities = np.array([check_choice(answer, request) for answer, request in zip(answers, requests)])
+        items = _distinct(items)  # one question per utterance
+        candidates = self.candidates(documents, items, n_candidates)
+        probabilities = self.choose_among(items, candidates)
+        self.keep_choices(items, candidates, probabilities, round_index)
         result = self.result
-        result.n_requests += len(requests)
-        failed = np.isnan(probabilities).any(axis=1)
-        self._count(len(items), int(failed.sum()), round_index, "choices")
-        for item, options, answer in zip(items, candidates, probabilities):
-            self.record_choice(item, options, answer, round_index)
         logger.info(
             "round %d: %d utterances judged, %d placed in a label",
             round_index,
@@ -283,21 +314,102 @@ class _Session:
             int(result.said_yes[items].any(axis=1).sum()),
         )
 
+    def candidates(self, documents: np.ndarray, items: np.ndarray, n_candidates: int) -> np.ndarray:
+        """Each utterance's ``n_candidates`` best labels under the current scores, best first."""
+        logits = documents[items] @ self.coef.T + self.intercept
+        return np.argsort(-logits, axis=1, kind="stable")[:, :n_candidates]
+
+    def choose_among(self, items: np.ndarray, candidates: np.ndarray, order_probe: bool = False) -> np.ndarray:
+        """Ask one multiple choice per utterance among its candidates (in that order); checked probabilities."""
+        requests = [
+            ChoiceRequest(
+                self.pool[item],
+                tuple(LabelOption(self.names[c], self.descriptions[c]) for c in options),
+                order_probe=order_probe,
+            )
+            for item, options in zip(items, candidates)
+        ]
+        answers = self.judge.choose(requests)
+        if len(answers) != len(requests):
+            raise InvalidJudgeResponseError(f"The judge returned {len(answers)} choices for {len(requests)} requests.")
+        self.result.n_requests += len(requests)
+        return np.array([check_choice(answer, request) for answer, request in zip(answers, requests)])
+
+    def keep_choices(self, items, candidates, probabilities, round_index: int) -> None:
+        """Count, warn about failures and record answered choices (:meth:`record_choice`)."""
+        self.asked[items] = True
+        self._count(len(items), int(np.isnan(probabilities).any(axis=1).sum()), round_index, "choices")
+        for item, options, answer in zip(items, candidates, probabilities):
+            self.record_choice(item, options, answer, round_index)
+
+    def as_choice(self, item: int, options: np.ndarray, answer: np.ndarray, round_index: int) -> Choice:
+        """One answered question as a :class:`Choice` (answer None for "none" or a failure)."""
+        names = tuple(str(self.names[c]) for c in options)
+        best = -1 if np.isnan(answer).any() else int(np.argmax(answer))
+        chosen = names[best] if 0 <= best < len(names) else None
+        return Choice(self.pool[item], names, tuple(answer.tolist()), chosen, round_index)
+
+    def probe_order(self, documents, n_candidates, to_judge, total, n_rounds, show_progress) -> int:
+        """Settle ``judging="auto"``: ask a few first-round questions again with the options reversed.
+
+        A judge that answers consistently (:data:`MIN_ORDER_CONSISTENCY`) keeps multiple
+        choice and its first answers count as first-round answers; one that follows the
+        options' positions gets yes/no questions. Sets ``result.judging`` and
+        ``result.order_probe``; returns the budget units the probe used beyond the answers kept.
+        No probe (multiple choice) when the budget is too small to spare one (under
+        3 * ``ORDER_PROBE_MIN`` units) or with fewer than two candidates.
+        """
+        size = min(ORDER_PROBE_MAX, max(ORDER_PROBE_MIN, math.ceil(ORDER_PROBE_SHARE * total)))
+        judged_labels = np.flatnonzero(to_judge)
+        quota = np.zeros(len(self.names), dtype=np.int64)
+        quota[judged_labels] = split_budget(total, len(judged_labels), n_rounds, 0, 0)
+        _, items = self.choose(documents @ self.coef.T + self.intercept, quota)
+        items = _distinct(items)
+        items = items[np.argsort(self.text_keys[items], kind="stable")[:size]]  # stable under label edits
+        self.result.judging = "choice"
+        if 3 * size > total or len(items) < ORDER_PROBE_MIN or n_candidates < 2:
+            logger.info("judging='auto': too small a budget or pool for an order probe; multiple choice")
+            return 0
+        candidates = self.candidates(documents, items, n_candidates)
+        with progress_bar(2 * len(items), "judging: order probe", show_progress, unit="question") as bar:
+            forward = self.choose_among(items, candidates)
+            bar.update(len(items))
+            backward = self.choose_among(items, candidates[:, ::-1], order_probe=True)
+            bar.update(len(items))
+        answered = ~(np.isnan(forward).any(axis=1) | np.isnan(backward).any(axis=1))
+        check_failure_share(self.judge, int((~answered).sum()), len(items), "order probe questions")
+        first = [self.as_choice(i, c, a, 0) for i, c, a in zip(items, candidates, forward)]
+        second = [self.as_choice(i, c[::-1], a, 0) for i, c, a in zip(items, candidates, backward)]
+        consistency = float(np.mean([a.answer == b.answer for a, b, ok in zip(first, second, answered) if ok]))
+        judging = "choice" if consistency >= MIN_ORDER_CONSISTENCY else "yes_no"
+        self.result.judging = judging
+        self.result.order_probe = OrderProbe(tuple(first), tuple(second), consistency, judging)
+        if judging == "yes_no":
+            logger.warning(
+                "judging='auto': the judge gave the same answer with the options reversed for %.0f%% of %d "
+                "questions (under %.0f%%: it reads positions), so it is asked yes/no questions instead",
+                100 * consistency,
+                int(answered.sum()),
+                100 * MIN_ORDER_CONSISTENCY,
+            )
+            return 2 * len(items)
+        logger.info("judging='auto': order probe consistency %.2f; multiple choice", consistency)
+        self.keep_choices(items, candidates, forward, 0)
+        return len(items)
+
     def record_choice(self, item: int, options: np.ndarray, answer: np.ndarray, round_index: int) -> None:
         """Keep one choice: in ``choices`` and ``judgments``, and (unless it failed) as evidence."""
         result = self.result
-        names = tuple(str(self.names[c]) for c in options)
-        row_failed = bool(np.isnan(answer).any())
-        best = int(np.argmax(answer)) if not row_failed else -1
-        chosen = names[best] if 0 <= best < len(names) else None
-        result.choices.append(Choice(self.pool[item], names, tuple(answer.tolist()), chosen, round_index))
+        choice = self.as_choice(item, options, answer, round_index)
+        result.choices.append(choice)
         result.judgments.extend(
-            Judgment(name, self.pool[item], float(p), round_index) for name, p in zip(names, answer)
+            Judgment(name, self.pool[item], float(p), round_index) for name, p in zip(choice.options, answer)
         )
-        if row_failed:
+        if np.isnan(answer).any():
             return
         result.said_no[item, options] = True
-        if chosen is not None:
+        if choice.answer is not None:
+            best = int(np.argmax(answer))
             result.said_no[item, options[best]] = False
             result.said_yes[item, options[best]] = True
         evidence = result.choice_evidence
@@ -368,14 +480,12 @@ class _Session:
         self.result.coef, self.result.intercept = cosine_scoring(refined, logit_scale)
         return self.result
 
-    def rounds(self, ask, to_judge, documents, queries, judge_budget, n_rounds, joint, C, logit_scale, show_progress):
-        """Judge the labels ``to_judge`` in rounds with ``ask``; between rounds refit all labels
-        jointly and re-rank the pool."""
+    def rounds(self, ask, to_judge, documents, queries, total, n_rounds, joint, C, show_progress):
+        """Judge the labels ``to_judge`` in rounds with ``ask``, ``total`` units in all (the order
+        probe's first answers among them); between rounds refit all labels jointly and re-rank the pool."""
         n_labels = len(queries)
         judged_labels = np.flatnonzero(to_judge)
         result = self.result
-        self.coef, self.intercept = cosine_scoring(queries, logit_scale)
-        total = judge_budget * len(judged_labels)
         unit = "pair" if ask == self.ask else "question"  # choice mode: one question per utterance
         with progress_bar(total, "judging", show_progress, unit=unit) as bar:
             for round_index in range(n_rounds):
@@ -420,6 +530,11 @@ def check_failure_share(judge: Judge, failed: int, judged: int, what: str = "pai
             failed_pairs=failed,
             usage=getattr(judge, "usage", None),
         )
+
+
+def _distinct(items: np.ndarray) -> np.ndarray:
+    """``items`` without repeats, in first-seen order."""
+    return np.asarray(list(dict.fromkeys(items.tolist())), dtype=np.int64)
 
 
 def _pack_by_label(documents, labels, items, scores, n_labels):

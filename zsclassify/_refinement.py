@@ -345,7 +345,8 @@ def self_train(
     C: float = 10.0,
     keep_fraction: float = 0.5,
     max_per_label: int = 200,
-    noise: float = 0.1,
+    false_yes: float = 0.1,
+    false_no: float = 0.1,
     choices: ChoiceEvidence | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Final joint fit from the judge's answers and the unlabeled pool.
@@ -355,8 +356,9 @@ def self_train(
     2. Pseudo-label the unjudged utterances: within each predicted label, the most
        confident ``keep_fraction``, at most ``max_per_label``.
     3. Read each judged utterance through a noise model: a prior from a fit on the
-       pseudo-labels alone, times the likelihood of its answers. A yes/no answer is
-       wrong with probability ``noise``; a multiple-choice answer has
+       pseudo-labels alone, times the likelihood of its answers. A yes/no answer says
+       yes to a wrong label with probability ``false_yes`` and no to the right one
+       with probability ``false_no``; a multiple-choice answer has
        :func:`choice_likelihood`, with the judge's reliability estimated from all its
        choices by :func:`estimate_judge_reliability`. It takes the most probable label,
        weighted by that probability; utterances without a "yes" are kept when that
@@ -382,8 +384,8 @@ def self_train(
         Most pseudo-labels per label (the most confident are kept). It bounds the
         size of the fits, so that their cost stops growing with the pool: a pool of
         15,000 utterances over 150 labels stays below it.
-    noise : float
-        Assumed probability that a yes/no answer is wrong.
+    false_yes, false_no : float
+        Assumed P(yes | wrong label) and P(no | right label) of a yes/no answer.
     choices : ChoiceEvidence, optional
         Multiple-choice answers; their rows of ``said_yes`` / ``said_no`` (yes for the
         chosen candidate, no for the others) then serve only steps 1 and 2.
@@ -415,14 +417,14 @@ def self_train(
     rows = np.flatnonzero(judged)
     prior = fit_joint(initial_labels, pool[pseudo], predicted[pseudo], C=C, init=(coef, intercept))
     prior_probabilities = _softmax(pool[rows] @ prior[0].T + prior[1])
-    # A yes/no answer about label l is right with probability 1 - noise: "yes" multiplies l
-    # by (1 - noise) and every other label by noise; "no" the other way round.
+    # A yes/no answer about label l, under true label t: "yes" has probability 1 - false_no
+    # when t = l and false_yes otherwise; "no" has false_no and 1 - false_yes.
     yes, no = said_yes[rows].astype(float), said_no[rows].astype(float)
     log_likelihood = (
-        yes * np.log(1.0 - noise)
-        + (yes.sum(axis=1, keepdims=True) - yes) * np.log(noise)
-        + no * np.log(noise)
-        + (no.sum(axis=1, keepdims=True) - no) * np.log(1.0 - noise)
+        yes * np.log(1.0 - false_no)
+        + (yes.sum(axis=1, keepdims=True) - yes) * np.log(false_yes)
+        + no * np.log(false_no)
+        + (no.sum(axis=1, keepdims=True) - no) * np.log(1.0 - false_yes)
     )
     if choices is not None and choices.answered[rows].any():
         chose = choices.answered[rows]

@@ -430,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "choice", "yes_no"),
         default="auto",
         help="multiple choice among each utterance's best labels, or yes/no per pair (default: auto = choice "
-        "when the judge can answer it)",
+        "for a judge that gives the same answers with the options reversed, checked on a few questions, else yes/no)",
     )
     fit.add_argument("--n-candidates", type=int, default=8, help="labels shown per choice question (default: 8)")
     fit.add_argument("--oos-label", help="label returned for out-of-scope input (default: none)")

@@ -48,13 +48,15 @@ def load_demo_judge() -> tuple[RecordedJudge, dict] | None:
     """The judgments a real LLM gave in the demo's fit, and how they were recorded; None if not shipped.
 
     They cover the questions a fit on the demo pool asks with the default settings and
-    the header's ``judge_budget`` and ``random_state``: multiple choices, or yes/no pairs
-    (the shipped recording; the judge then supports only ``judging="yes_no"``).
+    the header's ``judge_budget`` and ``random_state``: the order probe of ``judging="auto"``
+    (its questions in both orders), then the multiple choices or yes/no pairs it settled on.
     """
     resource = resources.files("zsclassify.data").joinpath(RECORDING)
     if not resource.is_file():
         return None
     header, *rows = [json.loads(line) for line in resource.read_text(encoding="utf-8").splitlines() if line]
     records = [(r["label"], r["text"], r["score"]) for r in rows if "label" in r]
-    choices = [(r["text"], r["options"], r["probabilities"]) for r in rows if "options" in r]
-    return RecordedJudge(records, source=header["model"], choices=choices), header
+    asked = [r for r in rows if "options" in r]  # multiple choices, the order probe's among them
+    choices = [(r["text"], r["options"], r["probabilities"]) for r in asked if r.get("probe") != "reversed"]
+    probes = [(r["text"], r["options"], r["probabilities"]) for r in asked if r.get("probe") == "reversed"]
+    return RecordedJudge(records, source=header["model"], choices=choices, order_probes=probes), header

@@ -28,6 +28,7 @@ TRUSTED_TYPES = (
     "zsclassify._estimator.ZeroShotClassifier",
     "zsclassify._judging.Choice",
     "zsclassify._judging.Judgment",
+    "zsclassify._judging.OrderProbe",
     "zsclassify.embedding.SentenceTransformerEmbedder",
     "zsclassify.judges._llm.JudgeUsage",
 )

@@ -58,10 +58,16 @@ class ChoiceRequest:
     options : tuple of LabelOption
         The candidates, most likely first under the classifier's current scores.
         The answer may also be "none of these".
+    order_probe : bool
+        True for a question asked again with its options in reverse order, to check
+        that the judge reads the options rather than their positions
+        (``judging="auto"``). Its answer is cached apart from the same options in
+        the usual order, which otherwise count as the same question.
     """
 
     text: str
     options: tuple[LabelOption, ...]
+    order_probe: bool = False
 
 
 class Judge(ABC):

@@ -575,11 +575,14 @@ def choice_items(requests: Sequence[ChoiceRequest]) -> list[list[Triple]]:
     The namespace of a choice already names the question; the set of options is part of
     each triple's label, their order is not: the same options shown in another order
     (two labels swap places after a refit moved their scores) are the same question, and
-    its stored answer is read back option by option.
+    its stored answer is read back option by option. An order probe (see
+    :class:`~zsclassify.judges.ChoiceRequest`) asks whether the order matters, so its key
+    holds the order too.
     """
     items = []
     for request in requests:
-        context = json.dumps(sorted(option.name for option in request.options), ensure_ascii=False)
+        names = [option.name for option in request.options]
+        context = json.dumps({"order probe": names} if request.order_probe else sorted(names), ensure_ascii=False)
         items.append(
             [
                 (f"{option.name}\x00{context}", option.description, request.text)

@@ -211,6 +211,10 @@ class RecordedJudge(Judge):
         clf.choices_]``; ``probabilities`` has one entry per option and a last one for
         "none". A choice asked with the same options in another order is replayed
         in that order.
+    order_probes : sequence of (text, option names, probabilities), optional
+        Recorded order probes (``judging="auto"``), e.g. ``[(c.text, c.options,
+        c.probabilities) for c in clf.order_probe_.reversed_choices]``; a probe is
+        replayed only with its options in the recorded order.
 
     A pair or choice that was not recorded gets NaN: the classifier leaves it out and warns.
     """
@@ -220,10 +224,12 @@ class RecordedJudge(Judge):
         records: Iterable[tuple[str, str, float]] = (),
         source: str = "unknown",
         choices: Iterable[tuple[str, Sequence[str], Sequence[float]]] = (),
+        order_probes: Iterable[tuple[str, Sequence[str], Sequence[float]]] = (),
     ) -> None:
         self.records = records
         self.source = source
         self.choices = choices
+        self.order_probes = order_probes
 
     def __repr__(self) -> str:
         return f"RecordedJudge(source={self.source!r})"
@@ -239,14 +245,16 @@ class RecordedJudge(Judge):
         return [np.array([recorded.get((r.label, t), np.nan) for t in r.texts]) for r in requests]
 
     def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
-        """Look each choice up in the recording, by utterance and set of options."""
+        """Look each choice up in the recording: by utterance and set of options (probes: their order)."""
         recorded = {}
         for text, names, probabilities in self.choices:
             recorded[text, frozenset(names)] = dict(zip([*names, None], map(float, probabilities)))
+        for text, names, probabilities in self.order_probes:
+            recorded[text, tuple(names)] = dict(zip([*names, None], map(float, probabilities)))
         results = []
         for request in requests:
             names = [option.name for option in request.options]
-            found = recorded.get((request.text, frozenset(names)))
+            found = recorded.get((request.text, tuple(names) if request.order_probe else frozenset(names)))
             results.append(
                 np.full(len(names) + 1, np.nan) if found is None else np.array([found[n] for n in [*names, None]])
             )
