@@ -6,7 +6,9 @@ split. ``--judge gold`` is a perfect GoldJudge; ``--judge near-miss`` is the sim
 benchmarks/simulated_judge.py (rates from recorded real-LLM answers). Beside them, in the
 same run and with the same seeds: logistic regression on frozen embeddings with K true
 labels per label (K=8, 20), C chosen by 4-fold cross-validation on those K-shot sets.
-Usage: python benchmarks/accuracy.py [--judge gold|near-miss] [--seeds 0 1 2] [--datasets ...]
+The default (``judging="auto"``) pays an order probe from the budget and then asks
+multiple choice or, for a judge that answers by position, yes/no; the "judging" column
+says which it chose. Usage: python benchmarks/accuracy.py [--judge gold|near-miss] [--seeds 0 1 2] [--datasets ...]
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ METHODS = {
     "zero-shot": dict(judge_budget=0),
     "paper KL (top-20, lr 1e-4)": dict(refinement="kl"),
     "yes/no judging": dict(judging="yes_no"),
-    "choice judging (default)": dict(),
+    "choice judging": dict(judging="choice"),
+    "auto (default): order probe, then choice or yes/no": dict(),
 }
 SHOTS = (8, 20)
 BASELINE_CS = (0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000)
@@ -66,6 +69,8 @@ def evaluate(dataset: str, method: str, judge, seed: int, test, test_labels, poo
         "macro_f1": float(f1_score(y, predicted, average="macro")),
         "map": per_label_map(scores, clf.classes_, y),
         "judged": clf.n_judged_pairs_,
+        "requests": clf.n_judge_requests_,
+        "judging": clf.judging_,
         "fit_seconds": fit_seconds,
     }
 
@@ -139,6 +144,7 @@ def main() -> None:
                 "min-max": f"{min(accuracy):.3f}-{max(accuracy):.3f}",
                 "macro_f1": float(np.median([r["macro_f1"] for r in group])),
                 "map": float(np.median([r["map"] for r in group])),
+                "judging": "/".join(sorted({r.get("judging", "-") for r in group})),
                 "judged (or labelled)": group[0]["judged"],
                 "fit s": float(np.median([r["fit_seconds"] for r in group])),
             }

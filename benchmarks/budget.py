@@ -22,7 +22,8 @@ METHODS = {
     "zero-shot": dict(judge_budget=0),
     "paper KL": dict(refinement="kl"),
     "yes/no judging": dict(judging="yes_no"),
-    "choice judging (default)": dict(),
+    "choice judging": dict(judging="choice"),
+    "auto (default)": dict(),
 }
 
 
@@ -43,6 +44,8 @@ def evaluate(data: tuple, method: str, budget: int, seed: int) -> dict:
     return {
         "accuracy": clf.score(test, test_labels),
         "ECE": expected_calibration_error(test_labels, proba, clf.classes_),
+        "judging": clf.judging_,
+        "order probe": clf.order_probe_ is not None,
     }
 
 
@@ -52,6 +55,7 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, nargs="+", default=[2, 5, 20])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--name", default="budget", help="results file name")
     args = parser.parse_args()
     summary, runs = [], []
     for dataset in args.datasets:
@@ -69,12 +73,14 @@ def main() -> None:
                     "accuracy": float(np.median(accuracy)),
                     "accuracy min-max": f"{min(accuracy):.3f}-{max(accuracy):.3f}",
                     "ECE": float(np.median([r["ECE"] for r in results])),
+                    "judging": "/".join(sorted({r["judging"] for r in results})),
+                    "order probe": any(r["order probe"] for r in results),
                 }
                 summary.append(row)
                 print(row, flush=True)
     print(f"\nMedians over seeds {args.seeds}:\n")
     print(table(summary))
-    path = write_results("budget", {"seeds": args.seeds, "summary": summary, "runs": runs})
+    path = write_results(args.name, {"seeds": args.seeds, "summary": summary, "runs": runs})
     print(f"\nwritten to {path}")
 
 

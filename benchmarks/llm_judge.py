@@ -99,27 +99,42 @@ def agreement(clf, gold: dict) -> float:
 RECORDINGS = ROOT / "benchmarks" / "results" / "llm_recordings"
 
 
-def record(name: str, clf, pool_texts: list[str]) -> Path:
+def record(name: str, clf, pool_texts: list[str], judging: str) -> Path:
     """Write the LLM's answers of a fit as JSON Lines keyed by the utterance's row in the train split.
 
-    Utterance texts are not written (they stay in ../shared/data); :func:`replay_judge` joins them back.
+    ``RECORDINGS/<name>_<judging>.jsonl`` (``judging`` as asked, ``"auto"`` included): the
+    choices or the yes/no pairs, and the order probe's questions in both orders (``probe``:
+    ``"first"`` or ``"reversed"``) when one ran. Utterance texts are not written (they stay
+    in ../shared/data); :func:`load_recording` joins them back.
     """
     row_of = {text: row for row, text in reversed(list(enumerate(pool_texts)))}
     RECORDINGS.mkdir(parents=True, exist_ok=True)
-    path = RECORDINGS / f"{name}_{clf.judging_}.jsonl"
-    with path.open("w") as out:
-        out.write(json.dumps({"model": MODEL_NAME, "judging": clf.judging_, "prompt_version": PROMPT_VERSION,
-                              "choice_prompt_version": CHOICE_PROMPT_VERSION}) + "\n")  # fmt: skip
-        if clf.choices_:
-            for c in clf.choices_:
-                out.write(json.dumps({"row": row_of[c.text], "options": c.options, "probabilities": c.probabilities,
-                                      "round": c.round}) + "\n")  # fmt: skip
-        else:
-            for j in clf.judgments_:
-                out.write(
-                    json.dumps({"row": row_of[j.text], "label": j.label, "score": j.score, "round": j.round}) + "\n"
-                )
+    path = RECORDINGS / f"{name}_{judging}.jsonl"
+    header = {"model": MODEL_NAME, "judging": clf.judging_, "asked as": judging, "prompt_version": PROMPT_VERSION,
+              "choice_prompt_version": CHOICE_PROMPT_VERSION}  # fmt: skip
+    write_answers(path, header, clf, lambda text: {"row": row_of[text]})
     return path
+
+
+def write_answers(path: Path, header: dict, clf, locate) -> None:
+    """Write ``header`` and a fit's answers as JSON Lines, each utterance as ``locate(text)`` says.
+
+    One line per choice (``options``, ``probabilities``) or per yes/no pair (``label``,
+    ``score``), then the order probe's questions in both orders (``probe``: ``"first"`` or
+    ``"reversed"``) when one ran.
+    """
+
+    def choice(c, **extra) -> dict:
+        return {**locate(c.text), "options": c.options, "probabilities": c.probabilities, "round": c.round, **extra}
+
+    lines = [choice(c) for c in clf.choices_] or [
+        {**locate(j.text), "label": j.label, "score": j.score, "round": j.round} for j in clf.judgments_
+    ]
+    if clf.order_probe_ is not None:
+        lines += [choice(c, probe="first") for c in clf.order_probe_.choices]
+        lines += [choice(c, probe="reversed") for c in clf.order_probe_.reversed_choices]
+    with path.open("w") as out:
+        out.writelines(json.dumps(line) + "\n" for line in [header, *lines])
 
 
 def load_recording(name: str, judging: str) -> tuple[dict, list[dict]]:
@@ -140,10 +155,13 @@ def recorded_judge(name: str, judging: str):
     from zsclassify.judges import RecordedJudge
 
     header, rows = load_recording(name, judging)
-    if judging == "choice":
-        choices = [(r["text"], r["options"], r["probabilities"]) for r in rows]
-        return RecordedJudge(source=header["model"], choices=choices)
-    return RecordedJudge([(r["label"], r["text"], r["score"]) for r in rows], source=header["model"])
+    return RecordedJudge(
+        records=[(r["label"], r["text"], r["score"]) for r in rows if "label" in r],
+        source=header["model"],
+        choices=[(r["text"], r["options"], r["probabilities"]) for r in rows if r.get("probe", "first") == "first"
+                 and "options" in r],
+        order_probes=[(r["text"], r["options"], r["probabilities"]) for r in rows if r.get("probe") == "reversed"],
+    )  # fmt: skip
 
 
 def demo30():
@@ -168,10 +186,12 @@ def run_dataset(name, labels, pool, test, url, cache_dir, judging) -> tuple[dict
     llm_fit = fit_and_score(labels, pool, test, judge, judging)
     clf = llm_fit["model"]
     usage = clf.judge_usage_
-    record(name, clf, pool[0])
+    record(name, clf, pool[0], judging)
+    probe = clf.order_probe_
     row = {
         "dataset": name,
-        "judging": judging,
+        "judging": judging if judging == clf.judging_ else f"{judging} -> {clf.judging_}",
+        "order probe consistency": float("nan") if probe is None else probe.consistency,
         "labels": len(clf.classes_),
         "judge agreement with gold": agreement(clf, gold_map(*pool)),
         "zero-shot acc": zero_shot,
@@ -275,9 +295,10 @@ DEMO_RECORDING = ROOT / "zsclassify" / "data" / "demo_judgments.jsonl"
 def record_demo(url, cache_dir, judge_budget: int, judging: str) -> dict:
     """Record the LLM's answers of the demo's fit.
 
-    ``judging="yes_no"`` writes the recording the package ships (``zsclassify/data``);
-    ``"choice"`` writes ``RECORDINGS/demo30_choice.jsonl`` for replay (with this 1.5B model,
-    choices made the demo worse than zero-shot: see benchmarks/README.md, section 0).
+    ``judging="auto"`` (the default) writes the recording the package ships
+    (``zsclassify/data``): the order probe, then the questions it settled on. ``"choice"``
+    and ``"yes_no"`` write ``RECORDINGS/demo30_<judging>.jsonl`` for replay (with this
+    1.5B model, choices made the demo worse than zero-shot: see benchmarks/README.md, section 0).
     """
     data = load_demo()
     judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, cache=cache_dir / "demo.sqlite", max_concurrency=1)
@@ -286,22 +307,14 @@ def record_demo(url, cache_dir, judge_budget: int, judging: str) -> dict:
         data.pool_texts
     )
     seconds = time.perf_counter() - start
-    choice = judging == "choice"
     header = {
         "model": MODEL_NAME, "server": "llama-cpp-python 0.3.36 (llama_cpp.server)", "judging": clf.judging_,
-        "prompt_version": CHOICE_PROMPT_VERSION if choice else PROMPT_VERSION, "judge_budget": judge_budget,
-        "random_state": 0,
-        "scoring": "first-token logprobs over the option letters" if choice else "pairwise P(yes)/(P(yes)+P(no))",
+        "asked as": judging, "prompt_version": PROMPT_VERSION, "choice_prompt_version": CHOICE_PROMPT_VERSION,
+        "judge_budget": judge_budget, "random_state": 0,
+        "scoring": "first-token logprobs: over the option letters (choices), P(yes)/(P(yes)+P(no)) (pairs)",
     }  # fmt: skip
-    path = RECORDINGS / "demo30_choice.jsonl" if choice else DEMO_RECORDING
-    with path.open("w") as out:
-        out.write(json.dumps(header) + "\n")
-        if choice:
-            for c in clf.choices_:
-                out.write(json.dumps({"text": c.text, "options": c.options, "probabilities": c.probabilities}) + "\n")
-        else:
-            for j in clf.judgments_:
-                out.write(json.dumps({"label": j.label, "text": j.text, "score": j.score}) + "\n")
+    path = DEMO_RECORDING if judging == "auto" else RECORDINGS / f"demo30_{judging}.jsonl"
+    write_answers(path, header, clf, lambda text: {"text": text})
     return {
         "judging": judging,
         "demo questions": clf.n_judged_pairs_,
@@ -325,7 +338,8 @@ def main() -> None:
         help="study pairs per label: this many with the label and as many without (a request holds at most 2x this)",
     )  # fmt: skip
     parser.add_argument("--injection-batch-size", type=int, default=10)
-    parser.add_argument("--judging", nargs="+", choices=("choice", "yes_no"), default=["choice", "yes_no"])
+    parser.add_argument("--judging", nargs="+", choices=("auto", "choice", "yes_no"), default=["choice", "yes_no"])
+    parser.add_argument("--name", default="llm_judge", help="results file of --parts fits")
     parser.add_argument("--datasets", nargs="+", choices=("snips", "clinc150-20"), default=["snips", "clinc150-20"])
     parser.add_argument(
         "--demo-budget", type=int,
@@ -351,7 +365,7 @@ def main() -> None:
                     for judging in args.judging:
                         rows.append(run_dataset(name, labels, pool, test, url, cache_dir, judging)[0])
                         print(rows[-1], flush=True)
-                        write_results("llm_judge", {**results, "datasets": rows})
+                        write_results(args.name, {**results, "datasets": rows})
                 print(f"\n## Real local LLM judge ({MODEL_NAME}, llama.cpp server, first-token logprobs)\n")
                 print(table(rows))
             if "study" in args.parts:
@@ -371,7 +385,8 @@ def main() -> None:
                 print(table(injection))
                 write_results("llm_batch_size", {**results, "batch_size_study": study, "injection": injection})
             if "demo" in args.parts:
-                budgets = {"yes_no": args.demo_budget or 20, "choice": args.demo_budget or 10}
+                budgets = {"auto": args.demo_budget or 20, "yes_no": args.demo_budget or 20,
+                           "choice": args.demo_budget or 10}  # fmt: skip
                 demo = [record_demo(url, cache_dir, budgets[judging], judging) for judging in args.judging]
                 print("\n## Demo recording\n")
                 print(table(demo))

@@ -54,7 +54,10 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for path in sorted(RECORDINGS.glob("*.jsonl")):
-        name, judging = path.stem.rsplit("_", 1)
+        name, judging = next(
+            ((path.stem.removesuffix(f"_{j}"), j) for j in ("yes_no", "choice", "auto") if path.stem.endswith(f"_{j}")),
+            (None, None),
+        )
         if name in DATASETS:
             rows.append(replay(name, judging))
             print(rows[-1], flush=True)
