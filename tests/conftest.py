@@ -14,6 +14,9 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Spark's JVM (tests/test_batch_prediction.py, the README's Spark block) with the client compiler only and the serial
+# collector: it starts ~5 s sooner, and the tests' Spark jobs are too small to gain from the optimising compiler
+os.environ.setdefault("JDK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 # pytest-xdist runs one worker per core: each worker, and every process it starts (CLI, notebook kernel, Dask and
 # Spark workers), encodes on its share of the cores. A thread per core in every worker oversubscribes them: the
 # threads spin waiting for each other (2 processes embedding the demo pool at once on 2 cores: 27 s of CPU each with
