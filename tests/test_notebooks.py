@@ -11,6 +11,7 @@ import importlib.util
 import linecache
 import os
 import sys
+import tempfile
 import traceback
 import types
 from pathlib import Path
@@ -97,6 +98,7 @@ def run_here(path: Path) -> int:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the notebooks' mkdtemp() folders: removed with tmp_path
     code = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     assert run_here(path) == len(code)
 
