@@ -8,6 +8,7 @@ and message, how long it took, and that the API key appears in none of them. Wit
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -17,6 +18,8 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +29,7 @@ from fake_llm_servers import FakeAnthropic, FakeOpenAI, Fault, anthropic_error, 
 
 import zsclassify.judges._cache as cache_module
 from zsclassify import CacheError, JudgeError, JudgeSetupError, ZeroShotClassifier
+from zsclassify.cli import main as cli_main
 from zsclassify.judges import (
     AnthropicJudge,
     CachedJudge,
@@ -410,9 +414,11 @@ def test_two_processes_never_buy_the_same_pair(toy, anthropic_server, tmp_path):
 
 
 @pytest.mark.slow
-def test_many_processes_can_open_a_new_cache_at_the_same_moment(tmp_path):
+def test_many_processes_can_open_a_new_cache_at_the_same_moment(disk_tmp_path):
     # switching a new file to WAL can fail at once ("database is locked", no busy handler) when another
-    # process does the same; opening must wait for the other one instead (CI failed on this once)
+    # process does the same; opening must wait for the other one instead (CI failed on this once).
+    # On a disk, as in CI: a RAM file system has no fsync, which shortens the moment the old code failed in.
+    tmp_path = disk_tmp_path
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
@@ -507,38 +513,37 @@ def test_a_missing_openai_package_stops_before_any_request(toy, openai_server, t
     record(figures, wasted=0, lost=0)
 
 
-@pytest.mark.slow
-def test_cli_fit_exits_1_and_saves_nothing_on_a_bad_key(toy, openai_server, tmp_path):
+def test_cli_fit_exits_1_and_saves_nothing_on_a_bad_key(toy, openai_server, tmp_path, monkeypatch, caplog):
+    # zsclassify.cli.main in this process (a new one only adds the interpreter start and a model load): its exit
+    # status and stdout/stderr; log records and warnings count as stderr for the key check
     _, texts, _ = toy
     openai_server.faults = [Fault(401, {}, openai_error("Incorrect API key provided", "invalid_request_error"))] * 50
     (tmp_path / "labels.json").write_text(json.dumps(TOY_LABELS))
     (tmp_path / "pool.txt").write_text("\n".join(texts) + "\n")
     model = tmp_path / "model.skops"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "ZSCLASSIFY_CACHE_DIR": str(tmp_path), "OPENAI_API_KEY": SECRET}
+    monkeypatch.setenv("ZSCLASSIFY_CACHE_DIR", str(tmp_path))
+    out, err = io.StringIO(), io.StringIO()
     start = time.perf_counter()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "zsclassify",
-            "--quiet",
-            "fit",
-            "--labels",
-            str(tmp_path / "labels.json"),
-            "--data",
-            str(tmp_path / "pool.txt"),
-            "--judge",
-            "openai",
-            "--base-url",
-            openai_server.url + "/v1",
-            "-o",
-            str(model),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    with redirect_stdout(out), redirect_stderr(err), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        returncode = cli_main(
+            [
+                "--quiet",
+                "fit",
+                "--labels",
+                str(tmp_path / "labels.json"),
+                "--data",
+                str(tmp_path / "pool.txt"),
+                "--judge",
+                "openai",
+                "--base-url",
+                openai_server.url + "/v1",
+                "-o",
+                str(model),
+            ]
+        )
+    result = subprocess.CompletedProcess([], returncode, out.getvalue(), err.getvalue())
+    assert not any(SECRET in text for text in (caplog.text, *(str(warning.message) for warning in caught)))
     assert result.returncode == 1 and not model.exists()
     last = result.stderr.strip().splitlines()[-1]
     assert (
