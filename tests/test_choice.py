@@ -389,6 +389,20 @@ def test_the_order_probe_is_cached_apart_and_replayed_in_its_order(demo, tmp_pat
     assert replayed.order_probe_ == probe and replayed.judgments_ == first.judgments_
 
 
+def test_claude_answers_the_probe_in_its_own_requests(demo, tmp_path):
+    # through the real Anthropic SDK: a model that reads the options passes, and the reversed questions
+    # go in requests of their own (never the same utterance twice in one request)
+    truth = dict(zip(demo.pool_texts, demo.pool_labels))
+    with FakeAnthropic(lambda label, text: truth.get(text) == label) as server:
+        judge = AnthropicJudge(base_url=server.url, cache=tmp_path / "c.sqlite", batch_size=32, max_concurrency=1)
+        clf = fit_demo(demo, judge)
+        assert clf.judging_ == "choice" and clf.order_probe_.consistency == 1.0
+        first, second = (request["body"]["messages"][0]["content"] for request in server.requests[:2])
+        assert clf.judge_usage_.requests == len(server.requests)
+    probed = [c.text for c in clf.order_probe_.choices]
+    assert [first.count(text) for text in probed] == [second.count(text) for text in probed] == [1] * 8
+
+
 def test_a_probe_the_judge_cannot_answer_stops_the_fit(demo):
     from zsclassify import JudgeError
 
