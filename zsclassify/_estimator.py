@@ -404,7 +404,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """The answers of the fit before this one, for ``warm_start`` (None when there is nothing to keep)."""
         if not self.warm_start or not getattr(self, "judgments_", None) or self.refinement != "joint":
             return None
-        judging, settings, descriptions = getattr(self, "_judged_with", (None, None, {}))
+        recorded = getattr(self, "_judged_with", ())  # (judging, settings, descriptions); other shapes keep nothing
+        judging, settings, descriptions = recorded if len(recorded) == 3 else (None, (), {})
         wanted = self._resolve_judging()
         now = (judging if wanted == "auto" else wanted, *self._judging_settings())
         if (judging, *settings) != now:
