@@ -56,6 +56,7 @@ class FakeLLMServer:
         self.faults: list[Fault] = []
         self.answered = 0  # utterances in complete normal (200, API) replies sent
         self.lock = threading.Lock()
+        self.replying = 0  # normal replies being sent and not yet counted in answered
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,9 +82,17 @@ class FakeLLMServer:
                 reply = server.answer(self.path, body)
                 if fault and fault.mangle:
                     reply = fault.mangle(reply)
-                if self._send(200, reply, fault.headers if fault else {}, drip=fault.drip if fault else 0.0):
+                drip = fault.drip if fault else 0.0
+                prompt = not drip  # a dripped reply is slow on purpose: settle() does not wait for it
+                with server.lock:
+                    server.replying += prompt
+                try:
+                    if self._send(200, reply, fault.headers if fault else {}, drip=drip):
+                        with server.lock:
+                            server.answered += server.count_judged(self.path, body)
+                finally:
                     with server.lock:
-                        server.answered += server.count_judged(self.path, body)
+                        server.replying -= prompt
 
             def do_GET(self):
                 with server.lock:
@@ -116,6 +125,12 @@ class FakeLLMServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the replies being sent are counted: a client can read a reply before its handler counts it."""
+        deadline = time.monotonic() + timeout
+        while self.replying and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     @property
     def url(self) -> str:
