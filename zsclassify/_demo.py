@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ._estimator import ZeroShotClassifier
+from ._judging import OrderProbe
 from .datasets import DemoData, load_demo, load_demo_judge
 from .judges import AnthropicJudge, GoldJudge, Judge, OpenAICompatibleJudge
 
@@ -28,6 +29,7 @@ class DemoResult:
     refined_accuracy: float
     judging: str  # "choice" or "yes_no"
     judged_pairs: int  # judged units: utterances (choice) or pairs (yes/no)
+    order_probe: str | None  # what judging="auto"'s order probe found, in words (None when none ran)
     fit_seconds: float
     total_seconds: float
 
@@ -57,7 +59,16 @@ def choose_demo_judge(data: DemoData) -> DemoJudge:
     recorded = load_demo_judge()
     if recorded is not None:
         judge, header = recorded
-        answers = f"{len(judge.choices)} multiple choices" if judge.choices else f"{len(judge.records)} yes/no pairs"
+        probes = len(judge.order_probes)
+        answers = ", ".join(
+            part
+            for part, count in (
+                (f"an order probe of {probes} questions in both orders", probes),
+                (f"{len(judge.choices) - probes} multiple choices", len(judge.choices) - probes),
+                (f"{len(judge.records)} yes/no pairs", len(judge.records)),
+            )
+            if count
+        )
         note = (
             f"{judge!r}: replays {answers} recorded from {header['model']} ({header['server']}, {header['scoring']}); "
             "set ANTHROPIC_API_KEY or ZSCLASSIFY_JUDGE_URL for a live LLM"
@@ -111,6 +122,16 @@ def run_demo(
         refined_accuracy=refined.score(data.test_texts, data.test_labels),
         judging=refined.judging_,
         judged_pairs=refined.n_judged_pairs_,
+        order_probe=None if refined.order_probe_ is None else _describe(refined.order_probe_),
         fit_seconds=fit_seconds,
         total_seconds=time.perf_counter() - start,
+    )
+
+
+def _describe(probe: OrderProbe) -> str:
+    """The order probe's finding in one line."""
+    question = {"choice": "multiple-choice questions", "yes_no": "yes/no questions"}[probe.judging]
+    return (
+        f"the same answer with the options reversed for {probe.consistency:.0%} of {len(probe.choices)} questions "
+        f"-> {question}"
     )

@@ -355,6 +355,8 @@ def _demo(args: argparse.Namespace) -> int:
         f"pool of {result.n_pool} unlabeled utterances, {result.n_test} test utterances"
     )
     print(f"judge: {result.judge}")
+    if result.order_probe is not None:
+        print(f"order probe: {result.order_probe}")
     print(f"{'model':<26}{'test accuracy':>14}")
     print(f"{'zero-shot':<26}{result.zero_shot_accuracy:>14.3f}")
     unit = "questions" if result.judging == "choice" else "pairs"
