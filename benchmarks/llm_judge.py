@@ -152,16 +152,10 @@ def load_recording(name: str, judging: str) -> tuple[dict, list[dict]]:
 
 def recorded_judge(name: str, judging: str):
     """A :class:`~zsclassify.judges.RecordedJudge` that replays a recording of :func:`record`."""
-    from zsclassify.judges import RecordedJudge
+    from zsclassify.datasets import _judge_from_recording
 
     header, rows = load_recording(name, judging)
-    return RecordedJudge(
-        records=[(r["label"], r["text"], r["score"]) for r in rows if "label" in r],
-        source=header["model"],
-        choices=[(r["text"], r["options"], r["probabilities"]) for r in rows if r.get("probe", "first") == "first"
-                 and "options" in r],
-        order_probes=[(r["text"], r["options"], r["probabilities"]) for r in rows if r.get("probe") == "reversed"],
-    )  # fmt: skip
+    return _judge_from_recording(rows, header["model"])
 
 
 def demo30():

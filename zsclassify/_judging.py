@@ -360,14 +360,15 @@ class _Session:
         3 * ``ORDER_PROBE_MIN`` units) or with fewer than two candidates.
         """
         size = min(ORDER_PROBE_MAX, max(ORDER_PROBE_MIN, math.ceil(ORDER_PROBE_SHARE * total)))
-        judged_labels = np.flatnonzero(to_judge)
-        quota = np.zeros(len(self.names), dtype=np.int64)
-        quota[judged_labels] = split_budget(total, len(judged_labels), n_rounds, 0, 0)
-        _, items = self.choose(documents @ self.coef.T + self.intercept, quota)
-        items = _distinct(items)
-        items = items[np.argsort(self.text_keys[items], kind="stable")[:size]]  # stable under label edits
         self.result.judging = "choice"
-        if 3 * size > total or len(items) < ORDER_PROBE_MIN or n_candidates < 2:
+        items = np.zeros(0, dtype=np.int64)
+        if 3 * size <= total and n_candidates >= 2:
+            judged_labels = np.flatnonzero(to_judge)
+            quota = np.zeros(len(self.names), dtype=np.int64)
+            quota[judged_labels] = split_budget(total, len(judged_labels), n_rounds, 0, 0)
+            items = _distinct(self.choose(documents @ self.coef.T + self.intercept, quota)[1])
+            items = items[np.argsort(self.text_keys[items], kind="stable")[:size]]  # stable under label edits
+        if len(items) < ORDER_PROBE_MIN:
             logger.info("judging='auto': too small a budget or pool for an order probe; multiple choice")
             return 0
         candidates = self.candidates(documents, items, n_candidates)

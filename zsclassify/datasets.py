@@ -55,8 +55,17 @@ def load_demo_judge() -> tuple[RecordedJudge, dict] | None:
     if not resource.is_file():
         return None
     header, *rows = [json.loads(line) for line in resource.read_text(encoding="utf-8").splitlines() if line]
+    return _judge_from_recording(rows, header["model"]), header
+
+
+def _judge_from_recording(rows: list[dict], source: str) -> RecordedJudge:
+    """A :class:`RecordedJudge` replaying recorded answers, one dict per answer with its ``text``.
+
+    A yes/no pair has ``label`` and ``score``; a multiple choice ``options`` and
+    ``probabilities``, and ``probe: "reversed"`` when it is an order probe's second question.
+    """
     records = [(r["label"], r["text"], r["score"]) for r in rows if "label" in r]
     asked = [r for r in rows if "options" in r]  # multiple choices, the order probe's among them
     choices = [(r["text"], r["options"], r["probabilities"]) for r in asked if r.get("probe") != "reversed"]
     probes = [(r["text"], r["options"], r["probabilities"]) for r in asked if r.get("probe") == "reversed"]
-    return RecordedJudge(records, source=header["model"], choices=choices, order_probes=probes), header
+    return RecordedJudge(records, source=source, choices=choices, order_probes=probes)
