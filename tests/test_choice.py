@@ -1,5 +1,6 @@
 """Contrastive (multiple-choice) judging: the request type, every judge's choose(), the estimator's choice mode."""
 
+import itertools
 import math
 from types import SimpleNamespace
 
@@ -336,13 +337,14 @@ def test_auto_keeps_multiple_choice_for_a_judge_that_reads_the_options(demo):
     clf = fit_demo(demo, GoldJudge(demo.pool_texts, demo.pool_labels))
     probe = clf.order_probe_
     assert clf.judging_ == probe.judging == "choice" and probe.consistency == 1.0
-    assert len(probe.choices) == len(probe.reversed_choices) == 8
+    # 8 probe questions in steps of 2: after 6 the same answers pass whatever the last 2 say
+    assert len(probe.choices) == len(probe.reversed_choices) == 6
     for first, second in zip(probe.choices, probe.reversed_choices):
         assert second.text == first.text and second.options == first.options[::-1]
         assert second.answer == first.answer
     assert set(probe.choices) <= set(clf.choices_)  # the first answers count as first-round answers
     # the probe is paid from the budget: 60 questions in all, the reversed ones included
-    assert clf.n_judge_requests_ == len(clf.choices_) + 8 == 60 and clf.n_judged_pairs_ == 52
+    assert clf.n_judge_requests_ == len(clf.choices_) + 6 == 60 and clf.n_judged_pairs_ == 54
 
 
 def test_auto_falls_back_to_yes_no_for_a_judge_that_follows_positions(demo, caplog):
@@ -352,12 +354,35 @@ def test_auto_falls_back_to_yes_no_for_a_judge_that_follows_positions(demo, capl
     assert clf.judging_ == probe.judging == "yes_no" and probe.consistency == 0.0
     assert [c.answer for c in probe.choices] == [c.options[0] for c in probe.choices]
     assert "reads positions" in caplog.text
-    # the probe's 16 questions are paid from the budget; its answers are not used
-    assert clf.choices_ == [] and clf.n_judged_pairs_ == len(clf.judgments_) == 60 - 16
+    # 4 questions each way settle it (4 of 8 answered alike at best): those 8 are paid from the budget,
+    # and their answers are not used
+    assert len(probe.choices) == 4 and clf.choices_ == [] and clf.n_judged_pairs_ == len(clf.judgments_) == 60 - 8
     assert all(j.score == float(demo.pool_labels[demo.pool_texts.index(j.text)] == j.label) for j in clf.judgments_)
     forced = fit_demo(demo, FirstOption(demo.pool_texts, demo.pool_labels), judging="choice")
     assert forced.order_probe_ is None and forced.judging_ == "choice"
     assert clf.score(demo.test_texts, demo.test_labels) > forced.score(demo.test_texts, demo.test_labels)
+
+
+def test_the_probe_stops_early_only_when_the_rest_cannot_change_its_decision():
+    # every pattern of 8 answers (same both ways, different, failed): wherever the probe
+    # would stop, the decision from the answers so far is the one all 8 give
+    from zsclassify._judging import MIN_ORDER_CONSISTENCY, probe_decided
+
+    def decision(outcomes):
+        answered = [o for o in outcomes if o != "failed"]
+        return answered.count("same") >= MIN_ORDER_CONSISTENCY * len(answered)
+
+    stops = 0
+    for outcomes in itertools.product(("same", "different", "failed"), repeat=8):
+        for asked in range(1, 8):
+            prefix = outcomes[:asked]
+            answered = len(prefix) - prefix.count("failed")
+            if probe_decided(prefix.count("same"), answered, 8 - asked):
+                assert decision(prefix) == decision(outcomes), outcomes
+                stops += 1
+                break
+    assert stops > 0 and probe_decided(0, 1, 0)
+    assert not probe_decided(2, 2, 6) and probe_decided(6, 6, 2) and probe_decided(0, 4, 4)
 
 
 def test_no_probe_when_the_budget_cannot_spare_one(toy, demo):
@@ -397,10 +422,12 @@ def test_claude_answers_the_probe_in_its_own_requests(demo, tmp_path):
         judge = AnthropicJudge(base_url=server.url, cache=tmp_path / "c.sqlite", batch_size=32, max_concurrency=1)
         clf = fit_demo(demo, judge)
         assert clf.judging_ == "choice" and clf.order_probe_.consistency == 1.0
-        first, second = (request["body"]["messages"][0]["content"] for request in server.requests[:2])
+        probe_requests = [request["body"]["messages"][0]["content"] for request in server.requests[:6]]
         assert clf.judge_usage_.requests == len(server.requests)
-    probed = [c.text for c in clf.order_probe_.choices]
-    assert [first.count(text) for text in probed] == [second.count(text) for text in probed] == [1] * 8
+    probed = [c.text for c in clf.order_probe_.choices]  # 6 of 8: three steps of 2, two requests each
+    for text in probed:
+        assert [content.count(text) for content in probe_requests].count(1) == 2
+        assert max(content.count(text) for content in probe_requests) == 1
 
 
 def test_a_probe_the_judge_cannot_answer_stops_the_fit(demo):
@@ -411,7 +438,7 @@ def test_a_probe_the_judge_cannot_answer_stops_the_fit(demo):
             answers = super().choose(requests)
             return [np.full(len(a), np.nan) if r.order_probe else a for r, a in zip(requests, answers)]
 
-    with pytest.raises(JudgeError, match="8 of the 8 order probe questions"):
+    with pytest.raises(JudgeError, match="2 of the 2 order probe questions"):  # stops at the first step
         fit_demo(demo, NoReversed(demo.pool_texts, demo.pool_labels))
 
 
@@ -420,7 +447,7 @@ def test_warm_start_keeps_the_probes_decision(demo, tmp_path):
 
     judge = FirstOption(demo.pool_texts, demo.pool_labels)
     fitted = fit_demo(demo, judge, warm_start=True)
-    assert fitted.judging_ == "yes_no" and fitted.n_judged_pairs_ == 44
+    assert fitted.judging_ == "yes_no" and fitted.n_judged_pairs_ == 52
     # as a new process would: the safe format keeps the probe with the answers, not the judge
     trusted = [f"{HashingEmbedder.__module__}.HashingEmbedder"]
     clf = load_model(save_model(fitted, tmp_path / "bot.skops"), trusted=trusted).set_params(judge=judge)
@@ -430,4 +457,4 @@ def test_warm_start_keeps_the_probes_decision(demo, tmp_path):
     judge.choose = lambda requests: pytest.fail("the refit probed again")
     clf.set_params(labels={**demo.labels, edited: demo.labels[edited] + " (re-described)"}).fit(demo.pool_texts)
     assert clf.judging_ == "yes_no" and clf.order_probe_ is None and not clf.choices_
-    assert clf.n_reused_judgments_ == 44 - about_edited > 0
+    assert clf.n_reused_judgments_ == 52 - about_edited > 0

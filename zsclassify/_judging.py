@@ -42,7 +42,9 @@ when never. The 1.5B model measured in benchmarks/README.md (first option in 86%
 its answers, q about 0.24) is far below."""
 
 ORDER_PROBE_SHARE, ORDER_PROBE_MIN, ORDER_PROBE_MAX = 0.05, 8, 30
-"""The order probe asks 5% of the budget's questions twice, at least 8 and at most 30."""
+"""The order probe asks up to 5% of the budget's questions twice, at least 8 and at most 30."""
+ORDER_PROBE_STEPS = 4
+"""The order probe asks its questions in this many steps, stopping once the decision is settled."""
 
 
 class Judgment(NamedTuple):
@@ -354,10 +356,13 @@ class _Session:
 
         A judge that answers consistently (:data:`MIN_ORDER_CONSISTENCY`) keeps multiple
         choice and its first answers count as first-round answers; one that follows the
-        options' positions gets yes/no questions. Sets ``result.judging`` and
-        ``result.order_probe``; returns the budget units the probe used beyond the answers kept.
-        No probe (multiple choice) when the budget is too small to spare one (under
-        3 * ``ORDER_PROBE_MIN`` units) or with fewer than two candidates.
+        options' positions gets yes/no questions. The questions go in
+        :data:`ORDER_PROBE_STEPS` steps, and the probe stops as soon as the questions left
+        could not change the decision (:func:`probe_decided`): same decision, fewer questions.
+        Sets ``result.judging`` and ``result.order_probe``; returns the budget units the
+        probe used beyond the answers kept. No probe (multiple choice) when the budget is
+        too small to spare one (under 3 * ``ORDER_PROBE_MIN`` units) or with fewer than two
+        candidates.
         """
         size = min(ORDER_PROBE_MAX, max(ORDER_PROBE_MIN, math.ceil(ORDER_PROBE_SHARE * total)))
         self.result.judging = "choice"
@@ -372,16 +377,24 @@ class _Session:
             logger.info("judging='auto': too small a budget or pool for an order probe; multiple choice")
             return 0
         candidates = self.candidates(documents, items, n_candidates)
+        reversed_candidates = candidates[:, ::-1]
+        forward, backward = np.zeros((0, n_candidates + 1)), np.zeros((0, n_candidates + 1))
+        step, asked = math.ceil(len(items) / ORDER_PROBE_STEPS), 0
         with progress_bar(2 * len(items), "judging: order probe", show_progress, unit="question") as bar:
-            forward = self.choose_among(items, candidates)
-            bar.update(len(items))
-            backward = self.choose_among(items, candidates[:, ::-1], order_probe=True)
-            bar.update(len(items))
-        answered = ~(np.isnan(forward).any(axis=1) | np.isnan(backward).any(axis=1))
-        check_failure_share(self.judge, int((~answered).sum()), len(items), "order probe questions")
-        first = [self.as_choice(i, c, a, 0) for i, c, a in zip(items, candidates, forward)]
-        second = [self.as_choice(i, c[::-1], a, 0) for i, c, a in zip(items, candidates, backward)]
-        consistency = float(np.mean([a.answer == b.answer for a, b, ok in zip(first, second, answered) if ok]))
+            while asked < len(items):
+                batch = slice(asked, asked + step)
+                forward = np.vstack([forward, self.choose_among(items[batch], candidates[batch])])
+                backward = np.vstack([backward, self.choose_among(items[batch], reversed_candidates[batch], True)])
+                asked = len(forward)
+                bar.update(2 * len(items[batch]))
+                answered = ~(np.isnan(forward).any(axis=1) | np.isnan(backward).any(axis=1))
+                check_failure_share(self.judge, int((~answered).sum()), asked, "order probe questions")
+                first = [self.as_choice(*question, 0) for question in zip(items, candidates, forward)]
+                second = [self.as_choice(*question, 0) for question in zip(items, reversed_candidates, backward)]
+                same = sum(one.answer == other.answer for one, other, ok in zip(first, second, answered) if ok)
+                if probe_decided(same, int(answered.sum()), len(items) - asked):
+                    break
+        consistency = float(same / answered.sum())
         judging = "choice" if consistency >= MIN_ORDER_CONSISTENCY else "yes_no"
         self.result.judging = judging
         self.result.order_probe = OrderProbe(tuple(first), tuple(second), consistency, judging)
@@ -393,10 +406,10 @@ class _Session:
                 int(answered.sum()),
                 100 * MIN_ORDER_CONSISTENCY,
             )
-            return 2 * len(items)
+            return 2 * asked
         logger.info("judging='auto': order probe consistency %.2f; multiple choice", consistency)
-        self.keep_choices(items, candidates, forward, 0)
-        return len(items)
+        self.keep_choices(items[:asked], candidates[:asked], forward, 0)
+        return asked
 
     def record_choice(self, item: int, options: np.ndarray, answer: np.ndarray, round_index: int) -> None:
         """Keep one choice: in ``choices`` and ``judgments``, and (unless it failed) as evidence."""
@@ -531,6 +544,21 @@ def check_failure_share(judge: Judge, failed: int, judged: int, what: str = "pai
             failed_pairs=failed,
             usage=getattr(judge, "usage", None),
         )
+
+
+def probe_decided(same: int, answered: int, left: int) -> bool:
+    """Whether the order probe's decision is settled whatever its ``left`` questions answer.
+
+    ``same`` of ``answered`` questions got the same answer both ways. Multiple choice is
+    settled when it would pass were every question left answered differently; yes/no when
+    it would fail were every one answered the same (a failed question only moves the
+    share towards the answered ones, so neither bound depends on failures).
+    """
+    if left == 0:
+        return True
+    keeps_choice = same >= MIN_ORDER_CONSISTENCY * (answered + left)
+    falls_back = same + left < MIN_ORDER_CONSISTENCY * (answered + left)
+    return keeps_choice or falls_back
 
 
 def _distinct(items: np.ndarray) -> np.ndarray:
