@@ -71,7 +71,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         paper's question). ``"auto"`` is ``"yes_no"`` for ``refinement="kl"`` and for
         judges that cannot choose (see :meth:`zsclassify.judges.Judge.choose`); otherwise it
         first asks a few questions twice, the second time with the options reversed
-        (5% of the budget, 8 to 30 questions, paid from it; see ``order_probe_``), and
+        (5% of the budget, 8 to 30 questions, in four steps that stop once the rest could
+        not change the decision; paid from it; see ``order_probe_``), and
         keeps ``"choice"`` for a judge that mostly gives the same answer, ``"yes_no"`` for
         one that follows the options' positions. Small local models do: one of 1.5B
         parameters answered multiple choice by position and made fits far worse than

@@ -77,7 +77,9 @@ class OrderProbe(NamedTuple):
     with the options reversed. ``consistency`` is the share of them answered with the
     same label (or "none") both times; at least :data:`MIN_ORDER_CONSISTENCY` keeps
     multiple choice (the first answers are then used as ordinary first-round answers),
-    less falls back to yes/no questions (the probe's answers are then not used).
+    less falls back to yes/no questions (the probe's answers are then not used). The
+    questions go in steps, and ``choices`` holds those asked before the decision was
+    settled (the rest could not have changed it).
     """
 
     choices: tuple[Choice, ...]
