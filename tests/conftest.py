@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -54,6 +55,15 @@ def _temporary_files_in_memory(folder: str = "/dev/shm", room: int = 4 << 30) ->
 
 
 _temporary_files_in_memory()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_ctrl_c_handler():
+    """Restore the SIGINT handler after each test: PySpark's SparkContext (Spark tests, the README's Spark block) and
+    the notebook kernel test replace it, and a later test in the same worker would run under their handler."""
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)
 
 
 class HashingEmbedder:

@@ -142,6 +142,9 @@ def test_ctrl_c_stops_sending_and_keeps_every_answer(toy, anthropic_server, tmp_
     def ctrl_c():
         os.kill(os.getpid(), signal.SIGINT)
 
+    # Python's own Ctrl-C handler: earlier tests in the same worker can leave another one (PySpark's SparkContext
+    # installs its own; one clean-clone run had SIGINT ignored here), and the test then passed or failed by test order
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     anthropic_server.faults = [Fault(delay=0.1), Fault(delay=0.1), Fault(on_arrival=ctrl_c, delay=0.3)]
     judge = anthropic(anthropic_server, tmp_path, batch_size=2, max_concurrency=concurrency)
     figures = observe(
