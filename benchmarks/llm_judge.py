@@ -12,7 +12,8 @@ Starts ``python -m llama_cpp.server`` on 127.0.0.1 with a GGUF model, then
 3. with ``--parts demo``, records the LLM's judgments of the README demo's fit: the default
    (``--judging auto``: the order probe, then yes/no) into ``zsclassify/data/demo_judgments.jsonl``
    for the demo to replay offline, choices into ``results/llm_recordings/demo30_choice.jsonl``;
-   ``--demo-seeds 0 1 2`` also fits with other seeds (not recorded) to show how much one fit varies.
+   ``--seeds 0 1 2`` also fits (parts fits and demo) with other seeds, not recorded, to show how
+   much one fit varies.
 
 Needs ``pip install llama-cpp-python[server]==0.3.36 openai`` and a GGUF file (see benchmarks/README.md).
 Usage: python benchmarks/llm_judge.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf [--parts fits study demo]
@@ -21,6 +22,7 @@ Usage: python benchmarks/llm_judge.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -80,9 +82,9 @@ def snips():
     return list(load_labels("snips")), load_split("snips", "train"), load_split("snips", "test")
 
 
-def fit_and_score(labels, pool, test, judge, judging) -> dict:
+def fit_and_score(labels, pool, test, judge, judging, seed: int = 0) -> dict:
     start = time.perf_counter()
-    clf = ZeroShotClassifier(labels, judge=judge, judging=judging, judge_budget=20, random_state=0).fit(pool[0])
+    clf = ZeroShotClassifier(labels, judge=judge, judging=judging, judge_budget=20, random_state=seed).fit(pool[0])
     seconds = time.perf_counter() - start
     return {"model": clf, "accuracy": clf.score(*test), "seconds": seconds}
 
@@ -174,17 +176,20 @@ def gold_map(texts, labels) -> dict:
     return gold
 
 
-def run_dataset(name, labels, pool, test, url, cache_dir, judging) -> tuple[dict, list]:
+def run_dataset(name, labels, pool, test, url, cache_dir, judging, seed: int = 0) -> tuple[dict, list]:
+    """Fit ``name`` with the LLM and with a GoldJudge; record the LLM's answers when ``seed`` is 0."""
     zero_shot = ZeroShotClassifier(labels).fit(pool[0]).score(*test)
-    gold_fit = fit_and_score(labels, pool, test, GoldJudge(*pool), judging)
+    gold_fit = fit_and_score(labels, pool, test, GoldJudge(*pool), judging, seed)
     judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, cache=cache_dir / f"{name}.sqlite", max_concurrency=1)
-    llm_fit = fit_and_score(labels, pool, test, judge, judging)
+    llm_fit = fit_and_score(labels, pool, test, judge, judging, seed)
     clf = llm_fit["model"]
     usage = clf.judge_usage_
-    record(name, clf, pool[0], judging)
+    if seed == 0:
+        record(name, clf, pool[0], judging)
     probe = clf.order_probe_
     row = {
         "dataset": name,
+        "random_state": seed,
         "judging": judging if judging == clf.judging_ else f"{judging} -> {clf.judging_}",
         "order probe consistency": float("nan") if probe is None else probe.consistency,
         "labels": len(clf.classes_),
@@ -346,8 +351,8 @@ def main() -> None:
         "choice, 300 questions, 25 min on 2 idle cores)",
     )  # fmt: skip
     parser.add_argument(
-        "--demo-seeds", type=int, nargs="+", default=[0],
-        help="random_state of each demo fit (0 is the shipped recording; others measure the spread of one LLM fit)",
+        "--seeds", type=int, nargs="+", default=[0],
+        help="random_state of each fit and demo fit (0 is recorded; other seeds measure the spread of one LLM fit)",
     )  # fmt: skip
     parser.add_argument(
         "--cache-dir", type=Path,
@@ -365,8 +370,8 @@ def main() -> None:
                 rows = []
                 for name in args.datasets:
                     labels, pool, test = DATASETS[name]()
-                    for judging in args.judging:
-                        rows.append(run_dataset(name, labels, pool, test, url, cache_dir, judging)[0])
+                    for judging, seed in itertools.product(args.judging, args.seeds):
+                        rows.append(run_dataset(name, labels, pool, test, url, cache_dir, judging, seed)[0])
                         print(rows[-1], flush=True)
                         write_results(args.name, {**results, "datasets": rows})
                 print(f"\n## Real local LLM judge ({MODEL_NAME}, llama.cpp server, first-token logprobs)\n")
@@ -393,7 +398,7 @@ def main() -> None:
                 demo = [
                     record_demo(url, cache_dir, budgets[judging], judging, seed)
                     for judging in args.judging
-                    for seed in args.demo_seeds
+                    for seed in args.seeds
                 ]
                 print("\n## Demo recording\n")
                 print(table(demo))
