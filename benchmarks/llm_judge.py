@@ -15,6 +15,9 @@ Starts ``python -m llama_cpp.server`` on 127.0.0.1 with a GGUF model, then
    ``--seeds 0 1 2`` also fits (parts fits and demo) with other seeds, not recorded, to show how
    much one fit varies.
 
+With ``--cache-dir`` every yes/no answer the cache holds (all runs, all seeds) is also written
+to ``results/llm_recordings/<dataset>_pairs.jsonl`` for ``benchmarks/score_replay.py``.
+
 Needs ``pip install llama-cpp-python[server]==0.3.36 openai`` and a GGUF file (see benchmarks/README.md).
 Usage: python benchmarks/llm_judge.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf [--parts fits study demo]
 """
@@ -138,6 +141,38 @@ def write_answers(path: Path, header: dict, clf, locate) -> None:
         lines += [choice(c, probe="reversed") for c in clf.order_probe_.reversed_choices]
     with path.open("w") as out:
         out.writelines(json.dumps(line) + "\n" for line in [header, *lines])
+
+
+def export_pairs(name: str, cache_path: Path) -> Path:
+    """Write every yes/no answer the LLM's cache holds for ``name`` to ``RECORDINGS/<name>_pairs.jsonl``.
+
+    The cache (``--cache-dir``) keeps the answers of every fit run with it, all seeds and
+    runs: a larger sample of this LLM's answers than one fit's recording, which
+    ``benchmarks/score_replay.py`` replays. Rows as :func:`record` writes them (``row`` into
+    the pool, or ``text`` for ``"demo30"``), with ``label`` and ``score``.
+    """
+    import sqlite3
+
+    _, (texts, _), _ = DATASETS[name]()
+    row_of = {text: row for row, text in reversed(list(enumerate(texts)))}
+    connection = sqlite3.connect(cache_path)
+    try:
+        answers = connection.execute(
+            "SELECT label, utterance, score FROM judgments WHERE model = ? AND prompt_version = ?",
+            (MODEL_NAME, f"{PROMPT_VERSION}:pairwise"),
+        ).fetchall()
+    finally:
+        connection.close()
+    locate = (lambda text: {"text": text}) if name == "demo30" else (lambda text: {"row": row_of[text]})
+    lines = sorted(
+        ({**locate(text), "label": label, "score": score} for label, text, score in answers if text in row_of),
+        key=lambda line: (line.get("row", line.get("text")), line["label"]),
+    )
+    header = {"model": MODEL_NAME, "judging": "yes_no", "prompt_version": PROMPT_VERSION,
+              "source": "every yes/no answer of the LLM cache (all fits and seeds run with --cache-dir)"}  # fmt: skip
+    path = RECORDINGS / f"{name}_pairs.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in [header, *lines]))
+    return path
 
 
 def load_recording(name: str, judging: str) -> tuple[dict, list[dict]]:
@@ -333,9 +368,15 @@ def record_demo(url, cache_dir, judge_budget: int, judging: str, seed: int = 0) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gguf", type=Path, required=True)
+    parser.add_argument("--gguf", type=Path, help="the model (needed by every part but pairs)")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--parts", nargs="+", choices=("fits", "study", "demo"), default=["fits", "study"])
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=("fits", "study", "demo", "pairs"),
+        default=["fits", "study"],
+        help="pairs: only write <dataset>_pairs.jsonl from --cache-dir (no LLM needed)",
+    )
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[5, 10])
     parser.add_argument(
         "--study-per-label", type=int, default=5,
@@ -360,6 +401,15 @@ def main() -> None:
         "default: a temporary folder",
     )  # fmt: skip
     args = parser.parse_args()
+    if "pairs" in args.parts:
+        if args.parts != ["pairs"] or not args.cache_dir:
+            parser.error("--parts pairs runs alone and reads --cache-dir (fits and demo write the pairs themselves)")
+        for name, cache in [*((name, name) for name in args.datasets), ("demo30", "demo")]:
+            if (args.cache_dir / f"{cache}.sqlite").is_file():
+                print(export_pairs(name, args.cache_dir / f"{cache}.sqlite"))
+        return
+    if args.gguf is None:
+        parser.error(f"--parts {' '.join(args.parts)} needs --gguf")
     url = f"http://127.0.0.1:{args.port}/v1"
     server = start_server(args.gguf, args.port)
     results = {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf), "prompt_version": PROMPT_VERSION}
@@ -374,6 +424,8 @@ def main() -> None:
                         rows.append(run_dataset(name, labels, pool, test, url, cache_dir, judging, seed)[0])
                         print(rows[-1], flush=True)
                         write_results(args.name, {**results, "datasets": rows})
+                    if args.cache_dir:
+                        export_pairs(name, cache_dir / f"{name}.sqlite")
                 print(f"\n## Real local LLM judge ({MODEL_NAME}, llama.cpp server, first-token logprobs)\n")
                 print(table(rows))
             if "study" in args.parts:
@@ -400,6 +452,8 @@ def main() -> None:
                     for judging in args.judging
                     for seed in args.seeds
                 ]
+                if args.cache_dir:
+                    export_pairs("demo30", cache_dir / "demo.sqlite")
                 print("\n## Demo recording\n")
                 print(table(demo))
                 write_results("llm_demo_recording", {**results, "demo_recording": demo})

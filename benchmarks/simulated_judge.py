@@ -14,6 +14,9 @@ local LLM (Qwen2.5-Coder-1.5B-Instruct on llama.cpp):
   P(none | right label absent), a wrong pick falling on a wrong candidate with odds given
   by the yes/no rank profile.
 
+:class:`ScoreReplayJudge` goes further for yes/no questions: it answers with the LLM's own
+recorded scores (``benchmarks/score_replay.py``).
+
 ``python benchmarks/simulated_judge.py`` estimates the rates from the recordings
 (the demo's yes/no answers shipped in git history and the choice recordings in
 ``benchmarks/results/llm_recordings/``) and writes ``benchmarks/results/simulated_judge.json``.
@@ -106,6 +109,74 @@ class NearMissJudge(GoldJudge):
             probabilities[answer] = 1.0
             results.append(probabilities)
         return results
+
+
+class ScoreReplayJudge(NearMissJudge):
+    """Yes/no answers with a real LLM's own scores: replayed when it answered the pair, else drawn.
+
+    A pair the LLM answered (in ``recorded``) gets its recorded score; any other pair gets
+    the recorded score of a pair of the same kind, drawn by the question's seed: the right
+    label, or a wrong label of the same near-miss rank bin (:data:`RANK_BINS`; all wrong
+    labels when a bin holds fewer than ``min_per_kind`` scores). Scores keep the LLM's
+    calibration (its P(yes) / (P(yes) + P(no))), not only its yes/no rates. Multiple choice
+    is not simulated: fit with ``judging="yes_no"``.
+
+    Parameters
+    ----------
+    texts, labels, similarity, label_names, random_state
+        As :class:`NearMissJudge`.
+    recorded : mapping of (label, text) to float
+        The LLM's recorded scores.
+    min_per_kind : int
+        Fewest scores of a rank bin to draw from it.
+    """
+
+    def __init__(
+        self,
+        texts,
+        labels,
+        similarity: Mapping[str, np.ndarray],
+        label_names: Sequence[str],
+        recorded: Mapping[tuple[str, str], float],
+        random_state: int = 0,
+        min_per_kind: int = 10,
+    ) -> None:
+        super().__init__(texts, labels, similarity, label_names, rates={}, random_state=random_state)
+        self.recorded = recorded
+        self.min_per_kind = min_per_kind
+        self.n_replayed = self.n_drawn = 0
+        by_kind: dict[object, list[float]] = {}
+        for (label, text), score in recorded.items():
+            by_kind.setdefault(self._kind(label, text), []).append(score)
+        right = by_kind.pop("right", [])
+        if len(right) < min_per_kind or sum(map(len, by_kind.values())) < min_per_kind:
+            raise ValueError(f"ScoreReplayJudge needs at least {min_per_kind} recorded right and wrong pairs.")
+        self._scores = {kind: sorted(scores) for kind, scores in by_kind.items() if len(scores) >= min_per_kind}
+        self._scores["right"] = sorted(right)
+        self._scores["wrong"] = sorted(score for scores in by_kind.values() for score in scores)
+
+    def _kind(self, label: str, text: str) -> object:
+        """``"right"``, or the rank bin of a wrong label."""
+        return "right" if label in self._labels_of(text) else rank_bin(self._wrong_ranks(text)[label])
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        results = []
+        for request in requests:
+            scores = []
+            for text in request.texts:
+                if (request.label, text) in self.recorded:
+                    self.n_replayed += 1
+                    scores.append(self.recorded[request.label, text])
+                    continue
+                self.n_drawn += 1
+                kind = self._kind(request.label, text)
+                pool = self._scores.get(kind, self._scores["wrong"])
+                scores.append(pool[int(self._uniform("score", request.label, text) * len(pool))])
+            results.append(np.array(scores))
+        return results
+
+    def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        raise NotImplementedError("ScoreReplayJudge answers yes/no questions only: fit with judging='yes_no'")
 
 
 # ------------------------------------------------------------------ estimating the rates from recordings
