@@ -115,9 +115,11 @@ class ScoreReplayJudge(NearMissJudge):
     """Yes/no answers with a real LLM's own scores: replayed when it answered the pair, else drawn.
 
     A pair the LLM answered (in ``recorded``) gets its recorded score; any other pair gets
-    the recorded score of a pair of the same kind, drawn by the question's seed: the right
-    label, or a wrong label of the same near-miss rank bin (:data:`RANK_BINS`; all wrong
-    labels when a bin holds fewer than ``min_per_kind`` scores). Scores keep the LLM's
+    the recorded score of a pair of the same kind, drawn by the question's seed. The kind is
+    the right label, or a wrong label of a near-miss rank bin (:data:`RANK_BINS`), of the same
+    label (the LLM leans differently on each label: on SNIPS it says yes to 25% of the right
+    pairs of one label and to 95% of another's); with fewer than ``min_per_kind`` such
+    scores, of any label; then any right or any wrong pair. Scores keep the LLM's
     calibration (its P(yes) / (P(yes) + P(no))), not only its yes/no rates. Multiple choice
     is not simulated: fit with ``judging="yes_no"``.
 
@@ -145,15 +147,14 @@ class ScoreReplayJudge(NearMissJudge):
         self.recorded = recorded
         self.min_per_kind = min_per_kind
         self.n_replayed = self.n_drawn = 0
-        by_kind: dict[object, list[float]] = {}
+        by_kind: dict[tuple, list[float]] = {}
         for (label, text), score in recorded.items():
-            by_kind.setdefault(self._kind(label, text), []).append(score)
-        right = by_kind.pop("right", [])
-        if len(right) < min_per_kind or sum(map(len, by_kind.values())) < min_per_kind:
+            kind = self._kind(label, text)
+            for key in ((label, kind), (kind,), (kind == "right",)):
+                by_kind.setdefault(key, []).append(score)
+        if min(len(by_kind.get((True,), [])), len(by_kind.get((False,), []))) < min_per_kind:
             raise ValueError(f"ScoreReplayJudge needs at least {min_per_kind} recorded right and wrong pairs.")
-        self._scores = {kind: sorted(scores) for kind, scores in by_kind.items() if len(scores) >= min_per_kind}
-        self._scores["right"] = sorted(right)
-        self._scores["wrong"] = sorted(score for scores in by_kind.values() for score in scores)
+        self._scores = {key: sorted(scores) for key, scores in by_kind.items() if len(scores) >= min_per_kind}
 
     def _kind(self, label: str, text: str) -> object:
         """``"right"``, or the rank bin of a wrong label."""
@@ -170,7 +171,8 @@ class ScoreReplayJudge(NearMissJudge):
                     continue
                 self.n_drawn += 1
                 kind = self._kind(request.label, text)
-                pool = self._scores.get(kind, self._scores["wrong"])
+                keys = ((request.label, kind), (kind,), (kind == "right",))
+                pool = next(self._scores[key] for key in keys if key in self._scores)
                 scores.append(pool[int(self._uniform("score", request.label, text) * len(pool))])
             results.append(np.array(scores))
         return results
