@@ -6,7 +6,7 @@ the score) needs answers to new questions. :class:`~simulated_judge.ScoreReplayJ
 them: every yes/no answer the LLM gave in any run (``results/llm_recordings/<name>_pairs.jsonl``,
 written by ``llm_judge.py`` with ``--cache-dir``) is replayed as it was, and a question it never
 answered gets the score of a recorded question of the same kind (right label, or wrong label
-of the same near-miss rank).
+of the same near-miss rank), of the same label when it has enough of them.
 
 For each dataset the table sets the score replay beside the live LLM fits of the same
 seeds (read from ``llm_judge.py``'s results files) and a GoldJudge, so that the replay's

@@ -130,7 +130,7 @@ class ScoreReplayJudge(NearMissJudge):
     recorded : mapping of (label, text) to float
         The LLM's recorded scores.
     min_per_kind : int
-        Fewest scores of a rank bin to draw from it.
+        Fewest recorded scores of a kind (of one label, or of all labels) to draw from it.
     """
 
     def __init__(
