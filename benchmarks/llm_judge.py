@@ -153,13 +153,15 @@ def export_pairs(name: str, cache_path: Path) -> Path:
     """
     import sqlite3
 
+    # the part of the cache key the judge's yes/no answers are stored under (prompt version and scoring)
+    version = OpenAICompatibleJudge(MODEL_NAME, base_url="http://127.0.0.1/v1")._prompt_version()
     _, (texts, _), _ = DATASETS[name]()
     row_of = {text: row for row, text in reversed(list(enumerate(texts)))}
     connection = sqlite3.connect(cache_path)
     try:
         answers = connection.execute(
             "SELECT label, utterance, score FROM judgments WHERE model = ? AND prompt_version = ?",
-            (MODEL_NAME, f"{PROMPT_VERSION}:pairwise"),
+            (MODEL_NAME, version),
         ).fetchall()
     finally:
         connection.close()
