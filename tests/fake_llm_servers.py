@@ -23,6 +23,7 @@ UTTERANCE = re.compile(r'<utterance(?: id="(\d+)")?>(.*?)</utterance>', re.S)
 LABEL = re.compile(r'<label name="([^"]*)">')
 CANDIDATES = re.compile(r"^candidates for (\d+): (.*)$", re.M)
 OPTION = re.compile(r'^([A-Z])\. <label name="([^"]*)">', re.M)
+LISTED = re.compile(r"^- (.+)$", re.M)  # a label name in a request for descriptions
 
 
 @dataclass
@@ -57,6 +58,7 @@ class FakeLLMServer:
         self.answered = 0  # utterances in complete normal (200, API) replies sent
         self.lock = threading.Lock()
         self.replying = 0  # normal replies being sent and not yet counted in answered
+        self.describe: Callable[[str], str | None] = lambda name: f"Requests about {name.lower()}."  # None: omitted
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -160,6 +162,11 @@ class FakeLLMServer:
         """The model's multiple-choice answer: the first candidate it finds relevant, else None."""
         return next((name for name in names if self.relevant(name, text)), None)
 
+    def descriptions(self, prompt: str) -> dict[str, str]:
+        """The model's answer to a request for label descriptions: the labels listed as ``- name`` lines."""
+        written = {name: self.describe(name) for name in LISTED.findall(prompt)}
+        return {name: text for name, text in written.items() if text is not None}
+
     def judged(self, body_text: str) -> tuple[str, list[tuple[int | None, str]]]:
         label = html.unescape(LABEL.search(body_text).group(1))
         items = [(int(i) if i else None, html.unescape(t)) for i, t in UTTERANCE.findall(body_text)]
@@ -180,11 +187,13 @@ class FakeAnthropic(FakeLLMServer):
             return self._create_batch(body)
         assert path == "/v1/messages", path
         user = body["messages"][0]["content"]
-        system = "".join(block["text"] for block in body["system"])
+        system = "".join(block["text"] for block in body.get("system", []))
         prefix_tokens = len(system) // 4
         cached = system in self.cached_prefixes
         self.cached_prefixes.add(system)
-        if body["tool_choice"]["name"] == "record_choices":
+        if body["tool_choice"]["name"] == "record_descriptions":
+            tool_input, items = self.descriptions(user), []
+        elif body["tool_choice"]["name"] == "record_choices":
             items = [(int(i), html.unescape(t)) for i, t in UTTERANCE.findall(user)]
             candidates = {int(i): [html.unescape(n) for n in re.findall(r'"([^"]*)"', names)]
                           for i, names in CANDIDATES.findall(user)}  # fmt: skip
@@ -270,6 +279,8 @@ class FakeOpenAI(FakeLLMServer):
             chosen = self.choice(html.unescape(text), names)
             letters = [letter for letter, _ in options] + [chr(ord(options[-1][0]) + 1)]
             return self._first_token(body, letters[names.index(chosen)] if chosen else letters[-1], letters, user)
+        if LISTED.search(user):  # a request for label descriptions: a JSON object in the content
+            return self._completion(body, json.dumps(self.descriptions(user)), None, len(user))
         label, items = self.judged(user)
         if "response_format" in body:  # listwise: a JSON object in the content
             judgments = [{"id": i, "relevant": bool(self.relevant(label, text))} for i, text in items]

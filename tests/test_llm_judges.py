@@ -13,7 +13,13 @@ from conftest import TOY_LABELS, HashingEmbedder
 from fake_llm_servers import FakeAnthropic, FakeOpenAI, Fault, anthropic_error, openai_error
 from sklearn.model_selection import GridSearchCV
 
-from zsclassify import BudgetExceededError, JudgeError, ZeroShotClassifier
+from zsclassify import (
+    BudgetExceededError,
+    InvalidJudgeResponseError,
+    JudgeError,
+    JudgeSetupError,
+    ZeroShotClassifier,
+)
 from zsclassify.judges import (
     AnthropicJudge,
     JudgeRequest,
@@ -469,3 +475,69 @@ def test_a_killed_fit_resumes_without_paying_again(toy, toy_server, tmp_path):
     assert len(toy_server.requests) == (len(texts) - cached) // 3, "paid again for cached pairs"
     assert len(JudgmentCache(cache)) == len(texts)
     assert paid_before_kill * 3 >= cached
+
+
+NAMES = ["GetWeather", "PlayMusic", "BookRestaurant"]
+
+
+@pytest.mark.parametrize("backend", ["anthropic", "openai"])
+def test_describe_labels_drafts_one_sentence_per_name(toy, tmp_path, backend):
+    _, texts, labels = toy
+    server_class, make = (FakeAnthropic, anthropic_judge) if backend == "anthropic" else (FakeOpenAI, openai_judge)
+    with server_class(gold_rule(texts, labels)) as server:
+        server.describe = lambda name: f"  Requests\nabout {name}. "
+        judge = make(server, tmp_path, instruction="Route requests to a voice assistant.")
+        written = judge.describe_labels(NAMES)
+    assert list(written) == NAMES  # the given order
+    assert written["PlayMusic"] == "Requests about PlayMusic."  # whitespace normalised
+    body = server.requests[0]["body"]
+    prompt = body["messages"][0]["content"]
+    assert "Route requests to a voice assistant." in prompt and all(f"- {name}\n" in prompt for name in NAMES)
+    schema = (
+        body["tools"][0]["input_schema"] if backend == "anthropic" else body["response_format"]["json_schema"]["schema"]
+    )
+    assert schema["required"] == NAMES
+    assert judge.usage.requests == 1 and judge.usage.input_tokens > 0
+    classifier = ZeroShotClassifier(written, embedder=HashingEmbedder()).fit(["rain tomorrow", "play jazz"])
+    assert classifier.descriptions_ == list(written.values())
+
+
+def test_describe_labels_asks_again_then_keeps_the_words_of_a_missing_name(openai_server, tmp_path):
+    openai_server.describe = lambda name: None if name == "PlayMusic" else f"About {name}."
+    judge = openai_judge(openai_server, tmp_path)
+    with pytest.warns(RuntimeWarning, match="did not describe 1 labels \\('PlayMusic'\\)"):
+        written = judge.describe_labels(NAMES)
+    assert written == {
+        "GetWeather": "About GetWeather.",
+        "PlayMusic": "play music",
+        "BookRestaurant": "About BookRestaurant.",
+    }
+    assert len(openai_server.requests) == 2  # the missing name asked again, alone
+    assert "- PlayMusic" in openai_server.requests[1]["body"]["messages"][0]["content"]
+    assert "- GetWeather" not in openai_server.requests[1]["body"]["messages"][0]["content"]
+
+
+def test_describe_labels_fails_clearly(toy, openai_server, tmp_path):
+    def not_json(reply):
+        reply["choices"][0]["message"]["content"] = "Sure! Here are the descriptions:"
+        return reply
+
+    judge = openai_judge(openai_server, tmp_path)
+    openai_server.faults = [Fault(mangle=not_json)] * 2
+    with pytest.raises(InvalidJudgeResponseError, match="described none of the 3 labels"):
+        judge.describe_labels(NAMES)
+    assert judge.usage.requests == 2  # both replies paid for and counted
+
+    with pytest.raises(ValueError, match="Duplicate label"):
+        judge.describe_labels(["a", "a"])
+    with pytest.raises(ValueError, match="at least two"):
+        judge.describe_labels(["a"])
+
+    openai_server.faults = [Fault(401, {}, openai_error("Incorrect API key provided", "invalid_request_error"))]
+    with pytest.raises(JudgeSetupError, match="API key was refused"):
+        judge.describe_labels(NAMES)
+
+    openai_server.requests.clear()
+    with pytest.raises(BudgetExceededError, match="did not ask for label descriptions"):
+        openai_judge(openai_server, tmp_path, max_total_tokens=50).describe_labels(NAMES)
+    assert openai_server.requests == []

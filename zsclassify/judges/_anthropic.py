@@ -14,6 +14,7 @@ import numpy as np
 from ..exceptions import JudgeError
 from ._base import ChoiceRequest, JudgeRequest
 from ._llm import (
+    _CHARS_PER_TOKEN,
     ChoiceBatch,
     DeadlineExceededError,
     JudgeUsage,
@@ -24,11 +25,14 @@ from ._llm import (
 )
 from ._prompts import (
     CHOICE_TOOL,
+    DESCRIPTIONS_TOOL_NAME,
     JUDGMENT_TOOL,
     NONE_ANSWER,
     TASK_INSTRUCTION,
     choice_system_prompt,
     choice_user_prompt,
+    description_prompt,
+    description_schema,
     listwise_system_prompt,
     listwise_user_prompt,
 )
@@ -52,8 +56,6 @@ KNOWN_PRICES = {
     "claude-opus-4-5": Prices(5.0, 25.0, 6.25, 0.50),
     "claude-opus-4-6": Prices(5.0, 25.0, 6.25, 0.50),
 }
-
-_CHARS_PER_TOKEN = 3  # conservative: real English text averages about 4
 
 
 class AnthropicJudge(LLMJudge):
@@ -178,6 +180,26 @@ class AnthropicJudge(LLMJudge):
     def _choose_batch(self, batch: ChoiceBatch) -> tuple[list[list[float]], JudgeUsage]:
         message = self._create_message(self._choice_params(batch))
         return parse_choices(message.content, batch.requests), _usage(message)
+
+    def _describe(self, names: list[str]) -> tuple[object, JudgeUsage]:
+        tool = {
+            "name": DESCRIPTIONS_TOOL_NAME,
+            "description": "Record a one-sentence description of every label.",
+            "input_schema": description_schema(names),
+        }
+        message = self._create_message(
+            {
+                "model": self.model,
+                "max_tokens": self._description_tokens(names)[1],
+                "tools": [tool],
+                "tool_choice": {"type": "tool", "name": DESCRIPTIONS_TOOL_NAME},
+                "messages": [
+                    {"role": "user", "content": description_prompt(names, self.instruction, json_reply=False)}
+                ],
+            }
+        )
+        inputs = [block.input for block in message.content if getattr(block, "type", None) == "tool_use"]
+        return (inputs[0] if inputs else None), _usage(message)
 
     # -------------------------------------------------- Message Batches mode
     def _task_params(self, task: JudgeRequest | ChoiceBatch) -> dict:

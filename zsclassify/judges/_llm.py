@@ -26,7 +26,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from ..exceptions import BudgetExceededError, JudgeError, JudgeSetupError
+from .._validation import check_labels, words_of_label_name
+from ..exceptions import BudgetExceededError, InvalidJudgeResponseError, JudgeError, JudgeSetupError
 from ._base import ChoiceRequest, Judge, JudgeRequest
 from ._cache import (
     CacheNamespace,
@@ -53,6 +54,7 @@ SETUP_STATUSES = {
 """HTTP statuses that asking again cannot cure: the fit stops at the first one (:class:`JudgeSetupError`)."""
 
 _POLL_SECONDS = 0.25
+_CHARS_PER_TOKEN = 3  # for token estimates; conservative: real English text averages about 4
 _STOP_AT: ContextVar[float | None] = ContextVar("zsclassify_judge_stop_at", default=None)
 T = TypeVar("T")
 R = TypeVar("R")
@@ -355,6 +357,17 @@ class LLMJudge(Judge):
         """Choices per request (default: ``batch_size``)."""
         return self.batch_size
 
+    def _describe(self, names: list[str]) -> tuple[object, JudgeUsage]:
+        """One request for a description of each of ``names`` (:meth:`describe_labels`): the
+        reply's JSON object (None if it had none) and its usage. Backends override this."""
+        raise NotImplementedError(f"{type(self).__name__} cannot describe labels.")
+
+    @staticmethod
+    def _description_tokens(names: list[str]) -> tuple[int, int]:
+        """Upper estimate of (input, output) tokens of a :meth:`_describe` request."""
+        listing = sum(len(name) + 3 for name in names)
+        return (400 + listing) // _CHARS_PER_TOKEN + 100, 60 * len(names) + 100
+
     def _default_prices(self) -> Prices | None:
         return None
 
@@ -518,6 +531,92 @@ class LLMJudge(Judge):
             count_failed=lambda results: int(sum(np.isnan(r).sum() for r in results)),
             unit="pairs",
         )
+
+    def describe_labels(self, names: Sequence[str]) -> dict[str, str]:
+        """Draft a one-sentence description of each label from its name alone, for review.
+
+        Bare names such as ``"SearchScreeningEvent"`` make poor queries for the embedder; a
+        sentence says what they cover. One request asks the model to describe every label so
+        that they are told apart (with the judge's ``instruction``, when set, as the task).
+        The drafts are a starting point: read them, fix what is wrong, and pass the mapping
+        as ``labels`` to :class:`~zsclassify.ZeroShotClassifier`. A small model can get a label
+        wrong (benchmarks/README.md, "Prompt variants"). Answers are not cached: keep the result.
+
+        Parameters
+        ----------
+        names : sequence of str
+            The label names (at least two, distinct).
+
+        Returns
+        -------
+        dict of str to str
+            Each name, in the given order, with its description. Names missing from the
+            reply are asked again once; a name still missing keeps the words of its name
+            (as the classifier would use them), with a warning.
+
+        Raises
+        ------
+        InvalidJudgeResponseError
+            No reply described any label.
+        BudgetExceededError
+            The request could pass ``max_cost_usd`` or ``max_total_tokens`` (nothing is sent).
+        JudgeSetupError, JudgeError
+            The server refused the request, or it failed after retries.
+        """
+        names, _ = check_labels(list(names))
+        self._check_config()
+        written: dict[str, str] = {}
+        for attempt in range(2):
+            missing = [name for name in names if name not in written]
+            if not missing:
+                break
+            if attempt:
+                logger.info("%d of %d labels missing from the reply; asking again", len(missing), len(names))
+            written.update(self._described(missing))
+        if not written:
+            raise InvalidJudgeResponseError(
+                f"{type(self).__name__}(model={self.model!r}) described none of the {len(names)} labels "
+                "(twice, the reply had no JSON object of label descriptions)."
+            )
+        missing = [name for name in names if name not in written]
+        if missing:
+            warnings.warn(
+                f"{type(self).__name__} did not describe {len(missing)} labels ({', '.join(map(repr, missing[:5]))}"
+                f"{', ...' if len(missing) > 5 else ''}); they keep the words of their names.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return {name: written.get(name) or words_of_label_name(name) for name in names}
+
+    def _described(self, names: list[str]) -> dict[str, str]:
+        """One :meth:`_describe` request within the caps; the non-empty descriptions of ``names`` it returned."""
+        estimate_in, estimate_out = self._description_tokens(names)
+        reason = self._would_exceed(JudgeUsage(input_tokens=estimate_in, output_tokens=estimate_out))
+        if reason is not None:
+            raise BudgetExceededError(
+                f"{type(self).__name__} did not ask for label descriptions: the request could pass its cap ({reason}).",
+                reason=reason,
+                failed_pairs=0,
+                usage=replace(self.usage),
+            )
+        try:
+            payload, spent = self._describe(names)
+        except Exception as error:
+            setup = self._setup_error(error)
+            if setup is not None:
+                raise setup from error
+            raise JudgeError(
+                f"{type(self).__name__} could not describe the labels: {type(error).__name__}: {error}",
+                usage=replace(self.usage),
+            ) from error
+        self._account(spent)
+        if not isinstance(payload, dict):
+            return {}
+        return {
+            name: " ".join(payload[name].split())
+            for name in names
+            if isinstance(payload.get(name), str) and payload[name].strip()
+        }
 
     @property
     def supports_choice(self) -> bool:

@@ -6,13 +6,15 @@ import json
 import math
 import os
 
-from ._llm import ChoiceBatch, JudgeUsage, LLMJudge, check_api_reply, scores_from_judgments
+from ._llm import _CHARS_PER_TOKEN, ChoiceBatch, JudgeUsage, LLMJudge, check_api_reply, scores_from_judgments
 from ._prompts import (
     JUDGMENT_TOOL,
     PROMPT_VERSION,
     TASK_INSTRUCTION,
     choice_letters,
     choice_messages,
+    description_prompt,
+    description_schema,
     listwise_system_prompt,
     listwise_user_prompt,
     pairwise_messages,
@@ -20,7 +22,6 @@ from ._prompts import (
 
 __all__ = ["OpenAICompatibleJudge", "letter_probabilities", "yes_probability"]
 
-_CHARS_PER_TOKEN = 3
 SCORINGS = ("pairwise", "listwise")
 JSON_MODES = ("json_schema", "json_object")
 
@@ -74,6 +75,15 @@ def _first_token(completion) -> tuple[list, str | None]:
     choice = completion.choices[0] if completion.choices else None
     first = choice.logprobs.content[0] if choice and choice.logprobs and choice.logprobs.content else None
     return (first.top_logprobs if first else []), (choice.message.content if choice else None)
+
+
+def _json_content(completion) -> object:
+    """The JSON value of a completion's text, or None if it has none."""
+    content = completion.choices[0].message.content if completion.choices else None
+    try:
+        return json.loads(content or "")
+    except json.JSONDecodeError:
+        return None
 
 
 def _usage(completion) -> JudgeUsage:
@@ -232,11 +242,20 @@ class OpenAICompatibleJudge(LLMJudge):
             spent = spent + _usage(completion)
         return answers, spent
 
-    def _response_format(self) -> dict:
-        schema = JUDGMENT_TOOL["input_schema"]
+    def _response_format(self, schema: dict = JUDGMENT_TOOL["input_schema"], name: str = JUDGMENT_TOOL["name"]) -> dict:
         if self.json_mode == "json_object":
             return {"type": "json_object", "schema": schema}
-        return {"type": "json_schema", "json_schema": {"name": JUDGMENT_TOOL["name"], "schema": schema}}
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
+
+    def _describe(self, names: list[str]) -> tuple[object, JudgeUsage]:
+        completion = self._complete(
+            model=self.model,
+            messages=[{"role": "user", "content": description_prompt(names, self.instruction)}],
+            max_tokens=self._description_tokens(names)[1],
+            temperature=0.0,
+            response_format=self._response_format(description_schema(names), "label_descriptions"),
+        )
+        return _json_content(completion), _usage(completion)
 
     def _score_listwise(self, label: str, description: str, texts: list[str]) -> tuple[list[float], JudgeUsage]:
         completion = self._complete(
@@ -249,9 +268,4 @@ class OpenAICompatibleJudge(LLMJudge):
             temperature=0.0,
             response_format=self._response_format(),
         )
-        content = completion.choices[0].message.content if completion.choices else None
-        try:
-            payload = json.loads(content or "")
-        except json.JSONDecodeError:
-            payload = None
-        return scores_from_judgments(payload, len(texts)), _usage(completion)
+        return scores_from_judgments(_json_content(completion), len(texts)), _usage(completion)

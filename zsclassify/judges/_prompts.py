@@ -17,6 +17,7 @@ from html import escape
 __all__ = [
     "CHOICE_PROMPT_VERSION",
     "CHOICE_TOOL",
+    "DESCRIPTIONS_TOOL_NAME",
     "JUDGMENT_TOOL",
     "NONE_ANSWER",
     "PROMPT_VERSION",
@@ -24,6 +25,8 @@ __all__ = [
     "choice_messages",
     "choice_system_prompt",
     "choice_user_prompt",
+    "description_prompt",
+    "description_schema",
     "listwise_system_prompt",
     "listwise_user_prompt",
     "pairwise_messages",
@@ -201,3 +204,36 @@ def choice_messages(
         f"{_REMINDER}\nWhich option does the utterance express? Answer with one letter: {', '.join(letters)}."
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+DESCRIPTIONS_TOOL_NAME = "record_descriptions"
+
+
+def description_schema(names: Sequence[str]) -> dict:
+    """JSON schema of a reply describing ``names``: an object with one string per label name."""
+    return {
+        "type": "object",
+        "properties": {name: {"type": "string"} for name in names},
+        "required": list(names),
+        "additionalProperties": False,
+    }
+
+
+def description_prompt(names: Sequence[str], instruction: str | None = None, *, json_reply: bool = True) -> str:
+    """The request for a one-sentence description of each label name (:meth:`LLMJudge.describe_labels`).
+
+    The label list is the task's own input, not untrusted text; ``instruction`` (the judge's
+    custom task instruction, when set) gives the model the domain.
+    """
+    listing = "\n".join(f"- {name}" for name in names)
+    task = f"The task: {instruction}\n" if instruction else ""
+    reply = (
+        'Reply with one JSON object {"<label>": "<description>", ...}.'
+        if json_reply
+        else f"Call the {DESCRIPTIONS_TOOL_NAME} tool once, with one description per label."
+    )
+    return (
+        f"A text classifier sorts user requests into these intent labels:\n{listing}\n{task}"
+        "For each label, write one sentence describing the user requests it covers, so that the labels are told "
+        f"apart. {reply}"
+    )
