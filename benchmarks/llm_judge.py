@@ -18,6 +18,9 @@ Starts ``python -m llama_cpp.server`` on 127.0.0.1 with a GGUF model, then
 With ``--cache-dir`` every yes/no answer the cache holds (all runs, all seeds) is also written
 to ``results/llm_recordings/<dataset>_pairs.jsonl`` for ``benchmarks/score_replay.py``.
 
+``--describe-labels`` gives datasets whose labels are bare names (SNIPS) the LLM's own drafts
+of descriptions (``OpenAICompatibleJudge.describe_labels``, one request) for both judges' fits.
+
 Needs ``pip install llama-cpp-python[server]==0.3.36 openai`` and a GGUF file (see benchmarks/README.md).
 Usage: python benchmarks/llm_judge.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf [--parts fits study demo]
 """
@@ -213,15 +216,19 @@ def gold_map(texts, labels) -> dict:
     return gold
 
 
-def run_dataset(name, labels, pool, test, url, cache_dir, judging, seed: int = 0) -> tuple[dict, list]:
-    """Fit ``name`` with the LLM and with a GoldJudge; record the LLM's answers when ``seed`` is 0."""
+def run_dataset(name, labels, pool, test, url, cache_dir, judging, seed: int = 0, drafted: bool = False):
+    """Fit ``name`` with the LLM and with a GoldJudge; record the LLM's answers when ``seed`` is 0.
+
+    ``drafted``: ``labels`` hold the LLM's drafts of descriptions (``--describe-labels``); the
+    answers are then not recorded, as the recordings are of the dataset's own labels.
+    """
     zero_shot = ZeroShotClassifier(labels).fit(pool[0]).score(*test)
     gold_fit = fit_and_score(labels, pool, test, GoldJudge(*pool), judging, seed)
     judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, cache=cache_dir / f"{name}.sqlite", max_concurrency=1)
     llm_fit = fit_and_score(labels, pool, test, judge, judging, seed)
     clf = llm_fit["model"]
     usage = clf.judge_usage_
-    if seed == 0:
+    if seed == 0 and not drafted:
         record(name, clf, pool[0], judging)
     probe = clf.order_probe_
     row = {
@@ -230,6 +237,7 @@ def run_dataset(name, labels, pool, test, url, cache_dir, judging, seed: int = 0
         "judging": judging if judging == clf.judging_ else f"{judging} -> {clf.judging_}",
         "order probe consistency": float("nan") if probe is None else probe.consistency,
         "labels": len(clf.classes_),
+        "descriptions": "drafted by the LLM" if drafted else "the dataset's (names: their words)",
         "judge agreement with gold": agreement(clf, gold_map(*pool)),
         "zero-shot acc": zero_shot,
         "refined acc (LLM judge)": llm_fit["accuracy"],
@@ -389,6 +397,11 @@ def main() -> None:
     parser.add_argument("--name", default="llm_judge", help="results file of --parts fits")
     parser.add_argument("--datasets", nargs="+", choices=("snips", "clinc150-20"), default=["snips", "clinc150-20"])
     parser.add_argument(
+        "--describe-labels", action="store_true",
+        help="fits: labels without descriptions get the LLM's drafts (describe_labels) for both judges; nothing is "
+        "recorded and no pairs are exported (use a --cache-dir of its own)",
+    )  # fmt: skip
+    parser.add_argument(
         "--demo-budget", type=int,
         help="judge_budget of the recorded demo fit (default: 20 for yes/no, as the shipped recording; 10 for "
         "choice, 300 questions, 25 min on 2 idle cores)",
@@ -422,11 +435,19 @@ def main() -> None:
                 rows = []
                 for name in args.datasets:
                     labels, pool, test = DATASETS[name]()
+                    drafted = args.describe_labels and isinstance(labels, list)
+                    if drafted:
+                        drafter = OpenAICompatibleJudge(
+                            MODEL_NAME, base_url=url, cache=None, json_mode="json_object", timeout=600
+                        )
+                        labels = drafter.describe_labels(labels)
+                        results.setdefault("drafted descriptions", {})[name] = labels
+                        print(name, labels, flush=True)
                     for judging, seed in itertools.product(args.judging, args.seeds):
-                        rows.append(run_dataset(name, labels, pool, test, url, cache_dir, judging, seed)[0])
+                        rows.append(run_dataset(name, labels, pool, test, url, cache_dir, judging, seed, drafted)[0])
                         print(rows[-1], flush=True)
                         write_results(args.name, {**results, "datasets": rows})
-                    if args.cache_dir:
+                    if args.cache_dir and not drafted:
                         export_pairs(name, cache_dir / f"{name}.sqlite")
                 print(f"\n## Real local LLM judge ({MODEL_NAME}, llama.cpp server, first-token logprobs)\n")
                 print(table(rows))

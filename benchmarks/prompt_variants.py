@@ -12,21 +12,20 @@ prompt (``pairwise_messages``, temperature 0):
   are listed as different intents of the task;
 * ``utterance's rival named``: the utterance's best other label under zero-shot cosine is
   named as a different label, and the question asks for the first label rather than it;
-* ``LLM-written descriptions`` (datasets whose labels have no description): one request asks
-  the LLM to describe every label in a sentence; the pairs are re-asked with those
-  descriptions, and zero-shot accuracy on the test split is measured with them too.
+* ``LLM-written descriptions`` (datasets whose labels have no description): the LLM drafts a
+  description of every label (``OpenAICompatibleJudge.describe_labels``, one request); the
+  pairs are re-asked with them, and zero-shot accuracy on the test split is measured with them.
 
 Reported per variant: ROC AUC of P(yes) against the gold labels, P(yes | right label) and
 P(yes | wrong label) at the 0.5 cut, and prompt tokens per pair.
 
 Usage: python benchmarks/prompt_variants.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
-       [--datasets snips clinc150-20 demo30] [--per-kind 40]
+       [--datasets snips clinc150-20 demo30] [--per-kind 40] [--variants ...] [--name prompt_variants]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 from pathlib import Path
@@ -40,16 +39,17 @@ from sklearn.metrics import roc_auc_score
 
 from zsclassify import ZeroShotClassifier
 from zsclassify._validation import check_labels
+from zsclassify.judges import OpenAICompatibleJudge
 from zsclassify.judges._openai import yes_probability
 from zsclassify.judges._prompts import PROMPT_VERSION, _label_tag, pairwise_messages, quote_utterance
 
 torch.set_num_threads(1)
 
-DESCRIBE_PROMPT = (
-    "A text classifier sorts user requests into these intent labels:\n{listing}\n"
-    "For each label, write one sentence describing the user requests it covers, so that the labels are told "
-    'apart. Reply with one JSON object {{"<label>": "<description>", ...}}.'
-)
+VARIANTS = {
+    "nearest": "nearest labels listed",
+    "rival": "utterance's rival named",
+    "descriptions": "LLM-written descriptions",
+}
 
 
 def contrast_messages(label: str, description: str, text: str, others: list[tuple[str, str]], rival: bool):
@@ -81,20 +81,6 @@ def ask_yes(client, messages) -> tuple[float, int]:
     return yes_probability(top, choice.message.content), completion.usage.prompt_tokens
 
 
-def written_descriptions(client, names: list[str]) -> dict[str, str]:
-    """One sentence per label, written by the LLM from the names alone."""
-    listing = "\n".join(f"- {name}" for name in names)
-    completion = client.chat.completions.create(
-        model=MODEL_NAME,
-        messages=[{"role": "user", "content": DESCRIBE_PROMPT.format(listing=listing)}],
-        temperature=0.0,
-        max_tokens=800,
-        response_format={"type": "json_object"},
-    )
-    written = json.loads(completion.choices[0].message.content)
-    return {name: str(written[name]) for name in names}
-
-
 def summary(name: str, variant: str, scores: np.ndarray, truth: np.ndarray, tokens: float | None) -> dict:
     return {
         "dataset": name,
@@ -107,7 +93,7 @@ def summary(name: str, variant: str, scores: np.ndarray, truth: np.ndarray, toke
     }
 
 
-def study(name: str, client, per_kind: int) -> tuple[list[dict], dict]:
+def study(name: str, client, per_kind: int, chosen: list[str]) -> tuple[list[dict], dict]:
     """Rows of the table for one dataset, and what was asked (for the results file)."""
     labels, (texts, gold), test = DATASETS[name]()
     names, descriptions = check_labels(labels)
@@ -130,18 +116,21 @@ def study(name: str, client, per_kind: int) -> tuple[list[dict], dict]:
         return next(names[k] for k in np.argsort(-similarity[row["text"]]) if names[k] != row["label"])
 
     variants = {
-        "nearest labels listed": lambda row: contrast_messages(
+        VARIANTS["nearest"]: lambda row: contrast_messages(
             row["label"], about[row["label"]], row["text"], [(o, about[o]) for o in nearest[row["label"]]], False
         ),
-        "utterance's rival named": lambda row: contrast_messages(
+        VARIANTS["rival"]: lambda row: contrast_messages(
             row["label"], about[row["label"]], row["text"], [(rival(row), about[rival(row)])], True
         ),
     }
+    variants = {key: ask for key, ask in variants.items() if key in [VARIANTS[c] for c in chosen]}
     asked = {"pairs": [{"text": row["text"], "label": row["label"]} for row in sample]}
-    if isinstance(labels, list) or not all(labels.values()):
-        written = written_descriptions(client, names)
+    if "descriptions" in chosen and (isinstance(labels, list) or not all(labels.values())):
+        written = OpenAICompatibleJudge(
+            MODEL_NAME, base_url=str(client.base_url), cache=None, json_mode="json_object", timeout=600
+        ).describe_labels(names)
         asked["written descriptions"] = written
-        variants["LLM-written descriptions"] = lambda row: pairwise_messages(
+        variants[VARIANTS["descriptions"]] = lambda row: pairwise_messages(
             row["label"], written[row["label"]], row["text"]
         )
         zero_shot = {
@@ -168,6 +157,8 @@ def main() -> None:
     parser.add_argument("--gguf", type=Path, required=True)
     parser.add_argument("--datasets", nargs="+", default=["snips", "clinc150-20", "demo30"], choices=list(DATASETS))
     parser.add_argument("--per-kind", type=int, default=40, help="right pairs, and as many wrong pairs, per dataset")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--name", default="prompt_variants", help="results file: results/<name>.json")
     parser.add_argument("--port", type=int, default=8934)
     args = parser.parse_args()
 
@@ -178,13 +169,13 @@ def main() -> None:
     rows, asked = [], {}
     try:
         for name in args.datasets:
-            found, asked[name] = study(name, client, args.per_kind)
+            found, asked[name] = study(name, client, args.per_kind, args.variants)
             rows += found
     finally:
         server.kill()
     print(table(rows))
     payload = {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf), "prompt_version": PROMPT_VERSION}
-    print(write_results("prompt_variants", {**payload, "rows": rows, "asked": asked}))
+    print(write_results(args.name, {**payload, "rows": rows, "asked": asked}))
 
 
 if __name__ == "__main__":
