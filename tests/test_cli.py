@@ -381,3 +381,29 @@ def test_openai_judge_without_the_extra_says_how_to_install_it(files, tmp_path, 
     data = ["--labels", root / "labels.json", "--data", root / "pool.csv", "--text-column", "utterance"]
     line = fails(capsys, "fit", *data, "--judge", "openai", "--base-url", "http://127.0.0.1:9/v1", "-o", tmp_path / "m")
     assert 'pip install "zsclassify[openai]"' in line
+
+
+def test_describe_labels_drafts_the_labels_without_a_description(tmp_path, capsys):
+    from fake_llm_servers import FakeOpenAI
+
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"GetWeather": None, "PlayMusic": "Requests to play songs.", "RateBook": None}))
+    with FakeOpenAI(lambda label, text: False) as server:
+        url = server.url + "/v1"
+        assert main(["-q", "describe-labels", "--labels", str(labels), "--judge", "openai", "--base-url", url]) == 0
+        drafted = json.loads(capsys.readouterr().out)
+        assert drafted == {
+            "GetWeather": "Requests about getweather.",
+            "PlayMusic": "Requests to play songs.",  # a given description is kept
+            "RateBook": "Requests about ratebook.",
+        }
+        out = tmp_path / "described.json"
+        argv = ["describe-labels", "--labels", labels, "--judge", "openai", "--base-url", url, "-o", out]
+        assert main([str(a) for a in argv]) == 0 and json.loads(out.read_text()) == drafted
+
+        labels.write_text(json.dumps(drafted))
+        line = fails(capsys, "describe-labels", "--labels", labels, "--judge", "openai", "--base-url", url)
+        assert "every label has a description already" in line
+    names = tmp_path / "names.json"
+    names.write_text(json.dumps(["GetWeather", "PlayMusic"]))
+    assert "needs --base-url" in fails(capsys, "describe-labels", "--labels", names, "--judge", "openai")

@@ -1,4 +1,4 @@
-"""The ``zsclassify`` command: fit, predict, evaluate and demo from the shell.
+"""The ``zsclassify`` command: fit, predict, evaluate, serve, describe-labels and demo from the shell.
 
 Exit status: 0 ok, 1 failure (one ``zsclassify: error: ...`` line on stderr; a failed fit saves
 nothing), 2 usage, 130 interrupted (Ctrl-C).
@@ -203,6 +203,20 @@ def _make_judge(args: argparse.Namespace, rows: list[dict]):
             raise UserError("--judge openai needs --base-url, e.g. http://127.0.0.1:8000/v1")
         return OpenAICompatibleJudge(args.judge_model or "default", base_url=args.base_url)
     return GoldJudge([r["text"] for r in rows], [r["label"] for r in rows])
+
+
+def _describe_labels(args: argparse.Namespace) -> int:
+    """Draft descriptions of the labels that have none with an LLM; the labels as JSON, for review."""
+    labels = read_labels(args.labels)
+    if all(labels.values()):
+        raise UserError(f"{args.labels}: every label has a description already; there is nothing to draft")
+    drafts = _make_judge(args, []).describe_labels(list(labels))
+    text = json.dumps({name: given or drafts[name] for name, given in labels.items()}, indent=2, ensure_ascii=False)
+    if args.output is None:
+        print(text)
+    else:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    return EXIT_OK
 
 
 def _check_fit_args(args: argparse.Namespace) -> None:
@@ -413,15 +427,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     uses_model.add_argument("--text-column", default="text", help="text column of CSV/JSONL data (default: text)")
     uses_model.add_argument("--oos-threshold", type=_threshold, help=f"{threshold_help}; default: the model's")
+    llm_options = argparse.ArgumentParser(add_help=False)
+    llm_options.add_argument("--judge-model", help="judge model name (default: the judge's own)")
+    llm_options.add_argument("--base-url", help="OpenAI-compatible server URL, for --judge openai")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    fit = commands.add_parser("fit", parents=[common], help="fit a classifier on unlabeled utterances and save it")
+    fit = commands.add_parser(
+        "fit", parents=[common, llm_options], help="fit a classifier on unlabeled utterances and save it"
+    )
     fit.add_argument("--labels", type=Path, required=True, help="labels .json/.yaml/.csv")
     fit.add_argument("--data", type=Path, required=True, help="utterances .csv/.jsonl/.txt")
     fit.add_argument("--text-column", default="text", help="text column of CSV/JSONL data (default: text)")
     fit.add_argument("--judge", choices=JUDGES, default="none", help="who scores the sample (default: none)")
-    fit.add_argument("--judge-model", help="judge model name (default: the judge's own)")
-    fit.add_argument("--base-url", help="OpenAI-compatible server URL, for --judge openai")
     fit.add_argument("--gold-column", help="column of known labels, for --judge gold (experiments)")
     fit.add_argument("--embedder", help="sentence-transformers model name or path (default: bundled MiniLM)")
     fit.add_argument(
@@ -449,6 +466,16 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, required=True, help="where to save the model (.skops: loads without running code)"
     )
     fit.set_defaults(handler=_fit)
+
+    describe = commands.add_parser(
+        "describe-labels",
+        parents=[common, llm_options],
+        help="draft a description of every label that has none with an LLM, for you to review",
+    )
+    describe.add_argument("--labels", type=Path, required=True, help="labels .json/.yaml/.csv")
+    describe.add_argument("--judge", choices=("anthropic", "openai"), required=True, help="the LLM that drafts")
+    describe.add_argument("-o", "--output", type=Path, help="write the labels as JSON here (default: stdout)")
+    describe.set_defaults(handler=_describe_labels)
 
     predict = commands.add_parser("predict", parents=[uses_model], help="label, confidence per line of a file or stdin")
     predict.add_argument("input", type=Path, nargs="?", help="texts .txt/.csv/.jsonl (default: stdin, one per line)")
