@@ -537,6 +537,10 @@ def test_describe_labels_fails_clearly(toy, openai_server, tmp_path):
     with pytest.raises(JudgeSetupError, match="API key was refused"):
         judge.describe_labels(NAMES)
 
+    openai_server.faults = [Fault(500, FAST_RETRY, openai_error("boom", "server_error"))] * 2
+    with pytest.raises(JudgeError, match="could not describe the labels: InternalServerError"):
+        openai_judge(openai_server, tmp_path, max_retries=1).describe_labels(NAMES)
+
     openai_server.requests.clear()
     with pytest.raises(BudgetExceededError, match="did not ask for label descriptions"):
         openai_judge(openai_server, tmp_path, max_total_tokens=50).describe_labels(NAMES)
