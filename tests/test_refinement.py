@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from zsclassify import _refinement
 from zsclassify._refinement import (
     ChoiceEvidence,
     choice_likelihood,
@@ -162,3 +163,23 @@ def test_reading_choices_with_an_estimated_reliability_beats_a_fixed_noise_rate(
             accuracy[name].append(np.mean((pool @ coef.T + intercept).argmax(axis=1) == truth))
     assert np.mean(accuracy["EM"]) > np.mean(accuracy["fixed 10%"]) + 0.01
     assert np.mean(accuracy["EM"]) > 0.9
+
+
+def test_self_train_caps_pseudo_labels_by_answers_and_in_all_split_over_the_labels(monkeypatch):
+    labels, pool, _, said_yes, said_no, _ = noisy_choices(0)
+    per_fit = []  # label counts of each fit_joint call; the second is the fit on pseudo-labels alone
+    real_fit = _refinement.fit_joint
+
+    def counting_fit(initial_labels, embeddings, label_indices, **options):
+        per_fit.append(np.bincount(label_indices, minlength=len(labels)))
+        return real_fit(initial_labels, embeddings, label_indices, **options)
+
+    monkeypatch.setattr(_refinement, "fit_joint", counting_fit)
+    self_train(labels, pool, said_yes, said_no, max_pseudo_labels=40)
+    np.testing.assert_array_equal(per_fit[1], [10, 10, 10, 10])  # 320 unjudged, about 40 kept per label without a cap
+    per_fit.clear()
+    self_train(labels, pool, said_yes, said_no, pseudo_labels_per_answer=1)  # 80 judged utterances
+    np.testing.assert_array_equal(per_fit[1], [20, 20, 20, 20])
+    per_fit.clear()
+    self_train(labels, pool, said_yes, said_no)
+    assert per_fit[1].min() > 30 and per_fit[1].sum() > 150
