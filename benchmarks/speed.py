@@ -9,8 +9,12 @@
 4. How fit time minus embedding and judging grows with the pool (5k-100k utterances) and
    with the number of labels: pools built from CLINC150's embeddings, each copy jittered.
 5. Texts encoded during a GridSearchCV vs the distinct texts (embedding re-use).
+6. CPU time of the final self-training fit with its pseudo-labels capped at 200 per label
+   (before 2026-11-27 night) vs now (100 per judged utterance, 20,000 in all), few and many
+   labels, on the same pools.
 
-Usage: python benchmarks/speed.py [--repeats 5] [--parts refinement predict fit scaling reuse]
+Usage: python benchmarks/speed.py [--repeats 5] [--name speed]
+           [--parts refinement predict fit scaling reuse pseudo_labels]   (default: all parts)
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from _common import label_spec, load_split, table, write_results
 from sklearn.model_selection import GridSearchCV
 
 from zsclassify import ZeroShotClassifier
-from zsclassify._refinement import kl_refine
+from zsclassify._refinement import kl_refine, one_native_thread, self_train
 from zsclassify.embedding import SentenceTransformerEmbedder, clear_embedding_cache, encoder_stats, normalize_rows
 from zsclassify.judges import GoldJudge, Judge
 from zsclassify.metrics import expected_calibration_error
@@ -158,24 +162,39 @@ class LookupEmbedder:
     encode_document = encode_query
 
 
-def bench_scaling(embedder) -> list[dict]:
-    """Fit time minus embedding and judging against pool size and number of labels (jittered CLINC150 copies)."""
+def clinc150_vectors(embedder) -> tuple[dict, dict, list[str], list[str]]:
+    """CLINC150's label specs, train texts and labels, and an embedding per text and description."""
     labels = label_spec("clinc150")
     pool, pool_labels = load_split("clinc150", "train")
     vectors = dict(zip(pool, embedder.encode_document(pool)))
     vectors.update(zip(labels.values(), embedder.encode_query(list(labels.values()))))
+    return labels, vectors, pool, pool_labels
+
+
+def jittered_pool(vectors, pool, pool_labels, names, size, rng) -> tuple[list[str], list[str], dict]:
+    """``size`` copies of train utterances of the labels ``names``, each copy's embedding jittered.
+
+    Returns the copies' texts, their labels and an embedding table holding them and ``vectors``.
+    """
+    kept = set(names)
+    candidates = [i for i, label in enumerate(pool_labels) if label in kept]
+    chosen = rng.choice(candidates, size, replace=size > len(candidates))
+    texts = [f"{pool[i]} #{copy}" for copy, i in enumerate(chosen)]
+    table = dict(vectors)
+    noise = 0.02 * rng.standard_normal((size, len(vectors[pool[0]])))
+    table.update(zip(texts, normalize_rows(np.stack([vectors[pool[i]] for i in chosen]) + noise)))
+    return texts, [pool_labels[i] for i in chosen], table
+
+
+def bench_scaling(embedder) -> list[dict]:
+    """Fit time minus embedding and judging against pool size and number of labels (jittered CLINC150 copies)."""
+    labels, vectors, pool, pool_labels = clinc150_vectors(embedder)
     names = list(labels)
     rng = np.random.default_rng(0)
     rows = []
     for n_labels, size in [(150, 5_000), (150, 15_000), (150, 50_000), (150, 100_000), (50, 15_000), (100, 15_000)]:
-        kept = set(names[:n_labels])
-        candidates = [i for i, label in enumerate(pool_labels) if label in kept]
-        chosen = rng.choice(candidates, size, replace=size > len(candidates))
-        texts = [f"{pool[i]} #{copy}" for copy, i in enumerate(chosen)]
-        table = dict(vectors)
-        noise = 0.02 * rng.standard_normal((size, len(vectors[pool[0]])))
-        table.update(zip(texts, normalize_rows(np.stack([vectors[pool[i]] for i in chosen]) + noise)))
-        judge = TimedJudge(GoldJudge(texts, [pool_labels[i] for i in chosen]))
+        texts, text_labels, table = jittered_pool(vectors, pool, pool_labels, names[:n_labels], size, rng)
+        judge = TimedJudge(GoldJudge(texts, text_labels))
         spec = {name: labels[name] for name in names[:n_labels]}
         clf = ZeroShotClassifier(spec, embedder=LookupEmbedder(table), judge=judge, random_state=0)
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -183,6 +202,43 @@ def bench_scaling(embedder) -> list[dict]:
         seconds, cpu = time.perf_counter() - start - judge.seconds, time.process_time() - cpu_start
         rows.append({"labels": n_labels, "pool": size, "fit_minus_embed_and_judge_s": seconds, "cpu_s": cpu})
         print(rows[-1], flush=True)
+    return rows
+
+
+def bench_pseudo_labels(embedder, repeats: int) -> list[dict]:
+    """CPU time of one self-training fit, pseudo-labels capped at 200 per label vs now, same inputs.
+
+    Now: at most 100 per judged utterance and 20,000 in all, split over the labels. Answers: 20
+    utterances per label accepted for their own label (as a perfect judge would after 20 questions
+    per label), so "now" allows 2,000 per label up to 20,000 in all. A fit runs this function once
+    and once per calibration fold.
+    """
+    labels, vectors, pool, pool_labels = clinc150_vectors(embedder)
+    names = list(labels)
+    rng = np.random.default_rng(0)
+    rows = []
+    for n_labels, size in [(7, 15_000), (7, 100_000), (150, 15_000), (150, 100_000)]:
+        texts, text_labels, table = jittered_pool(vectors, pool, pool_labels, names[:n_labels], size, rng)
+        documents = np.stack([table[text] for text in texts]).astype(np.float64)
+        queries = normalize_rows(np.stack([table[labels[name]] for name in names[:n_labels]]).astype(np.float64))
+        truth = np.array([names.index(label) for label in text_labels])
+        said_yes = np.zeros((size, n_labels), dtype=bool)
+        for label in range(n_labels):
+            said_yes[rng.choice(np.flatnonzero(truth == label), 20, replace=False), label] = True
+        said_no = np.zeros_like(said_yes)
+        row = {"labels": n_labels, "pool": size}
+        before = {"max_pseudo_labels": 200 * n_labels}  # 20 answers per label allow more: 200 per label binds
+        for column, options in (("before: 200 per label, cpu s", before), ("now: cpu s", {})):
+            seconds = []
+            with one_native_thread():
+                for _ in range(repeats):
+                    start = time.process_time()
+                    self_train(queries, documents, said_yes, said_no, **options)
+                    seconds.append(time.process_time() - start)
+            row[column] = float(np.median(seconds))
+        row["ratio (now / before)"] = row["now: cpu s"] / row["before: 200 per label, cpu s"]
+        rows.append(row)
+        print(row, flush=True)
     return rows
 
 
@@ -204,13 +260,14 @@ def bench_reuse(embedder) -> dict:
     }
 
 
-PARTS = ("refinement", "predict", "fit", "scaling", "reuse")
+PARTS = ("refinement", "predict", "fit", "scaling", "reuse", "pseudo_labels")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--name", default="speed", help="results file name")
     args = parser.parse_args()
     embedder = SentenceTransformerEmbedder()
     results: dict = {"repeats": args.repeats}
@@ -226,18 +283,21 @@ def main() -> None:
         results["scaling"] = bench_scaling(embedder)
     if "reuse" in args.parts:
         results["reuse"] = bench_reuse(embedder)
+    if "pseudo_labels" in args.parts:
+        results["pseudo_labels"] = bench_pseudo_labels(embedder, args.repeats)
     titles = {
         "refinement": "Refinement of all CLINC150 labels (KL, top-20, lr 1e-4, 100 steps)",
         "predict": "predict vs raw encode, same 5,000 texts",
         "fit": "fit (CLINC150 pool, GoldJudge, budget 20) vs pool embedding",
         "scaling": "fit minus embedding and judging, against pool size and labels (budget 20)",
         "reuse": "Embedding re-use in a GridSearchCV (SNIPS, 2,000 texts)",
+        "pseudo_labels": "One self-training fit (medians of --repeats): pseudo-labels capped at 200 per label vs now",
     }
     for part, title in titles.items():
         if part in results:
             rows = results[part] if isinstance(results[part], list) else [results[part]]
             print(f"\n## {title}\n\n{table(rows)}")
-    path = write_results("speed", results)
+    path = write_results(args.name, results)
     print(f"\nwritten to {path}")
 
 
