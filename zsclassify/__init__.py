@@ -9,6 +9,7 @@ Modules whose names start with ``_`` are implementation details.
 """
 
 from ._estimator import ZeroShotClassifier
+from ._judge_quality import CandidateCheck, JudgeQuality
 from ._judging import Choice, Judgment, OrderProbe
 from .exceptions import (
     BudgetExceededError,
@@ -17,6 +18,7 @@ from .exceptions import (
     JudgeError,
     JudgeSetupError,
     UnsafeModelFileError,
+    WeakJudgeError,
     ZSClassifyError,
 )
 from .persistence import load_model, save_model
@@ -24,13 +26,16 @@ from .persistence import load_model, save_model
 __all__ = [
     "BudgetExceededError",
     "CacheError",
+    "CandidateCheck",
     "Choice",
     "InvalidJudgeResponseError",
     "JudgeError",
+    "JudgeQuality",
     "JudgeSetupError",
     "Judgment",
     "OrderProbe",
     "UnsafeModelFileError",
+    "WeakJudgeError",
     "ZSClassifyError",
     "ZeroShotClassifier",
     "__version__",

@@ -20,7 +20,7 @@ from scipy.special import softmax
 
 from ._refinement import ChoiceEvidence, _softmax, one_native_thread, self_train
 
-__all__ = ["Calibration", "calibrate", "cross_fitted_logits", "fit_blend"]
+__all__ = ["Calibration", "HeldOut", "calibrate", "cross_fitted_logits", "fit_blend", "shrink_toward_zero_shot"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +31,26 @@ CALIBRATION_FOLDS = 5  # fewer folds leave each held-out fit too little data at 
 OOS_IN_SCOPE_LOSS = 0.1  # the automatic threshold rejects this share of held-out accepted utterances
 
 
+class HeldOut(NamedTuple):
+    """Scores of the judged utterances from fits that did not see their answers.
+
+    ``rows`` are pool indices, ``zero_shot`` their cosines to the descriptions, ``refined``
+    their cross-fitted logits and ``accepted`` whether the judge accepted a label for them.
+    """
+
+    rows: np.ndarray
+    zero_shot: np.ndarray
+    refined: np.ndarray
+    accepted: np.ndarray
+
+
 class Calibration(NamedTuple):
     """What :func:`calibrate` learned; weights (0, 1) and no threshold when it could not calibrate."""
 
     zero_shot_weight: float = 0.0
     refined_weight: float = 1.0
     oos_threshold: float | None = None
+    held_out: HeldOut | None = None
 
 
 def cross_fitted_logits(
@@ -130,6 +144,8 @@ def calibrate(
     *,
     C: float,
     choices: ChoiceEvidence | None = None,
+    false_yes: float = 0.1,
+    false_no: float = 0.1,
 ) -> Calibration:
     """Blend weights and out-of-scope threshold from fits that did not see the answers they are scored on.
 
@@ -147,6 +163,8 @@ def calibrate(
         Inverse regularisation of the held-out fits.
     choices : ChoiceEvidence, optional
         Multiple-choice answers, as :func:`~zsclassify._refinement.self_train` reads them.
+    false_yes, false_no : float
+        The judge's yes/no error rates, as :func:`~zsclassify._refinement.self_train` reads them.
 
     Returns
     -------
@@ -155,14 +173,23 @@ def calibrate(
         ``OOS_IN_SCOPE_LOSS`` of the held-out accepted utterances (None with too few).
     """
     rows, logits = cross_fitted_logits(
-        queries, documents, said_yes, said_no, generator, n_folds=CALIBRATION_FOLDS, C=C, choices=choices
+        queries,
+        documents,
+        said_yes,
+        said_no,
+        generator,
+        n_folds=CALIBRATION_FOLDS,
+        C=C,
+        choices=choices,
+        false_yes=false_yes,
+        false_no=false_no,
     )
     yes, no = said_yes[rows], said_no[rows]
+    held_out = HeldOut(rows, documents[rows] @ queries.T, logits, yes.any(axis=1))
     if yes.sum() + no.sum() < MIN_ANSWERS_TO_CALIBRATE:
         logger.warning("only %d judge answers: too few to calibrate; scores left as fitted", yes.sum() + no.sum())
-        return Calibration()
-    zero_shot = documents[rows] @ queries.T
-    zero_shot_weight, refined_weight = fit_blend(zero_shot, logits, yes, no)
+        return Calibration(held_out=held_out)
+    zero_shot_weight, refined_weight = fit_blend(held_out.zero_shot, logits, yes, no)
     if zero_shot_weight + refined_weight < 1e-6:  # flat scores would predict one label for everything
         warnings.warn(
             "The judge's answers fit neither the zero-shot nor the refined scores (blend weights are 0); "
@@ -170,12 +197,31 @@ def calibrate(
             RuntimeWarning,
             stacklevel=3,
         )
-        return Calibration()
+        return Calibration(held_out=held_out)
     logger.info("blend weights: zero-shot %.3g, refined %.3g", zero_shot_weight, refined_weight)
-    accepted = yes.any(axis=1)
-    threshold = None
-    if accepted.sum() >= MIN_ANSWERS_TO_CALIBRATE:
-        held_out = zero_shot_weight * zero_shot + refined_weight * logits
-        confidence = softmax(held_out[accepted], axis=1).max(axis=1)
-        threshold = float(np.quantile(confidence, OOS_IN_SCOPE_LOSS))
-    return Calibration(zero_shot_weight, refined_weight, threshold)
+    threshold = _oos_threshold(held_out, zero_shot_weight, refined_weight)
+    return Calibration(zero_shot_weight, refined_weight, threshold, held_out)
+
+
+def _oos_threshold(held_out: HeldOut, zero_shot_weight: float, refined_weight: float) -> float | None:
+    """The top probability under which the blend rejects ``OOS_IN_SCOPE_LOSS`` of the held-out accepted utterances."""
+    if held_out.accepted.sum() < MIN_ANSWERS_TO_CALIBRATE:
+        return None
+    scores = zero_shot_weight * held_out.zero_shot + refined_weight * held_out.refined
+    confidence = softmax(scores[held_out.accepted], axis=1).max(axis=1)
+    return float(np.quantile(confidence, OOS_IN_SCOPE_LOSS))
+
+
+def shrink_toward_zero_shot(calibration: Calibration, judge_weight: float, logit_scale: float) -> Calibration:
+    """The blend ``(1 - judge_weight) * zero-shot + judge_weight * calibrated refinement``, threshold re-read.
+
+    Zero-shot here is the cosines times ``logit_scale``; ``judge_weight=1`` returns
+    ``calibration`` as it is, 0 plain zero-shot scores.
+    """
+    if judge_weight >= 1.0:
+        return calibration
+    zero_shot_weight = (1.0 - judge_weight) * logit_scale + judge_weight * calibration.zero_shot_weight
+    refined_weight = judge_weight * calibration.refined_weight
+    held_out = calibration.held_out
+    threshold = None if held_out is None else _oos_threshold(held_out, zero_shot_weight, refined_weight)
+    return Calibration(zero_shot_weight, refined_weight, threshold, held_out)

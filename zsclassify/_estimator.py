@@ -19,11 +19,13 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from ._calibration import Calibration, calibrate
-from ._judging import Choice, Judgment, PreviousJudging, cosine_scoring, run_judging
+from ._calibration import Calibration, calibrate, shrink_toward_zero_shot
+from ._judge_quality import NEAR_ZERO_SHOT, JudgeQuality, assess_judge
+from ._judging import Choice, JudgingResult, Judgment, PreviousJudging, cosine_scoring, noise_rates, run_judging
 from ._progress import stage
 from ._validation import check_labels, check_texts
 from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
+from .exceptions import WeakJudgeError
 from .judges import Judge
 
 __all__ = ["ZeroShotClassifier"]
@@ -31,6 +33,7 @@ __all__ = ["ZeroShotClassifier"]
 REFINEMENTS = ("joint", "kl", "none")
 SAMPLINGS = ("auto", "margin", "cluster", "top_k")
 JUDGINGS = ("auto", "choice", "yes_no")
+ON_WEAK_JUDGE = ("warn", "raise")
 
 
 class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -131,6 +134,12 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         notebook; ``False`` never.
     random_state : int, RandomState or None
         Seed of the choice of utterances to judge.
+    on_weak_judge : {"warn", "raise"}
+        What a fit does when the judge's own answers show it to be too weak to trust
+        (``judge_quality_.judge_weight`` at most 0.25, so the model is at or near zero-shot):
+        warn once with the numbers and return that model, or raise
+        :class:`~zsclassify.WeakJudgeError` (whose ``quality`` holds them). Answers already
+        paid for stay in the judge's cache either way.
     warm_start : bool
         When refitting a fitted classifier (``refinement="joint"``), keep the earlier
         fit's answers whose questions are unchanged and judge only new or re-described
@@ -194,6 +203,20 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         (None without ``oos_label``).
     judge_usage_ : JudgeUsage
         Requests, tokens, cache hits and estimated cost of this fit (LLM judges only).
+    judge_quality_ : JudgeQuality or None
+        How good the judge was, estimated from its own answers and not from agreement with
+        the classifier: a check asks random pool utterances about their 3 best zero-shot
+        labels (10% of the budget, 10 to 100 utterances, none when 10 would take over a
+        quarter of it); an utterance has at most one right label, so the answers give the
+        judge's false-yes rate on near misses and its false-no rate, with 90% intervals, and
+        the order probe its position bias. From them the fit reads the answers (its noise
+        rates) and sets ``judge_weight``: how far the scores follow the refinement rather than
+        zero-shot (0 for a judge whose answers are estimated no better than the embedder's
+        ranking). ``decision`` and ``reason`` say what was decided and why;
+        ``summary()`` gives it all as plain values. None without judging
+        (``refinement`` other than ``"joint"``, no judge, or a zero budget); ``decision`` is
+        ``"not measured"`` when the budget was too small or a ``warm_start`` refit judged
+        only some labels.
     """
 
     def __init__(
@@ -219,6 +242,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         max_pool_size: int | None = 200_000,
         show_progress: bool | None = None,
         random_state: int | np.random.RandomState | None = None,
+        on_weak_judge: str = "warn",
         warm_start: bool = False,
     ) -> None:
         self.labels = labels
@@ -241,6 +265,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.max_pool_size = max_pool_size
         self.show_progress = show_progress
         self.random_state = random_state
+        self.on_weak_judge = on_weak_judge
         self.warm_start = warm_start
 
     # ----------------------------------------------------------- saving
@@ -298,6 +323,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.judgments_: list[Judgment] = []
         self.choices_: list[Choice] = []
         self.n_judge_requests_ = self.n_judged_pairs_ = self.n_failed_pairs_ = self.n_reused_judgments_ = 0
+        self.judge_quality_: JudgeQuality | None = None
         calibration = Calibration()
         if self.judge is None or self.judge_budget == 0:
             self.coef_, self.intercept_ = cosine_scoring(queries, self.logit_scale)
@@ -352,8 +378,9 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.n_failed_pairs_ = judged.n_failed_pairs
         self.n_reused_judgments_ = judged.n_reused
 
-        # 4. calibration: blend with the zero-shot scores on held-out answers
+        # 4. calibration: blend with the zero-shot scores on held-out answers, as far as the judge earns
         if self.refinement == "joint":
+            false_yes, false_no = noise_rates(judged.answer_model)
             with stage("final fit: calibration", self.show_progress):
                 calibration = calibrate(
                     queries,
@@ -363,12 +390,59 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                     generator,
                     C=self.C,
                     choices=judged.choice_evidence,
+                    false_yes=false_yes,
+                    false_no=false_no,
                 )
+            self.judge_quality_ = self._assess_judge(judged, calibration, (false_yes, false_no))
+            calibration = shrink_toward_zero_shot(calibration, self.judge_quality_.judge_weight, self.logit_scale)
+            self._check_judge_quality(self.judge_quality_)
         self.coef_ = calibration.zero_shot_weight * queries + calibration.refined_weight * judged.coef
         self.intercept_ = calibration.refined_weight * judged.intercept
         self._set_calibration(calibration)
         self.label_embeddings_ = normalize_rows(self.coef_ if self.refinement == "joint" else judged.coef)
         return self
+
+    def _assess_judge(
+        self, judged: JudgingResult, calibration: Calibration, rates: tuple[float, float]
+    ) -> JudgeQuality:
+        """``judge_quality_``: the judge's estimated quality and the judge weight it earns."""
+        held_out = calibration.held_out
+        probe = None
+        if judged.order_probe is not None:
+            asked = list(zip(judged.order_probe.choices, judged.order_probe.reversed_choices))
+            answered = [(one, other) for one, other in asked if one.answer is not None or other.answer is not None]
+            positions = [
+                [choice.options.index(choice.answer) if choice.answer in choice.options else len(choice.options)
+                 for choice in pair] for pair in answered
+            ]  # fmt: skip
+            probe = ([p[0] for p in positions], [p[1] for p in positions], [len(a.options) + 1 for a, _ in answered])
+        return assess_judge(
+            judged.answer_model,
+            [judged.check_rows],
+            [judged.check_candidates],
+            None if held_out is None else held_out.rows,
+            None if held_out is None else self.logit_scale * held_out.zero_shot,
+            None
+            if held_out is None
+            else calibration.zero_shot_weight * held_out.zero_shot + calibration.refined_weight * held_out.refined,
+            probe=probe,
+            checks=judged.checks,
+            budget=self.judge_budget * len(self.classes_),
+            noise_rates=rates,
+        )
+
+    def _check_judge_quality(self, quality: JudgeQuality) -> None:
+        """Warn once, or raise (``on_weak_judge="raise"``), when the judge left the fit at or near zero-shot."""
+        if quality.decision == "not measured" or quality.judge_weight > NEAR_ZERO_SHOT:
+            return
+        message = (
+            f"The judge's own answers rate it too weak to trust: judge weight {quality.judge_weight:g} "
+            f"(0 = zero-shot, 1 = as refined), because {quality.reason}. "
+            "See clf.judge_quality_; a stronger judge model, or a clearer prompt or label descriptions, may help."
+        )
+        if self.on_weak_judge == "raise":
+            raise WeakJudgeError(message, quality=quality, usage=getattr(self.judge, "usage", None))
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _set_calibration(self, calibration: Calibration) -> None:
         self.zero_shot_weight_ = calibration.zero_shot_weight
@@ -440,6 +514,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             )
         if self.refinement not in REFINEMENTS:
             raise ValueError(f"refinement must be one of {REFINEMENTS}; got {self.refinement!r}.")
+        if self.on_weak_judge not in ON_WEAK_JUDGE:
+            raise ValueError(f"on_weak_judge must be one of {ON_WEAK_JUDGE}; got {self.on_weak_judge!r}.")
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}.")
         if self.warm_start and self.refinement == "kl":

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import softmax
 
+from ._judge_quality import AnswerModel, CandidateCheck, fit_answer_model
 from ._progress import progress_bar, stage
 from ._refinement import ChoiceEvidence, fit_joint, kl_refine, one_native_thread, self_train
 from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget, stable_keys
@@ -45,6 +46,15 @@ ORDER_PROBE_SHARE, ORDER_PROBE_MIN, ORDER_PROBE_MAX = 0.05, 8, 30
 """The order probe asks up to 5% of the budget's questions twice, at least 8 and at most 30."""
 ORDER_PROBE_STEPS = 4
 """The order probe asks its questions in this many steps, stopping once the decision is settled."""
+
+CHECK_SHARE, CHECK_MIN, CHECK_MAX, CHECK_MAX_SHARE = 0.10, 10, 100, 0.25
+"""The judge-quality check asks 10% of the budget's units, as yes/no pairs about random pool
+utterances' best zero-shot labels: at least 10 utterances and at most 100, and none when 10
+would take more than a quarter of the budget (the answers refine the labels too)."""
+CHECK_CANDIDATES = 3
+"""Best zero-shot labels each checked utterance is asked about."""
+DEFAULT_NOISE_RATE, MIN_NOISE_RATE, MAX_NOISE_RATE = 0.1, 0.02, 0.6
+"""The final fit's noise rates: assumed when not measured, and the bounds of measured ones."""
 
 
 class Judgment(NamedTuple):
@@ -125,6 +135,13 @@ class JudgingResult:
         The question asked, ``"choice"`` or ``"yes_no"`` (``"auto"`` resolved by the order probe).
     order_probe : OrderProbe or None
         The order probe of ``judging="auto"``; None when none ran.
+    checks : list of CandidateCheck
+        The quality check's questions: random pool utterances, each asked yes/no about its
+        best zero-shot labels.
+    check_rows, check_candidates : ndarray of int
+        Their pool rows, and the label indices asked about (best first).
+    answer_model : AnswerModel or None
+        The judge's error rates estimated from ``checks``.
     """
 
     coef: np.ndarray
@@ -140,6 +157,10 @@ class JudgingResult:
     n_reused: int = 0
     judging: str = "yes_no"
     order_probe: OrderProbe | None = None
+    checks: list[CandidateCheck] = field(default_factory=list)
+    check_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    check_candidates: np.ndarray = field(default_factory=lambda: np.zeros((0, CHECK_CANDIDATES), dtype=np.int64))
+    answer_model: AnswerModel | None = None
 
 
 def cosine_scoring(label_embeddings: np.ndarray, logit_scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -211,6 +232,8 @@ show_progress
         total -= session.probe_order(documents, n_candidates, to_judge, total, n_rounds, show_progress)
     else:
         session.result.judging = judging
+    if refinement == "joint" and previous is None:
+        session.check_quality(documents, total, show_progress)  # paid from the budget: counted as judged
     ask = session.ask if session.result.judging == "yes_no" else partial(session.ask_choices, documents, n_candidates)
     return session.rounds(ask, to_judge, documents, queries, total, n_rounds, refinement == "joint", C, show_progress)
 
@@ -225,6 +248,7 @@ class _Session:
         self.pool = pool
         self.sampling = sampling
         self.salt = int(generator.integers(2**63))  # one seed for the (label, utterance) draws of cluster sampling
+        self.bootstrap = np.random.default_rng(self.salt)  # the answer model's resamples, apart from the fit's draws
         n_pool, n_labels = len(pool), len(names)
         self.result = JudgingResult(
             coef=np.zeros((n_labels, 0)),
@@ -413,6 +437,41 @@ class _Session:
         self.keep_choices(items[:asked], candidates[:asked], forward, 0)
         return asked
 
+    def check_quality(self, documents: np.ndarray, total: int, show_progress) -> None:
+        """Ask random pool utterances about their best zero-shot labels, yes/no; estimate the judge's error rates.
+
+        An utterance has at most one right label, so the answers measure the judge without
+        trusting the classifier (:mod:`zsclassify._judge_quality`). The utterances are drawn by
+        their hash keys (stable under label edits); the answers refine the labels as any others.
+        Sets ``result.checks`` and ``result.answer_model``; asks nothing when the budget is
+        too small (see :data:`CHECK_SHARE`).
+        """
+        n_candidates = min(CHECK_CANDIDATES, len(self.names))
+        size = min(CHECK_MAX, max(CHECK_MIN, math.ceil(CHECK_SHARE * total / max(n_candidates, 1))), len(self.pool))
+        if n_candidates < 2 or size < CHECK_MIN or size * n_candidates > CHECK_MAX_SHARE * total:
+            logger.info("too small a budget or pool for a judge-quality check: its error rates are not measured")
+            return
+        rows = np.argsort(self.text_keys, kind="stable")[:size]
+        candidates = self.candidates(documents, rows, n_candidates)  # the zero-shot scores: no round has run
+        labels, items = candidates.ravel(), np.repeat(rows, n_candidates)
+        with progress_bar(len(labels), "judging: quality check", show_progress, unit="pair") as bar:
+            scores = self.ask(labels, items, 0).reshape(size, n_candidates)
+            self.report(bar, len(labels))
+        result = self.result
+        result.checks = [
+            CandidateCheck(self.pool[row], tuple(str(self.names[c]) for c in options), tuple(answer.tolist()))
+            for row, options, answer in zip(rows, candidates, scores)
+        ]
+        result.check_rows, result.check_candidates = rows, candidates
+        result.answer_model = fit_answer_model([scores], self.bootstrap)
+        if result.answer_model is not None:
+            logger.info(
+                "judge-quality check, %d utterances: false-yes %.2f, false-no %.2f",
+                size,
+                result.answer_model.false_yes,
+                result.answer_model.false_no,
+            )
+
     def record_choice(self, item: int, options: np.ndarray, answer: np.ndarray, round_index: int) -> None:
         """Keep one choice: in ``choices`` and ``judgments``, and (unless it failed) as evidence."""
         result = self.result
@@ -502,7 +561,7 @@ class _Session:
         n_labels = len(queries)
         judged_labels = np.flatnonzero(to_judge)
         result = self.result
-        unit = "pair" if ask == self.ask else "question"  # choice mode: one question per utterance
+        unit = "pair" if result.judging == "yes_no" else "question"  # choice mode: one question per utterance
         with progress_bar(total, "judging", show_progress, unit=unit) as bar:
             for round_index in range(n_rounds):
                 quota = np.zeros(n_labels, dtype=np.int64)
@@ -524,9 +583,17 @@ class _Session:
                     with one_native_thread():
                         self.coef, self.intercept = fit_joint(queries, documents[placed], accepted_label, C=C)
         if joint:
+            false_yes, false_no = noise_rates(result.answer_model)
             with one_native_thread(), stage("final fit: self-training", show_progress):
                 self.coef, self.intercept = self_train(
-                    queries, documents, result.said_yes, result.said_no, C=C, choices=result.choice_evidence
+                    queries,
+                    documents,
+                    result.said_yes,
+                    result.said_no,
+                    C=C,
+                    choices=result.choice_evidence,
+                    false_yes=false_yes,
+                    false_no=false_no,
                 )
         result.coef, result.intercept = self.coef, self.intercept
         return result
@@ -561,6 +628,18 @@ def probe_decided(same: int, answered: int, left: int) -> bool:
     keeps_choice = same >= MIN_ORDER_CONSISTENCY * (answered + left)
     falls_back = same + left < MIN_ORDER_CONSISTENCY * (answered + left)
     return keeps_choice or falls_back
+
+
+def noise_rates(answer_model: AnswerModel | None) -> tuple[float, float]:
+    """The false-yes and false-no rates the final fit reads yes/no answers through.
+
+    The answer model's estimates, kept within [:data:`MIN_NOISE_RATE`, :data:`MAX_NOISE_RATE`]
+    (no judge is read as never wrong); 0.1 and 0.1 when nothing was measured.
+    """
+    if answer_model is None:
+        return DEFAULT_NOISE_RATE, DEFAULT_NOISE_RATE
+    bounded = np.clip([answer_model.false_yes, answer_model.false_no], MIN_NOISE_RATE, MAX_NOISE_RATE)
+    return float(bounded[0]), float(bounded[1])
 
 
 def _distinct(items: np.ndarray) -> np.ndarray:

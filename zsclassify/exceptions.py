@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._judge_quality import JudgeQuality
     from .judges import JudgeUsage
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "JudgeError",
     "JudgeSetupError",
     "UnsafeModelFileError",
+    "WeakJudgeError",
     "ZSClassifyError",
 ]
 
@@ -42,6 +44,26 @@ class JudgeError(ZSClassifyError, RuntimeError):
         super().__init__(message)
         self.failed_pairs = failed_pairs
         self.usage = usage
+
+
+class WeakJudgeError(JudgeError):
+    """The judge's own answers rate it too weak to trust, and the classifier was asked to raise.
+
+    Raised by :meth:`ZeroShotClassifier.fit <zsclassify.ZeroShotClassifier.fit>` with
+    ``on_weak_judge="raise"`` when the fitted model would be at or near zero-shot because of
+    the judge (see ``judge_quality_``). The answers it gave are in its cache.
+
+    Attributes
+    ----------
+    quality : JudgeQuality
+        The estimates and the decision, as ``judge_quality_`` would have held them.
+    usage : JudgeUsage or None
+        What the judge had spent.
+    """
+
+    def __init__(self, message: str, *, quality: JudgeQuality, usage: JudgeUsage | None = None) -> None:
+        super().__init__(message, usage=usage)
+        self.quality = quality
 
 
 class JudgeSetupError(JudgeError):

@@ -26,6 +26,8 @@ SAFE_SUFFIX = ".skops"
 
 TRUSTED_TYPES = (
     "zsclassify._estimator.ZeroShotClassifier",
+    "zsclassify._judge_quality.CandidateCheck",
+    "zsclassify._judge_quality.JudgeQuality",
     "zsclassify._judging.Choice",
     "zsclassify._judging.Judgment",
     "zsclassify._judging.OrderProbe",

@@ -1,0 +1,154 @@
+"""The judge measured from its own answers: the answer model, the judge weight, and what a fit does with them."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+from zsclassify import WeakJudgeError, ZeroShotClassifier, load_model, save_model
+from zsclassify._judge_quality import (
+    MIN_SEPARATION,
+    choose_judge_weight,
+    estimated_accuracy,
+    fit_answer_model,
+    position_bias,
+)
+from zsclassify.judges import CallableJudge, GoldJudge
+from zsclassify.reporting import report_judge
+
+
+def simulated_answers(rng, n, false_yes, false_no, shares=(0.7, 0.12, 0.08, 0.1)):
+    """Yes/no answers about 3 candidates of ``n`` utterances, and each one's right position (3 = none)."""
+    truth = rng.choice(4, size=n, p=shares)
+    right = truth[:, None] == np.arange(3)[None, :]
+    p_yes = np.where(right, 1.0 - false_no, false_yes)
+    return (rng.random((n, 3)) < p_yes).astype(float), truth
+
+
+@pytest.mark.parametrize(("false_yes", "false_no"), [(0.0, 0.0), (0.45, 0.13), (0.6, 0.13), (0.2, 0.3)])
+def test_the_answer_model_recovers_the_rates(false_yes, false_no):
+    rng = np.random.default_rng(0)
+    answers, _ = simulated_answers(rng, 400, false_yes, false_no)
+    model = fit_answer_model([answers], rng)
+    assert abs(model.false_yes - false_yes) < 0.07
+    assert abs(model.false_no - false_no) < 0.1
+    assert model.false_yes_interval[0] <= model.false_yes <= model.false_yes_interval[1]
+    assert model.n_utterances == 400 and model.n_pairs == 1200
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        np.ones((60, 3)),  # always yes
+        np.zeros((60, 3)),  # always no: not "no candidate was ever right"
+        (np.random.default_rng(1).random((60, 3)) < 0.5).astype(float),  # random
+    ],
+    ids=["always yes", "always no", "random"],
+)
+def test_answers_that_do_not_depend_on_the_label_have_no_separation(answers):
+    model = fit_answer_model([answers], np.random.default_rng(0))
+    assert model.separation < MIN_SEPARATION
+
+
+def test_failed_answers_are_left_out_and_too_few_give_no_model():
+    answers = np.array([[1.0, 0.0, np.nan], [np.nan, np.nan, np.nan], [0.0, 1.0, 0.0]])
+    model = fit_answer_model([answers], np.random.default_rng(0))
+    assert model.n_pairs == 5 and model.n_utterances == 2 and len(model.posteriors[0]) == 3
+    assert fit_answer_model([np.array([[1.0, np.nan, np.nan]])], np.random.default_rng(0)) is None
+
+
+def test_estimated_accuracy_needs_no_gold_labels():
+    rng = np.random.default_rng(2)
+    answers, truth = simulated_answers(rng, 500, 0.05, 0.05)
+    model = fit_answer_model([answers], rng)
+    candidates = np.tile(np.arange(3), (500, 1))  # label k at position k
+    first = np.zeros(500, dtype=int)
+    assert abs(estimated_accuracy(model.posteriors[0], candidates, first, 10) - np.mean(truth == 0)) < 0.03
+    second = np.ones(500, dtype=int)
+    assert abs(estimated_accuracy(model.posteriors[0], candidates, second, 10) - np.mean(truth == 1)) < 0.03
+
+
+def test_the_judge_weight_follows_the_answers():
+    rng = np.random.default_rng(3)
+    answers, truth = simulated_answers(rng, 200, 0.1, 0.1)
+    model = fit_answer_model([answers], rng)
+    candidates = np.tile(np.arange(3), (200, 1))
+    zero_shot = np.eye(4)[np.zeros(200, dtype=int)]  # always the first candidate
+    right = np.eye(4)[np.where(truth < 3, truth, 3)]
+    wrong = np.eye(4)[(np.where(truth < 3, truth, 0) + 1) % 3]
+    weight, rated = choose_judge_weight(model, [candidates], [zero_shot], [2 * right], min_separation=MIN_SEPARATION)
+    assert weight == 1.0 and rated[1.0] > rated[0.0]
+    weight, rated = choose_judge_weight(model, [candidates], [2 * zero_shot], [wrong], min_separation=MIN_SEPARATION)
+    assert weight < 1.0 and rated[weight] > rated[1.0]
+    few = choose_judge_weight(model, [candidates], [2 * zero_shot], [wrong], min_separation=0.1, min_rated=201)
+    assert few[0] == 1.0  # too few utterances to move the weight off 1
+    weight, rated = choose_judge_weight(model, [candidates], [zero_shot], [right], min_separation=1.0)
+    assert (weight, rated) == (0.0, {})
+
+
+def test_position_bias_counts_the_first_option_in_both_orders():
+    assert position_bias([0, 0, 0, 0], [0, 0, 0, 0], [4, 4, 4, 4])[0] == 1.0
+    share, low, high = position_bias([0, 1, 2, 3], [2, 1, 0, 3], [4, 4, 4, 4])
+    assert share == 0.0 and low == 0.0 < high < 1.0
+    assert position_bias([0], [0], [2])[0] == 0.0  # one candidate: both orders are the same question
+
+
+def always(answer):
+    return CallableJudge(lambda label, description, texts: [answer] * len(texts))
+
+
+def test_a_judge_that_says_yes_to_everything_leaves_the_fit_at_zero_shot_and_warns_once(toy, hashing_embedder):
+    labels, texts, _ = toy
+    params = dict(embedder=hashing_embedder, judge_budget=60, random_state=0, show_progress=False)
+    with pytest.warns(RuntimeWarning, match="too weak to trust") as caught:
+        clf = ZeroShotClassifier(labels, judge=always(1.0), **params).fit(texts)
+    assert sum("too weak to trust" in str(w.message) for w in caught) == 1
+    quality = clf.judge_quality_
+    assert quality.decision == "zero-shot" and quality.judge_weight == 0.0
+    assert quality.false_yes > 0.9 and quality.n_check_pairs == 3 * quality.n_check_utterances > 0
+    assert clf.refined_weight_ == 0.0  # the scores are the zero-shot cosines alone
+    with pytest.raises(WeakJudgeError, match="too weak to trust") as raised:
+        ZeroShotClassifier(labels, judge=always(1.0), on_weak_judge="raise", **params).fit(texts)
+    assert raised.value.quality.judge_weight == 0.0
+
+
+def test_a_good_judge_is_measured_as_good_and_followed(toy, hashing_embedder, tmp_path):
+    labels, texts, truth = toy
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no weak-judge warning
+        clf = ZeroShotClassifier(
+            labels, embedder=hashing_embedder, judge=GoldJudge(texts, truth), judge_budget=60, random_state=0,
+            show_progress=False,
+        ).fit(texts)  # fmt: skip
+    quality = clf.judge_quality_
+    assert quality.decision == "refined" and quality.judge_weight == 1.0
+    assert quality.false_yes < 0.05 and quality.false_no < 0.05
+    assert quality.false_yes_used == quality.false_no_used == 0.02  # the bounded rates the final fit used
+    assert "judge weight 1 (refined)" in quality.describe()
+    summary = quality.summary()
+    assert summary["decision"] == "refined" and isinstance(summary["false_yes_interval"], list)
+    table = report_judge(clf)
+    assert table["measure"].str.startswith("false-yes").any() and table.loc[4, "estimate"] == 1.0
+    for path in (tmp_path / "m.skops", tmp_path / "m.joblib"):
+        save_model(clf, path)
+        assert load_model(path, trusted=["conftest.HashingEmbedder"]).judge_quality_ == quality
+    assert pickle.loads(pickle.dumps(clf)).judge_quality_ == quality
+
+
+def test_no_check_without_room_in_the_budget(toy, hashing_embedder):
+    labels, texts, truth = toy
+    clf = ZeroShotClassifier(
+        labels, embedder=hashing_embedder, judge=GoldJudge(texts, truth), judge_budget=2, show_progress=False
+    ).fit(texts)
+    assert clf.judge_quality_.decision == "not measured" and clf.judge_quality_.judge_weight == 1.0
+    assert clf.judge_quality_.false_yes is None and "not measured" in clf.judge_quality_.describe()
+    assert ZeroShotClassifier(labels, embedder=hashing_embedder).fit(texts).judge_quality_ is None
+    with pytest.raises(ValueError, match="nothing to report"):
+        report_judge(ZeroShotClassifier(labels, embedder=hashing_embedder).fit(texts))
+
+
+def test_on_weak_judge_is_validated(toy, hashing_embedder):
+    labels, texts, _ = toy
+    with pytest.raises(ValueError, match="on_weak_judge"):
+        ZeroShotClassifier(labels, embedder=hashing_embedder, on_weak_judge="ignore").fit(texts)
