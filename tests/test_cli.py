@@ -105,7 +105,9 @@ def test_fit_warm_start_judges_only_the_added_intent(files, tmp_path):
     assert result.returncode == 0, result.stderr
     refitted = joblib.load(refit)
     assert list(refitted.classes_) == labels and refitted.warm_start is True
-    assert refitted.n_reused_judgments_ == earlier.n_judged_pairs_ and 0 < refitted.n_judged_pairs_ <= 10
+    # every earlier choice is kept (the judge-quality check's yes/no pairs are not: a warm refit does not measure it)
+    assert refitted.n_reused_judgments_ == len(earlier.choices_) and 0 < refitted.n_judged_pairs_ <= 10
+    assert refitted.judge_quality_.decision == "not measured"
     missing = run_here("--quiet", "fit", "--labels", str(tmp_path / "labels.json"), "--data", str(root / "pool.csv"),
                        "--text-column", "utterance", "--warm-start", str(tmp_path / "none.joblib"),
                        "-o", str(refit))  # fmt: skip
@@ -115,7 +117,8 @@ def test_fit_warm_start_judges_only_the_added_intent(files, tmp_path):
 def test_fit_asks_multiple_choice_by_default_and_yes_no_on_request(files, tmp_path):
     root, model = files
     fitted = joblib.load(model)
-    assert fitted.judging_ == "choice" and len(fitted.choices_) == fitted.n_judged_pairs_ > 0
+    assert fitted.judging_ == "choice" and len(fitted.choices_) > 0
+    assert fitted.n_judged_pairs_ == len(fitted.choices_) + fitted.judge_quality_.n_check_pairs  # and the check's pairs
     assert max(len(c.options) for c in fitted.choices_) == 8  # --n-candidates' default, of the 30 intents
     yes_no = tmp_path / "yes_no.joblib"
     result = run_here("--quiet", "fit", "--labels", str(root / "labels.json"), "--data", str(root / "pool.csv"),
@@ -407,3 +410,19 @@ def test_describe_labels_drafts_the_labels_without_a_description(tmp_path, capsy
     names = tmp_path / "names.json"
     names.write_text(json.dumps(["GetWeather", "PlayMusic"]))
     assert "needs --base-url" in fails(capsys, "describe-labels", "--labels", names, "--judge", "openai")
+
+
+def test_a_fit_whose_judge_is_too_weak_exits_1_unless_allowed(files, tmp_path, capsys):
+    from fake_llm_servers import FakeOpenAI
+
+    root, _ = files
+    model = tmp_path / "weak.skops"
+    argv = ["-q", "fit", "--labels", root / "labels.json", "--data", root / "pool.csv", "--text-column", "utterance",
+            "--judge", "openai", "--base-url", None, "--judge-budget", "10", "-o", model]  # fmt: skip
+    with FakeOpenAI(lambda label, text: True) as server:  # says yes to every label
+        argv[argv.index(None)] = server.url + "/v1"
+        line = fails(capsys, *argv)
+        assert "WeakJudgeError" in line and "judge weight 0" in line and not model.exists()
+        assert main([str(a) for a in [*argv, "--allow-weak-judge"]]) == 0  # the same answers, from the server again
+    saved = zsclassify.load_model(model)
+    assert type(saved) is ZeroShotClassifier and saved.refined_weight_ == 0 and saved.judge_quality_.judge_weight == 0

@@ -155,6 +155,7 @@ def test_health_labels_and_openapi(server, bot, demo):
     assert [item["name"] for item in body["labels"]] == list(demo.labels)
     assert body["labels"][0]["description"] == bot[0].descriptions_[0]
     assert body["oos_label"] == "oos" and body["oos_threshold"] == pytest.approx(0.1)
+    assert body["judge_quality"] is None  # fitted without a judge
     status, schema = call(server, "GET", "/openapi.json")
     assert status == 200 and {"/predict", "/model/parse", "/health", "/labels"} <= set(schema["paths"])
     assert "texts" in json.dumps(schema["paths"]["/predict"]["post"]["requestBody"])
@@ -289,3 +290,19 @@ def test_cli_reports_a_missing_model_file(tmp_path):
     from zsclassify.cli import main
 
     assert main(["serve", "-m", str(tmp_path / "missing.joblib")]) == 1
+
+
+def test_labels_carry_the_judge_quality_of_the_fit(toy, hashing_embedder):
+    from starlette.testclient import TestClient
+
+    from zsclassify.judges import GoldJudge
+    from zsclassify.serving import create_app
+
+    labels, texts, truth = toy
+    clf = ZeroShotClassifier(
+        labels, embedder=hashing_embedder, judge=GoldJudge(texts, truth), judge_budget=60, show_progress=False
+    ).fit(texts)
+    with TestClient(create_app(clf)) as client:
+        quality = client.get("/labels").json()["judge_quality"]
+    assert quality == json.loads(json.dumps(clf.judge_quality_.summary()))
+    assert quality["decision"] == "refined" and quality["n_check_pairs"] > 0

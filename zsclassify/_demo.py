@@ -30,6 +30,7 @@ class DemoResult:
     judging: str  # "choice" or "yes_no"
     judged_pairs: int  # judged units: utterances (choice) or pairs (yes/no)
     order_probe: str | None  # what judging="auto"'s order probe found, in words (None when none ran)
+    judge_quality: str | None  # the judge's estimated quality and the fit's decision, in words
     fit_seconds: float
     total_seconds: float
 
@@ -123,6 +124,7 @@ def run_demo(
         judging=refined.judging_,
         judged_pairs=refined.n_judged_pairs_,
         order_probe=None if refined.order_probe_ is None else _describe(refined.order_probe_),
+        judge_quality=None if refined.judge_quality_ is None else refined.judge_quality_.describe(),
         fit_seconds=fit_seconds,
         total_seconds=time.perf_counter() - start,
     )

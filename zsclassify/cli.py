@@ -258,6 +258,7 @@ def _fit(args: argparse.Namespace) -> int:
         oos_threshold="auto" if args.oos_threshold is None else args.oos_threshold,
         random_state=args.seed,
         show_progress=False if args.quiet else None,
+        on_weak_judge="warn" if args.allow_weak_judge else "raise",
     )
     if args.warm_start is not None:  # the earlier model's answers, with this command's parameters
         clf = _load_model(args.warm_start).set_params(**{**clf.get_params(), "warm_start": True})
@@ -267,6 +268,9 @@ def _fit(args: argparse.Namespace) -> int:
         "fitted %d labels on %d utterances, %d judged, %d earlier answers kept (%s); saved to %s",
         len(clf.classes_), len(rows), clf.n_judged_pairs_, clf.n_reused_judgments_, clf.judging_, args.output,
     )  # fmt: skip
+    quality = clf.judge_quality_
+    if quality is not None:
+        logging.getLogger("zsclassify").info("judge quality: %s", quality.describe())
     return EXIT_OK
 
 
@@ -371,6 +375,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"judge: {result.judge}")
     if result.order_probe is not None:
         print(f"order probe: {result.order_probe}")
+    if result.judge_quality is not None:
+        print(f"judge quality: {result.judge_quality}")
     print(f"{'model':<26}{'test accuracy':>14}")
     print(f"{'zero-shot':<26}{result.zero_shot_accuracy:>14.3f}")
     unit = "questions" if result.judging == "choice" else "pairs"
@@ -461,6 +467,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODEL",
         help="a model saved by an earlier fit: keep its answers to unchanged questions and judge only new or "
         "re-described labels (after editing the labels file)",
+    )
+    fit.add_argument(
+        "--allow-weak-judge",
+        action="store_true",
+        help="save the model even when the judge's own answers rate it too weak to trust (the model is then at or "
+        "near zero-shot; default: exit with an error and save nothing)",
     )
     fit.add_argument(
         "-o", "--output", type=Path, required=True, help="where to save the model (.skops: loads without running code)"

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "label_similarities",
     "report_confusions",
+    "report_judge",
     "report_labels",
     "report_out_of_scope",
     "report_separation",
@@ -96,6 +97,42 @@ def report_labels(clf: ZeroShotClassifier) -> pd.DataFrame:
     table = _pandas().DataFrame([{"label": label, **counts} for label, counts in rows.items()])
     table["cosine_to_initial"] = np.sum(normalize_rows(initial) * clf.label_embeddings_, axis=1)
     return table.sort_values("cosine_to_initial", kind="stable").reset_index(drop=True)
+
+
+def report_judge(clf: ZeroShotClassifier) -> pd.DataFrame:
+    """How good the judge was, as the fit estimated it from the judge's own answers (``judge_quality_``).
+
+    One row per estimate: ``measure`` (false-yes rate on near misses, false-no rate, position
+    bias, the zero-shot accuracy on the checked utterances, the judge weight), ``estimate``,
+    ``low`` and ``high`` (90% interval, NaN where none) and ``based_on`` (the questions behind it).
+    The fit's decision and its reason are in ``clf.judge_quality_.decision`` / ``.reason``.
+    """
+    check_is_fitted(clf, "coef_")
+    quality = getattr(clf, "judge_quality_", None)
+    if quality is None:
+        raise ValueError("This classifier was fitted without judging (no judge_quality_): nothing to report.")
+    check = f"{quality.n_check_pairs} yes/no pairs about {quality.n_check_utterances} random pool utterances"
+    probe = f"{quality.n_probe_questions} order-probe questions asked in both orders"
+    rows = [
+        ("false-yes rate (near-miss labels)", quality.false_yes, quality.false_yes_interval, check),
+        ("false-no rate (right labels)", quality.false_no, quality.false_no_interval, check),
+        ("position bias (first option both ways)", quality.position_bias, quality.position_bias_interval, probe),
+        ("zero-shot accuracy on the checked utterances", quality.zero_shot_accuracy, None, check),
+        ("judge weight (0 zero-shot, 1 as refined)", quality.judge_weight, None, quality.decision),
+    ]
+    nan = float("nan")
+    return _pandas().DataFrame(
+        [
+            {
+                "measure": measure,
+                "estimate": nan if value is None else float(value),
+                "low": nan if interval is None else interval[0],
+                "high": nan if interval is None else interval[1],
+                "based_on": based_on,
+            }
+            for measure, value, interval, based_on in rows
+        ]
+    )
 
 
 def report_separation(clf: ZeroShotClassifier, X: Sequence[str], y: Sequence[str]) -> pd.DataFrame:

@@ -131,6 +131,8 @@ class LabelsResponse(BaseModel):
     labels: list[LabelInfo]
     oos_label: str | None
     oos_threshold: float | None
+    judge_quality: dict | None = None
+    """The judge's quality as the fit estimated it and what it decided (``JudgeQuality.summary()``)."""
 
 
 class _BodyTooLargeError(Exception):
@@ -298,6 +300,8 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
     settings = settings or ServerSettings()
     clf = prepare_model(model, settings.backend)
     classes = [str(name) for name in clf.classes_]
+    quality = getattr(clf, "judge_quality_", None)  # models saved before it existed have none
+    judge_quality = None if quality is None else quality.summary()
     batcher = MicroBatcher(_predictor(clf), max_batch_texts=settings.max_batch_texts, max_wait_ms=settings.max_wait_ms)
     token = os.environ.get(settings.token_env) or None
 
@@ -413,6 +417,7 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
             labels=[LabelInfo(name=n, description=d) for n, d in zip(classes, clf.descriptions_)],
             oos_label=clf.oos_label,
             oos_threshold=clf.oos_threshold_,
+            judge_quality=judge_quality,
         )
 
     return app
