@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from _common import RESULTS_DIR, load_split, write_results
 
-from zsclassify.judges import ChoiceRequest, GoldJudge, JudgeRequest
+from zsclassify.judges import ChoiceRequest, GoldJudge, Judge, JudgeRequest
 
 RANK_BINS = (1, 2, 3, 6)  # bin b holds ranks RANK_BINS[b] .. RANK_BINS[b+1]-1
 RATES_FILE = RESULTS_DIR / "simulated_judge.json"
@@ -177,8 +177,46 @@ class ScoreReplayJudge(NearMissJudge):
             results.append(np.array(scores))
         return results
 
+    choose = Judge.choose  # yes/no only: judging="auto" asks it yes/no questions, as the real LLM's order probe decides
+
+
+class RandomJudge(GoldJudge):
+    """Answers at random: yes with probability 0.5, or any option (or "none") alike; fixed per question."""
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        return [np.array([float(self._uniform("yes", r.label, t) < 0.5) for t in r.texts]) for r in requests]
+
     def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
-        raise NotImplementedError("ScoreReplayJudge answers yes/no questions only: fit with judging='yes_no'")
+        results = []
+        for request in requests:
+            names = [option.name for option in request.options]
+            probabilities = np.zeros(len(names) + 1)
+            probabilities[int(self._uniform("choice", request.text, *names) * (len(names) + 1))] = 1.0
+            results.append(probabilities)
+        return results
+
+
+class ConstantJudge(GoldJudge):
+    """Says yes (``answer=1.0``) or no (``0.0``) to every pair; answers yes/no questions only."""
+
+    def __init__(self, texts, labels, answer: float, random_state: int = 0) -> None:
+        super().__init__(texts, labels, random_state=random_state)
+        self.answer = answer
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        return [np.full(len(r.texts), self.answer) for r in requests]
+
+    choose = Judge.choose  # no multiple choice: judging="auto" asks it yes/no questions
+
+
+class FirstOptionJudge(GoldJudge):
+    """Picks the first option of every multiple choice, and says yes to every yes/no pair (it echoes the question)."""
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        return [np.ones(len(r.texts)) for r in requests]
+
+    def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        return [np.eye(len(r.options) + 1)[0] for r in requests]
 
 
 # ------------------------------------------------------------------ estimating the rates from recordings

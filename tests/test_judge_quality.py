@@ -7,13 +7,7 @@ import numpy as np
 import pytest
 
 from zsclassify import WeakJudgeError, ZeroShotClassifier, load_model, save_model
-from zsclassify._judge_quality import (
-    MIN_SEPARATION,
-    choose_judge_weight,
-    estimated_accuracy,
-    fit_answer_model,
-    position_bias,
-)
+from zsclassify._judge_quality import MIN_SEPARATION, fit_answer_model, judge_weight, position_bias
 from zsclassify.judges import CallableJudge, GoldJudge
 from zsclassify.reporting import report_judge
 
@@ -58,33 +52,10 @@ def test_failed_answers_are_left_out_and_too_few_give_no_model():
     assert fit_answer_model([np.array([[1.0, np.nan, np.nan]])], np.random.default_rng(0)) is None
 
 
-def test_estimated_accuracy_needs_no_gold_labels():
-    rng = np.random.default_rng(2)
-    answers, truth = simulated_answers(rng, 500, 0.05, 0.05)
-    model = fit_answer_model([answers], rng)
-    candidates = np.tile(np.arange(3), (500, 1))  # label k at position k
-    first = np.zeros(500, dtype=int)
-    assert abs(estimated_accuracy(model.posteriors[0], candidates, first, 10) - np.mean(truth == 0)) < 0.03
-    second = np.ones(500, dtype=int)
-    assert abs(estimated_accuracy(model.posteriors[0], candidates, second, 10) - np.mean(truth == 1)) < 0.03
-
-
-def test_the_judge_weight_follows_the_answers():
-    rng = np.random.default_rng(3)
-    answers, truth = simulated_answers(rng, 200, 0.1, 0.1)
-    model = fit_answer_model([answers], rng)
-    candidates = np.tile(np.arange(3), (200, 1))
-    zero_shot = np.eye(4)[np.zeros(200, dtype=int)]  # always the first candidate
-    right = np.eye(4)[np.where(truth < 3, truth, 3)]
-    wrong = np.eye(4)[(np.where(truth < 3, truth, 0) + 1) % 3]
-    weight, rated = choose_judge_weight(model, [candidates], [zero_shot], [2 * right], min_separation=MIN_SEPARATION)
-    assert weight == 1.0 and rated[1.0] > rated[0.0]
-    weight, rated = choose_judge_weight(model, [candidates], [2 * zero_shot], [wrong], min_separation=MIN_SEPARATION)
-    assert weight < 1.0 and rated[weight] > rated[1.0]
-    few = choose_judge_weight(model, [candidates], [2 * zero_shot], [wrong], min_separation=0.1, min_rated=201)
-    assert few[0] == 1.0  # too few utterances to move the weight off 1
-    weight, rated = choose_judge_weight(model, [candidates], [zero_shot], [right], min_separation=1.0)
-    assert (weight, rated) == (0.0, {})
+def test_the_judge_weight_ramps_with_the_separation():
+    assert judge_weight(0.1, min_separation=0.15, full_separation=0.3) == 0.0
+    assert judge_weight(0.225, min_separation=0.15, full_separation=0.3) == pytest.approx(0.5)
+    assert judge_weight(0.9, min_separation=0.15, full_separation=0.3) == 1.0
 
 
 def test_position_bias_counts_the_first_option_in_both_orders():

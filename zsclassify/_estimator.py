@@ -212,7 +212,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         the order probe its position bias. From them the fit reads the answers (its noise
         rates) and sets ``judge_weight``: how far the scores follow the refinement rather than
         zero-shot (0 for a judge whose answers are estimated no better than the embedder's
-        ranking). ``decision`` and ``reason`` say what was decided and why;
+        ranking, 1 from an estimated separation ``1 - false_yes - false_no`` of 0.3).
+        ``decision`` and ``reason`` say what was decided and why;
         ``summary()`` gives it all as plain values. None without judging
         (``refinement`` other than ``"joint"``, no judge, or a zero budget); ``decision`` is
         ``"not measured"`` when the budget was too small or a ``warm_start`` refit judged
@@ -393,7 +394,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                     false_yes=false_yes,
                     false_no=false_no,
                 )
-            self.judge_quality_ = self._assess_judge(judged, calibration, (false_yes, false_no))
+            self.judge_quality_ = self._assess_judge(judged, (false_yes, false_no))
             calibration = shrink_toward_zero_shot(calibration, self.judge_quality_.judge_weight, self.logit_scale)
             self._check_judge_quality(self.judge_quality_)
         self.coef_ = calibration.zero_shot_weight * queries + calibration.refined_weight * judged.coef
@@ -402,11 +403,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.label_embeddings_ = normalize_rows(self.coef_ if self.refinement == "joint" else judged.coef)
         return self
 
-    def _assess_judge(
-        self, judged: JudgingResult, calibration: Calibration, rates: tuple[float, float]
-    ) -> JudgeQuality:
+    def _assess_judge(self, judged: JudgingResult, rates: tuple[float, float]) -> JudgeQuality:
         """``judge_quality_``: the judge's estimated quality and the judge weight it earns."""
-        held_out = calibration.held_out
         probe = None
         if judged.order_probe is not None:
             asked = list(zip(judged.order_probe.choices, judged.order_probe.reversed_choices))
@@ -418,13 +416,6 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             probe = ([p[0] for p in positions], [p[1] for p in positions], [len(a.options) + 1 for a, _ in answered])
         return assess_judge(
             judged.answer_model,
-            [judged.check_rows],
-            [judged.check_candidates],
-            None if held_out is None else held_out.rows,
-            None if held_out is None else self.logit_scale * held_out.zero_shot,
-            None
-            if held_out is None
-            else calibration.zero_shot_weight * held_out.zero_shot + calibration.refined_weight * held_out.refined,
             probe=probe,
             checks=judged.checks,
             budget=self.judge_budget * len(self.classes_),
