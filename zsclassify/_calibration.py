@@ -34,11 +34,10 @@ OOS_IN_SCOPE_LOSS = 0.1  # the automatic threshold rejects this share of held-ou
 class HeldOut(NamedTuple):
     """Scores of the judged utterances from fits that did not see their answers.
 
-    ``rows`` are pool indices, ``zero_shot`` their cosines to the descriptions, ``refined``
-    their cross-fitted logits and ``accepted`` whether the judge accepted a label for them.
+    ``zero_shot`` are their cosines to the descriptions, ``refined`` their cross-fitted logits
+    and ``accepted`` whether the judge accepted a label for them.
     """
 
-    rows: np.ndarray
     zero_shot: np.ndarray
     refined: np.ndarray
     accepted: np.ndarray
@@ -185,7 +184,7 @@ def calibrate(
         false_no=false_no,
     )
     yes, no = said_yes[rows], said_no[rows]
-    held_out = HeldOut(rows, documents[rows] @ queries.T, logits, yes.any(axis=1))
+    held_out = HeldOut(documents[rows] @ queries.T, logits, yes.any(axis=1))
     if yes.sum() + no.sum() < MIN_ANSWERS_TO_CALIBRATE:
         logger.warning("only %d judge answers: too few to calibrate; scores left as fitted", yes.sum() + no.sum())
         return Calibration(held_out=held_out)

@@ -340,8 +340,8 @@ barely depend on whether the label is right: a random judge's is 0, as is one th
 yes, or always no); from 0.30 on, weight 1 (GoldJudge with 30% flips: 0.4; the near-miss
 simulator at the 1.5B model's rates: 0.4-0.5); linear between. An earlier rule also lowered the
 weight when the checked utterances rated a blend's held-out predictions better: with 52 of them
-on Banking77 it shrank a perfect judge's fit from 0.89 to 0.72, so it was dropped
-(benchmarks/README.md, section 0a)."""
+on Banking77 it shrank a perfect judge's fit from 0.89 to 0.72 (``benchmarks/judge_zoo.py``),
+so it was dropped."""
 NEAR_ZERO_SHOT = 0.25
 """A judge weight at or under this leaves the fit at or near zero-shot: the fit warns, or raises."""
 

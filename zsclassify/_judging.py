@@ -138,8 +138,6 @@ class JudgingResult:
     checks : list of CandidateCheck
         The quality check's questions: random pool utterances, each asked yes/no about its
         best zero-shot labels.
-    check_rows, check_candidates : ndarray of int
-        Their pool rows, and the label indices asked about (best first).
     answer_model : AnswerModel or None
         The judge's error rates estimated from ``checks``.
     """
@@ -158,8 +156,6 @@ class JudgingResult:
     judging: str = "yes_no"
     order_probe: OrderProbe | None = None
     checks: list[CandidateCheck] = field(default_factory=list)
-    check_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    check_candidates: np.ndarray = field(default_factory=lambda: np.zeros((0, CHECK_CANDIDATES), dtype=np.int64))
     answer_model: AnswerModel | None = None
 
 
@@ -462,7 +458,6 @@ class _Session:
             CandidateCheck(self.pool[row], tuple(str(self.names[c]) for c in options), tuple(answer.tolist()))
             for row, options, answer in zip(rows, candidates, scores)
         ]
-        result.check_rows, result.check_candidates = rows, candidates
         result.answer_model = fit_answer_model([scores], self.bootstrap)
         if result.answer_model is not None:
             logger.info(
