@@ -354,35 +354,47 @@ def test_auto_falls_back_to_yes_no_for_a_judge_that_follows_positions(demo, capl
     assert clf.judging_ == probe.judging == "yes_no" and probe.consistency == 0.0
     assert [c.answer for c in probe.choices] == [c.options[0] for c in probe.choices]
     assert "reads positions" in caplog.text
-    # 4 questions each way settle it (4 of 8 answered alike at best): those 8 are paid from the budget,
-    # and their answers are not used
-    assert len(probe.choices) == 4 and clf.choices_ == [] and clf.n_judged_pairs_ == len(clf.judgments_) == 60 - 8
+    assert probe.position_bias == 1.0 and clf.judge_quality_.position_bias == 1.0
+    # 6 questions each way settle it (at best 2 of 8 alike, and 4 more first-first than last-last): those
+    # 12 are paid from the budget, and their answers are not used
+    assert len(probe.choices) == 6 and clf.choices_ == [] and clf.n_judged_pairs_ == len(clf.judgments_) == 60 - 12
     assert all(j.score == float(demo.pool_labels[demo.pool_texts.index(j.text)] == j.label) for j in clf.judgments_)
     forced = fit_demo(demo, FirstOption(demo.pool_texts, demo.pool_labels), judging="choice")
     assert forced.order_probe_ is None and forced.judging_ == "choice"
     assert clf.score(demo.test_texts, demo.test_labels) > forced.score(demo.test_texts, demo.test_labels)
 
 
-def test_the_probe_stops_early_only_when_the_rest_cannot_change_its_decision():
-    # every pattern of 8 answers (same both ways, different, failed): wherever the probe
-    # would stop, the decision from the answers so far is the one all 8 give
-    from zsclassify._judging import MIN_ORDER_CONSISTENCY, probe_decided
+def test_a_noisy_judge_blind_to_positions_keeps_multiple_choice(demo):
+    # 40% of its choices moved to another option at random, whatever the order: it often disagrees with
+    # itself, but not by position, so it keeps multiple choice (its choices refine better than its yes/no)
+    clf = fit_demo(demo, GoldJudge(demo.pool_texts, demo.pool_labels, flip_rate=0.4, random_state=0))
+    probe = clf.order_probe_
+    assert probe.consistency < 0.6 and abs(probe.position_bias) < 0.15
+    assert clf.judging_ == probe.judging == "choice" and set(probe.choices) <= set(clf.choices_)
 
-    def decision(outcomes):
+
+def test_the_probe_stops_early_only_when_the_rest_cannot_change_its_decision():
+    # every pattern of 7 answers (the same both ways; the first option both times; the last both times;
+    # otherwise different; failed): wherever the probe would stop, the decision from the answers so far
+    # is the one all 7 give
+    from zsclassify._judging import follows_positions, probe_decided
+
+    shift = {"first": 1, "last": -1}
+
+    def counts(outcomes):
         answered = [o for o in outcomes if o != "failed"]
-        return answered.count("same") >= MIN_ORDER_CONSISTENCY * len(answered)
+        return answered.count("same"), sum(shift.get(o, 0) for o in answered), len(answered)
 
     stops = 0
-    for outcomes in itertools.product(("same", "different", "failed"), repeat=8):
-        for asked in range(1, 8):
-            prefix = outcomes[:asked]
-            answered = len(prefix) - prefix.count("failed")
-            if probe_decided(prefix.count("same"), answered, 8 - asked):
-                assert decision(prefix) == decision(outcomes), outcomes
+    for outcomes in itertools.product(("same", "first", "last", "different", "failed"), repeat=7):
+        for asked in range(1, 7):
+            if probe_decided(*counts(outcomes[:asked]), 7 - asked):
+                assert follows_positions(*counts(outcomes[:asked])) == follows_positions(*counts(outcomes)), outcomes
                 stops += 1
                 break
-    assert stops > 0 and probe_decided(0, 1, 0)
-    assert not probe_decided(2, 2, 6) and probe_decided(6, 6, 2) and probe_decided(0, 4, 4)
+    assert stops > 0 and probe_decided(0, 0, 1, 0)
+    assert not probe_decided(2, 0, 2, 6) and probe_decided(6, 0, 6, 2) and probe_decided(0, 6, 6, 2)
+    assert not probe_decided(0, 4, 4, 4)  # 4 more answers alike and first-first would be 4 of 8 alike
 
 
 def test_no_probe_when_the_budget_cannot_spare_one(toy, demo):
@@ -447,7 +459,7 @@ def test_warm_start_keeps_the_probes_decision(demo, tmp_path):
 
     judge = FirstOption(demo.pool_texts, demo.pool_labels)
     fitted = fit_demo(demo, judge, warm_start=True)
-    assert fitted.judging_ == "yes_no" and fitted.n_judged_pairs_ == 52
+    assert fitted.judging_ == "yes_no" and fitted.n_judged_pairs_ == 48
     # as a new process would: the safe format keeps the probe with the answers, not the judge
     trusted = [f"{HashingEmbedder.__module__}.HashingEmbedder"]
     clf = load_model(save_model(fitted, tmp_path / "bot.skops"), trusted=trusted).set_params(judge=judge)
@@ -457,4 +469,4 @@ def test_warm_start_keeps_the_probes_decision(demo, tmp_path):
     judge.choose = lambda requests: pytest.fail("the refit probed again")
     clf.set_params(labels={**demo.labels, edited: demo.labels[edited] + " (re-described)"}).fit(demo.pool_texts)
     assert clf.judging_ == "yes_no" and clf.order_probe_ is None and not clf.choices_
-    assert clf.n_reused_judgments_ == 52 - about_edited > 0
+    assert clf.n_reused_judgments_ == 48 - about_edited > 0

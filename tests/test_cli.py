@@ -105,9 +105,10 @@ def test_fit_warm_start_judges_only_the_added_intent(files, tmp_path):
     assert result.returncode == 0, result.stderr
     refitted = joblib.load(refit)
     assert list(refitted.classes_) == labels and refitted.warm_start is True
-    # every earlier choice is kept (the judge-quality check's yes/no pairs are not: a warm refit does not measure it)
+    # every earlier choice is kept; the judge is measured again from the earlier fit's check, not asked anew
     assert refitted.n_reused_judgments_ == len(earlier.choices_) and 0 < refitted.n_judged_pairs_ <= 10
-    assert refitted.judge_quality_.decision == "not measured"
+    assert refitted.judge_quality_.check_reused and refitted.judge_quality_.decision == "refined"
+    assert refitted.judge_quality_.checks == earlier.judge_quality_.checks
     missing = run_here("--quiet", "fit", "--labels", str(tmp_path / "labels.json"), "--data", str(root / "pool.csv"),
                        "--text-column", "utterance", "--warm-start", str(tmp_path / "none.joblib"),
                        "-o", str(refit))  # fmt: skip

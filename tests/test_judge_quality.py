@@ -58,11 +58,28 @@ def test_the_judge_weight_ramps_with_the_separation():
     assert judge_weight(0.9, min_separation=0.15, full_separation=0.3) == 1.0
 
 
-def test_position_bias_counts_the_first_option_in_both_orders():
-    assert position_bias([0, 0, 0, 0], [0, 0, 0, 0], [4, 4, 4, 4])[0] == 1.0
-    share, low, high = position_bias([0, 1, 2, 3], [2, 1, 0, 3], [4, 4, 4, 4])
-    assert share == 0.0 and low == 0.0 < high < 1.0
+def test_position_bias_is_the_first_option_both_times_less_the_last_both_times():
+    bias, low, high = position_bias([0, 0, 0, 0], [0, 0, 0, 0], [4, 4, 4, 4])
+    assert bias == 1.0 and low < 1.0 == high
+    assert position_bias([2, 2, 1, 0], [2, 2, 1, 0], [4, 4, 4, 4])[0] == -0.25  # 2 last-last, 1 first-first
+    bias, low, high = position_bias([0, 1, 2, 3], [2, 1, 0, 3], [4, 4, 4, 4])  # one first-first, one last-last
+    assert bias == 0.0 and -1.0 < low < 0.0 < high < 1.0
     assert position_bias([0], [0], [2])[0] == 0.0  # one candidate: both orders are the same question
+
+
+def test_a_judge_blind_to_positions_has_no_position_bias_however_noisy():
+    # answers drawn from the options alone (the right one 50% of the time, else any other at random): the
+    # first option of one order is the last of the other, so "first both times" and "last both times" are alike
+    rng = np.random.default_rng(0)
+    n_options, n = 6, 4000  # 5 labels and "none"
+    right = rng.integers(0, n_options, size=n)  # in forward positions
+
+    def answer(reverse):
+        picked = np.where(rng.random(n) < 0.5, right, rng.integers(0, n_options, size=n))
+        return np.where(reverse & (picked < n_options - 1), n_options - 2 - picked, picked)
+
+    bias, low, high = position_bias(answer(False), answer(True), [n_options] * n)
+    assert low < 0.0 < high and abs(bias) < 0.02
 
 
 def always(answer):
@@ -82,6 +99,29 @@ def test_a_judge_that_says_yes_to_everything_leaves_the_fit_at_zero_shot_and_war
     with pytest.raises(WeakJudgeError, match="too weak to trust") as raised:
         ZeroShotClassifier(labels, judge=always(1.0), on_weak_judge="raise", **params).fit(texts)
     assert raised.value.quality.judge_weight == 0.0
+
+
+def test_a_warm_refit_measures_the_judge_again_from_the_earlier_check(toy, hashing_embedder):
+    # adding an intent to a model fitted with a yes-to-everything judge must not hand that judge full weight
+    labels, texts, _ = toy
+    params = dict(embedder=hashing_embedder, judge_budget=60, random_state=0, show_progress=False, warm_start=True)
+    with pytest.warns(RuntimeWarning, match="too weak to trust"):
+        clf = ZeroShotClassifier(labels, judge=always(1.0), judging="yes_no", **params).fit(texts)
+    earlier = clf.judge_quality_
+    first_label = next(iter(labels))
+    with pytest.warns(RuntimeWarning, match="too weak to trust"):
+        clf.set_params(labels={**labels, first_label: labels[first_label] + " or forecasts"}).fit(texts)
+    quality = clf.judge_quality_
+    assert quality.check_reused and quality.check_share == 0.0 and quality.decision == "zero-shot"
+    assert "earlier fit" in quality.describe() and "warm start" in quality.reason
+    # the re-described label's answers are dropped from the checked utterances' options; the rest stand
+    assert quality.n_check_pairs < earlier.n_check_pairs and quality.n_check_utterances == earlier.n_check_utterances
+    assert all(first_label not in check.options for check in quality.checks)
+    assert clf.refined_weight_ == 0.0
+    # a re-description of every label leaves nothing of the check: not measured, as before
+    renamed = {name: description + " (new)" for name, description in labels.items()}
+    clf.set_params(labels=renamed).fit(texts)
+    assert clf.judge_quality_.decision == "not measured" and not clf.judge_quality_.check_reused
 
 
 def test_a_good_judge_is_measured_as_good_and_followed(toy, hashing_embedder, tmp_path):

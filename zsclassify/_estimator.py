@@ -215,9 +215,10 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         ranking, 1 from an estimated separation ``1 - false_yes - false_no`` of 0.3).
         ``decision`` and ``reason`` say what was decided and why;
         ``summary()`` gives it all as plain values. None without judging
-        (``refinement`` other than ``"joint"``, no judge, or a zero budget); ``decision`` is
-        ``"not measured"`` when the budget was too small or a ``warm_start`` refit judged
-        only some labels.
+        (``refinement`` other than ``"joint"``, no judge, or a zero budget). A ``warm_start``
+        refit asks no check: it measures the judge again from the earlier fit's check, as far
+        as its questions still stand (``check_reused``). ``decision`` is ``"not measured"``
+        when the budget was too small, or a warm refit kept under 10 checked utterances.
     """
 
     def __init__(
@@ -405,21 +406,14 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _assess_judge(self, judged: JudgingResult, rates: tuple[float, float]) -> JudgeQuality:
         """``judge_quality_``: the judge's estimated quality and the judge weight it earns."""
-        probe = None
-        if judged.order_probe is not None:
-            asked = list(zip(judged.order_probe.choices, judged.order_probe.reversed_choices))
-            answered = [(one, other) for one, other in asked if one.answer is not None or other.answer is not None]
-            positions = [
-                [choice.options.index(choice.answer) if choice.answer in choice.options else len(choice.options)
-                 for choice in pair] for pair in answered
-            ]  # fmt: skip
-            probe = ([p[0] for p in positions], [p[1] for p in positions], [len(a.options) + 1 for a, _ in answered])
+        probe = None if judged.order_probe is None else judged.order_probe.positions()
         return assess_judge(
             judged.answer_model,
             probe=probe,
             checks=judged.checks,
             budget=self.judge_budget * len(self.classes_),
             noise_rates=rates,
+            checks_reused=judged.checks_reused,
         )
 
     def _check_judge_quality(self, quality: JudgeQuality) -> None:
@@ -483,7 +477,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
             return None
-        return PreviousJudging(judging, descriptions, self.judgments_, self.choices_)
+        checks = () if getattr(self, "judge_quality_", None) is None else self.judge_quality_.checks
+        return PreviousJudging(judging, descriptions, self.judgments_, self.choices_, checks)
 
     def _resolve_judging(self) -> str:
         """``judging`` with ``"auto"`` resolved as far as the parameters allow.

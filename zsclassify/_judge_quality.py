@@ -29,6 +29,7 @@ __all__ = [
     "fit_answer_model",
     "judge_weight",
     "position_bias",
+    "position_counts",
 ]
 
 SHARES_PRIOR_FIRST, SHARES_PRIOR_NONE = 0.6, 0.15
@@ -210,11 +211,12 @@ def judge_weight(separation: float, *, min_separation: float, full_separation: f
     return float(np.clip((separation - min_separation) / (full_separation - min_separation), 0.0, 1.0))
 
 
-def position_bias(first: Sequence[int], second: Sequence[int], n_options: Sequence[int]) -> tuple[float, float, float]:
-    """Share of twice-asked multiple choices answered with the first option shown both times.
+def position_counts(first: Sequence[int], second: Sequence[int], n_options: Sequence[int]) -> tuple[int, int, int]:
+    """Twice-asked multiple choices answered with the first option shown both times, with the last, and in all.
 
-    The order probe shows the same candidates in two orders, so "first both times" names two
-    different labels: it is how often the judge reads positions, not options.
+    The order probe shows the same candidates in two orders, so "first both times" (or "last both
+    times") names two different labels. Questions with one candidate are left out: both orders are
+    the same question.
 
     Parameters
     ----------
@@ -222,25 +224,36 @@ def position_bias(first: Sequence[int], second: Sequence[int], n_options: Sequen
         The option position answered each time (the "none" option is ``n_options - 1``).
     n_options : sequence of int
         Options of each question, "none" included.
+    """
+    first, second, n_options = np.asarray(first), np.asarray(second), np.asarray(n_options)
+    real = n_options > 2
+    last = n_options - 2  # the last real option: the first one of the other order
+    n_first = int(((first == 0) & (second == 0) & real).sum())
+    n_last = int(((first == last) & (second == last) & real).sum())
+    return n_first, n_last, int(real.sum())
+
+
+def position_bias(first: Sequence[int], second: Sequence[int], n_options: Sequence[int]) -> tuple[float, float, float]:
+    """How far twice-asked multiple choices follow the options' positions rather than the options.
+
+    The share answered with the first option shown both times minus the share answered with the
+    last one both times (see :func:`position_counts`). A judge whose answers depend on the options
+    alone, however noisy, gives both the same chance (each order's first option is the other's
+    last), so the difference is 0 on average; one that picks the first option moves it towards 1,
+    one that picks the last towards -1.
 
     Returns
     -------
-    share, low, high : float
-        The share and its 90% Wilson interval.
+    bias, low, high : float
+        The difference and its 90% (normal) interval, within [-1, 1].
     """
-    first, second, n_options = np.asarray(first), np.asarray(second), np.asarray(n_options)
-    real = n_options > 2  # with one candidate, both orders are the same question
-    hits = int(((first == 0) & (second == 0) & real).sum())
-    return (hits / max(int(real.sum()), 1), *_wilson(hits, int(real.sum())))
-
-
-def _wilson(successes: int, trials: int, z: float = 1.645) -> tuple[float, float]:
-    if trials == 0:
-        return 0.0, 1.0
-    p = successes / trials
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    n_first, n_last, n = position_counts(first, second, n_options)
+    if n == 0:
+        return 0.0, -1.0, 1.0
+    p_first, p_last = n_first / n, n_last / n
+    bias = p_first - p_last
+    half = 1.645 * np.sqrt(max(p_first + p_last - bias * bias, 1.0 / n) / n)
+    return bias, float(max(-1.0, bias - half)), float(min(1.0, bias + half))
 
 
 @dataclass(frozen=True)
@@ -258,7 +271,10 @@ class JudgeQuality:
         ``1 - false_yes - false_no``.
     position_bias : float or None
         Share of the order probe's questions answered with the first option shown in both
-        orders (None when no probe ran); ``position_bias_interval`` is its 90% interval.
+        orders, less the share answered with the last one in both (0 for a judge that reads
+        the options, however noisy; 1 for one that always picks the first; see
+        :func:`position_bias`). None when no probe ran; ``position_bias_interval`` is its
+        90% interval.
     n_check_utterances, n_check_pairs : int
         The check: random pool utterances asked yes/no about their best zero-shot labels.
     n_model_utterances, n_model_pairs : int
@@ -267,6 +283,9 @@ class JudgeQuality:
         Order-probe questions asked in both orders.
     check_share : float
         Share of the fit's budget that the check spent.
+    check_reused : bool
+        Whether the check is an earlier fit's, kept by a ``warm_start`` refit where its
+        questions still stand (this fit spent nothing on it).
     zero_shot_accuracy : float or None
         The zero-shot classifier's accuracy estimated on the check utterances from the answers.
     judge_weight : float
@@ -295,6 +314,7 @@ class JudgeQuality:
     n_model_pairs: int = 0
     n_probe_questions: int = 0
     check_share: float = 0.0
+    check_reused: bool = False
     zero_shot_accuracy: float | None = None
     judge_weight: float = 1.0
     false_yes_used: float = 0.1
@@ -310,7 +330,8 @@ class JudgeQuality:
         parts = [
             f"false-yes {self.false_yes:.2f} [{self.false_yes_interval[0]:.2f}, {self.false_yes_interval[1]:.2f}]",
             f"false-no {self.false_no:.2f} [{self.false_no_interval[0]:.2f}, {self.false_no_interval[1]:.2f}]",
-            f"from {self.n_check_pairs} check pairs ({self.check_share:.0%} of the budget)",
+            f"from {self.n_check_pairs} check pairs "
+            + ("of an earlier fit (warm start)" if self.check_reused else f"({self.check_share:.0%} of the budget)"),
         ]
         if self.position_bias is not None:
             parts.append(f"position bias {self.position_bias:.2f} on {self.n_probe_questions} probe questions")
@@ -321,7 +342,7 @@ class JudgeQuality:
         """The estimates and the decision as plain numbers and strings (for logs, JSON, a served model)."""
         keys = ("false_yes", "false_yes_interval", "false_no", "false_no_interval", "separation", "position_bias",
                 "position_bias_interval", "n_check_utterances", "n_check_pairs", "n_model_pairs",
-                "n_probe_questions", "check_share", "zero_shot_accuracy", "judge_weight", "decision",
+                "n_probe_questions", "check_share", "check_reused", "zero_shot_accuracy", "judge_weight", "decision",
                 "reason")  # fmt: skip
         return {key: _plain(getattr(self, key)) for key in keys}
 
@@ -353,6 +374,7 @@ def assess_judge(
     checks: Sequence[CandidateCheck],
     budget: int,
     noise_rates: tuple[float, float],
+    checks_reused: bool = False,
 ) -> JudgeQuality:
     """The judge's quality and the fit's decision: how far to follow the refinement (see :class:`JudgeQuality`).
 
@@ -368,6 +390,8 @@ def assess_judge(
         Units the fit could spend (for ``check_share``).
     noise_rates : (float, float)
         The false-yes and false-no rates the final fit used.
+    checks_reused : bool
+        Whether ``checks`` are an earlier fit's (``warm_start``): nothing of this fit's budget went to them.
     """
     bias, bias_interval, n_probe = None, None, 0
     if probe is not None and len(probe[0]):
@@ -380,7 +404,8 @@ def assess_judge(
         "n_check_utterances": len(checks),
         "n_check_pairs": n_check_pairs,
         "n_probe_questions": n_probe,
-        "check_share": n_check_pairs / budget if budget else 0.0,
+        "check_share": n_check_pairs / budget if budget and not checks_reused else 0.0,
+        "check_reused": checks_reused,
         "false_yes_used": noise_rates[0],
         "false_no_used": noise_rates[1],
         "checks": tuple(checks),
@@ -392,7 +417,7 @@ def assess_judge(
     weight = judge_weight(answer_model.separation, min_separation=MIN_SEPARATION, full_separation=FULL_SEPARATION)
     decision = "refined" if weight >= 1.0 else "shrunk" if weight > 0.0 else "zero-shot"
     low, high = answer_model.separation_interval
-    reason = (
+    reason = ("an earlier fit's check (warm start): " if checks_reused else "") + (
         f"false-yes {answer_model.false_yes:.2f} (90% {answer_model.false_yes_interval[0]:.2f}-"
         f"{answer_model.false_yes_interval[1]:.2f}), false-no {answer_model.false_no:.2f} "
         f"(90% {answer_model.false_no_interval[0]:.2f}-{answer_model.false_no_interval[1]:.2f}) "

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import softmax
 
-from ._judge_quality import AnswerModel, CandidateCheck, fit_answer_model
+from ._judge_quality import AnswerModel, CandidateCheck, fit_answer_model, position_counts
 from ._progress import progress_bar, stage
 from ._refinement import ChoiceEvidence, fit_joint, kl_refine, one_native_thread, self_train
 from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget, stable_keys
@@ -35,12 +35,20 @@ MAX_FAILED_SHARE = 0.5
 
 MIN_ORDER_CONSISTENCY = 0.6
 """``judging="auto"`` keeps multiple choice when at least this share of the order probe's
-questions gets the same answer with the options reversed; below it, yes/no questions.
-A judge right with probability q and otherwise picking the first option shown agrees
-with itself when right both times, or right once while the right label is shown first:
-passing asks for q >= 0.65 when the best-scored label is right 80% of the time, 0.77
-when never. The 1.5B model measured in benchmarks/README.md (first option in 86% of
-its answers, q about 0.24) is far below."""
+questions gets the same answer with the options reversed. A judge right with probability q
+and otherwise picking the first option shown agrees with itself when right both times, or
+right once while the right label is shown first: passing asks for q >= 0.65 when the
+best-scored label is right 80% of the time, 0.77 when never. The 1.5B model measured in
+benchmarks/README.md (first option in 86% of its answers, q about 0.24) is far below."""
+MIN_POSITION_BIAS = 0.15
+"""A judge under :data:`MIN_ORDER_CONSISTENCY` gets yes/no questions only when its answers
+follow positions: the share of probe questions answered with the first option both times
+exceeds the share answered with the last one both times by at least this much
+(:func:`~zsclassify._judge_quality.position_bias`; about 0.15 for a judge that picks the first
+option in 40% of its questions). A judge that errs whatever the order (GoldJudge with 20-30%
+of its choices moved at random agrees with itself on 50-65%) keeps multiple choice: on SNIPS
+its choices refine better than its yes/no answers (benchmarks/README.md, the judge zoo), and
+the quality check measures it either way."""
 
 ORDER_PROBE_SHARE, ORDER_PROBE_MIN, ORDER_PROBE_MAX = 0.05, 8, 30
 """The order probe asks up to 5% of the budget's questions twice, at least 8 and at most 30."""
@@ -85,26 +93,38 @@ class OrderProbe(NamedTuple):
 
     A few first-round questions are asked twice: as usual (best-scored label first) and
     with the options reversed. ``consistency`` is the share of them answered with the
-    same label (or "none") both times; at least :data:`MIN_ORDER_CONSISTENCY` keeps
-    multiple choice (the first answers are then used as ordinary first-round answers),
-    less falls back to yes/no questions (the probe's answers are then not used). The
-    questions go in steps, and ``choices`` holds those asked before the decision was
-    settled (the rest could not have changed it).
+    same label (or "none") both times, ``position_bias`` the share answered with the first
+    option both times less the share answered with the last one both times. A consistent
+    judge (:data:`MIN_ORDER_CONSISTENCY`), or an inconsistent one whose answers do not follow
+    positions (:data:`MIN_POSITION_BIAS`), keeps multiple choice (the first answers are then
+    used as ordinary first-round answers); one that follows positions gets yes/no questions
+    (the probe's answers are then not used). The questions go in steps, and ``choices``
+    holds those asked before the decision was settled (the rest could not have changed it).
     """
 
     choices: tuple[Choice, ...]
     reversed_choices: tuple[Choice, ...]
     consistency: float
     judging: str
+    position_bias: float = 0.0
+
+    def positions(self) -> tuple[list[int], list[int], list[int]]:
+        """The answered questions' option positions, each way, and their option counts ("none" included).
+
+        As :func:`~zsclassify._judge_quality.position_bias` takes them; "none" (and a
+        question failed one way) is position ``n_options - 1``; failed both ways: left out.
+        """
+        return probe_positions(self.choices, self.reversed_choices)
 
 
 class PreviousJudging(NamedTuple):
-    """What an earlier fit judged, for ``warm_start``: its question, labels' descriptions and answers."""
+    """What an earlier fit judged, for ``warm_start``: its question, labels' descriptions, answers and quality check."""
 
     judging: str
     descriptions: dict[str, str]
     judgments: Sequence[Judgment]
     choices: Sequence[Choice]
+    checks: Sequence[CandidateCheck] = ()
 
 
 @dataclass
@@ -138,6 +158,8 @@ class JudgingResult:
     checks : list of CandidateCheck
         The quality check's questions: random pool utterances, each asked yes/no about its
         best zero-shot labels.
+    checks_reused : bool
+        Whether ``checks`` are an earlier fit's, kept by a ``warm_start`` refit (asked nothing now).
     answer_model : AnswerModel or None
         The judge's error rates estimated from ``checks``.
     """
@@ -156,6 +178,7 @@ class JudgingResult:
     judging: str = "yes_no"
     order_probe: OrderProbe | None = None
     checks: list[CandidateCheck] = field(default_factory=list)
+    checks_reused: bool = False
     answer_model: AnswerModel | None = None
 
 
@@ -230,6 +253,8 @@ show_progress
         session.result.judging = judging
     if refinement == "joint" and previous is None:
         session.check_quality(documents, total, show_progress)  # paid from the budget: counted as judged
+    elif refinement == "joint":
+        session.reuse_checks(previous)
     ask = session.ask if session.result.judging == "yes_no" else partial(session.ask_choices, documents, n_candidates)
     return session.rounds(ask, to_judge, documents, queries, total, n_rounds, refinement == "joint", C, show_progress)
 
@@ -413,23 +438,31 @@ class _Session:
                 check_failure_share(self.judge, int((~answered).sum()), asked, "order probe questions")
                 first = [self.as_choice(*question, 0) for question in zip(items, candidates, forward)]
                 second = [self.as_choice(*question, 0) for question in zip(items, reversed_candidates, backward)]
-                same = sum(one.answer == other.answer for one, other, ok in zip(first, second, answered) if ok)
-                if probe_decided(same, int(answered.sum()), len(items) - asked):
+                kept = [(one, other) for one, other, ok in zip(first, second, answered) if ok]
+                same = sum(one.answer == other.answer for one, other in kept)
+                n_first, n_last, _ = position_counts(*probe_positions(*zip(*kept) if kept else ((), ())))
+                if probe_decided(same, n_first - n_last, len(kept), len(items) - asked):
                     break
-        consistency = float(same / answered.sum())
-        judging = "choice" if consistency >= MIN_ORDER_CONSISTENCY else "yes_no"
+        n_answered = max(len(kept), 1)
+        consistency, bias = same / n_answered, (n_first - n_last) / n_answered
+        judging = "yes_no" if follows_positions(same, n_first - n_last, n_answered) else "choice"
         self.result.judging = judging
-        self.result.order_probe = OrderProbe(tuple(first), tuple(second), consistency, judging)
+        self.result.order_probe = OrderProbe(tuple(first), tuple(second), consistency, judging, bias)
         if judging == "yes_no":
             logger.warning(
                 "judging='auto': the judge gave the same answer with the options reversed for %.0f%% of %d "
-                "questions (under %.0f%%: it reads positions), so it is asked yes/no questions instead",
+                "questions (under %.0f%%) and picked the first option both times %.0f points more often than "
+                "the last (%.0f or more: it reads positions), so it is asked yes/no questions instead",
                 100 * consistency,
-                int(answered.sum()),
+                n_answered,
                 100 * MIN_ORDER_CONSISTENCY,
+                100 * abs(bias),
+                100 * MIN_POSITION_BIAS,
             )
             return 2 * asked
-        logger.info("judging='auto': order probe consistency %.2f; multiple choice", consistency)
+        logger.info(
+            "judging='auto': order probe consistency %.2f, position bias %.2f; multiple choice", consistency, bias
+        )
         self.keep_choices(items[:asked], candidates[:asked], forward, 0)
         return asked
 
@@ -466,6 +499,36 @@ class _Session:
                 result.answer_model.false_yes,
                 result.answer_model.false_no,
             )
+
+    def reuse_checks(self, previous: PreviousJudging) -> None:
+        """Measure the judge again from an earlier fit's quality check, as far as its questions still stand.
+
+        A ``warm_start`` refit asks no check of its own: it keeps each checked utterance still in
+        the pool, with the answers about labels that kept their description (removed and
+        re-described labels are dropped from its options), and fits the answer model to them.
+        Under :data:`CHECK_MIN` utterances with two answers or more left: not measured.
+        """
+        description_now = dict(zip(self.names, self.descriptions))
+        in_pool = set(self.pool)
+        kept = []
+        for check in previous.checks:
+            stands = [
+                (name, score) for name, score in zip(check.options, check.scores)
+                if name in description_now and description_now[name] == previous.descriptions.get(name)
+                and not np.isnan(score)
+            ]  # fmt: skip
+            if check.text in in_pool and len(stands) >= 2:
+                kept.append(CandidateCheck(check.text, *map(tuple, zip(*stands))))
+        if len(kept) < CHECK_MIN:
+            logger.info("warm start: %d checked utterances still stand; the judge is not measured", len(kept))
+            return
+        width = max(len(check.options) for check in kept)
+        scores = np.full((len(kept), width), np.nan)
+        for row, check in enumerate(kept):
+            scores[row, : len(check.scores)] = check.scores
+        self.result.checks = kept
+        self.result.checks_reused = True
+        self.result.answer_model = fit_answer_model([scores], self.bootstrap)
 
     def record_choice(self, item: int, options: np.ndarray, answer: np.ndarray, round_index: int) -> None:
         """Keep one choice: in ``choices`` and ``judgments``, and (unless it failed) as evidence."""
@@ -610,19 +673,49 @@ def check_failure_share(judge: Judge, failed: int, judged: int, what: str = "pai
         )
 
 
-def probe_decided(same: int, answered: int, left: int) -> bool:
-    """Whether the order probe's decision is settled whatever its ``left`` questions answer.
+def follows_positions(same: int, bias: int, answered: int) -> bool:
+    """The order probe's decision: does the judge answer by the options' positions (then: yes/no questions)?
 
-    ``same`` of ``answered`` questions got the same answer both ways. Multiple choice is
-    settled when it would pass were every question left answered differently; yes/no when
-    it would fail were every one answered the same (a failed question only moves the
-    share towards the answered ones, so neither bound depends on failures).
+    ``same`` of ``answered`` questions got the same answer both ways; ``bias`` is the number
+    answered with the first option both times less the number answered with the last one both
+    times. Positions, when under :data:`MIN_ORDER_CONSISTENCY` agree and ``|bias|`` is at least
+    :data:`MIN_POSITION_BIAS` of them.
+    """
+    return same < MIN_ORDER_CONSISTENCY * answered and abs(bias) >= MIN_POSITION_BIAS * answered
+
+
+def probe_decided(same: int, bias: int, answered: int, left: int) -> bool:
+    """Whether the order probe's decision (:func:`follows_positions`) is settled whatever its ``left`` questions answer.
+
+    Each question left may fail (changing nothing) or be answered, adding at most 1 to
+    ``same`` and moving ``bias`` by at most 1. Multiple choice is settled when the answers
+    so far stay consistent enough, or free enough of positions, in the worst case of either;
+    yes/no when they stay inconsistent and position-bound in both worst cases.
     """
     if left == 0:
         return True
-    keeps_choice = same >= MIN_ORDER_CONSISTENCY * (answered + left)
-    falls_back = same + left < MIN_ORDER_CONSISTENCY * (answered + left)
-    return keeps_choice or falls_back
+    total = answered + left
+    stays_consistent = same >= MIN_ORDER_CONSISTENCY * total
+    stays_unbiased = abs(bias) + left < MIN_POSITION_BIAS * total
+    stays_inconsistent = same + left < MIN_ORDER_CONSISTENCY * total
+    stays_biased = abs(bias) - left >= MIN_POSITION_BIAS * total
+    return stays_consistent or stays_unbiased or (stays_inconsistent and stays_biased)
+
+
+def probe_positions(first: Sequence[Choice], second: Sequence[Choice]) -> tuple[list[int], list[int], list[int]]:
+    """Option positions answered in each order ("none": the last), and the questions' option counts ("none" included).
+
+    A question the judge failed either way is left out.
+    """
+    answered = [
+        (one, other) for one, other in zip(first, second)
+        if not (np.isnan(one.probabilities).any() or np.isnan(other.probabilities).any())
+    ]  # fmt: skip
+    positions = [
+        [choice.options.index(choice.answer) if choice.answer in choice.options else len(choice.options)
+         for choice in pair] for pair in answered
+    ]  # fmt: skip
+    return [p[0] for p in positions], [p[1] for p in positions], [len(one.options) + 1 for one, _ in answered]
 
 
 def noise_rates(answer_model: AnswerModel | None) -> tuple[float, float]:
