@@ -195,6 +195,9 @@ BAD_INPUTS = [
     ("/model/parse", b'{"texts": ["a"]}', 422, "text: Field required"),
     ("/model/parse", b'{"text": ["a"]}', 422, "text: Input should be a valid string"),
     ("/model/parse", b"not json", 400, "malformed JSON"),
+    ("/predict", b'{"text": "\\ud800"}', 422, "text holds an invalid character"),  # valid JSON, no valid text
+    ("/predict", b'{"texts": ["fine", "a\\udfffb"]}', 422, "texts[1] holds an invalid character"),
+    ("/model/parse", b'{"text": "\\ud83d"}', 422, "text holds an invalid character"),
 ]
 
 
@@ -249,6 +252,54 @@ def test_concurrent_clients_are_batched_and_answered_correctly(server, bot, demo
     requests, batches = after["requests"] - before["requests"], after["batches"] - before["batches"]
     assert requests == len(texts)
     assert batches < requests / 2, f"{requests} requests took {batches} encoder calls: no micro-batching"
+
+
+def test_one_clients_bad_text_never_fails_the_requests_batched_with_it(server, bot, demo):
+    # 5 rounds of 12 concurrent good requests and one whose text no encoder can take (a lone surrogate)
+    texts = demo.test_texts[:60]
+    expected = dict(zip(texts, bot[0].predict(texts)))
+
+    def send(text):
+        status, body = call(server, "POST", "/predict", {"text": text}, AUTH)
+        return status, text, body
+
+    for start in range(0, 60, 12):
+        round_texts = [*texts[start : start + 12], "play \ud800 now"]
+        with ThreadPoolExecutor(len(round_texts)) as pool:
+            answers = list(pool.map(send, round_texts))
+        *good, (bad_status, _, bad_body) = answers
+        assert all(s == 200 and b["predictions"][0]["label"] == expected[t] for s, t, b in good), good
+        assert bad_status == 422 and "invalid character" in bad_body["detail"]
+
+
+def test_a_failed_batch_is_retried_request_by_request():
+    import asyncio
+
+    from zsclassify._microbatch import MicroBatcher
+
+    calls = []
+
+    def model(texts):
+        calls.append(list(texts))
+        if "poison" in texts:
+            raise RuntimeError("the encoder choked")
+        return [text.upper() for text in texts]
+
+    async def scenario():
+        batcher = MicroBatcher(model, max_wait_ms=20)
+        await batcher.start()
+        await batcher.submit(["warm"])
+        await batcher.submit(["up"])
+        requests = [["a", "b"], ["poison"], ["c"]]
+        answers = await asyncio.gather(*(batcher.submit(r) for r in requests), return_exceptions=True)
+        await batcher.stop()
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert answers[0] == ["A", "B"] and answers[2] == ["C"]
+    assert isinstance(answers[1], RuntimeError) and "choked" in str(answers[1])
+    assert ["a", "b", "poison", "c"] in calls  # batched first, then apart
+    assert calls[-3:] == [["a", "b"], ["poison"], ["c"]]
 
 
 @pytest.mark.slow

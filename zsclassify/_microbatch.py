@@ -5,7 +5,8 @@ everything queued (up to ``max_batch_texts``) as the next batch. Under load (the
 batch held more than one request) it first waits up to ``max_wait_ms`` for more to
 arrive; a lone request is never made to wait. The model runs in one worker thread, so
 the event loop keeps accepting connections meanwhile and the model is never called
-from two threads at once.
+from two threads at once. When a batch fails, its requests are computed again one by one,
+so that a request the model cannot handle fails alone and the others are answered.
 """
 
 from __future__ import annotations
@@ -120,15 +121,36 @@ class MicroBatcher(Generic[Result]):
         self.stats.batches += 1
         self.stats.largest_batch = max(self.stats.largest_batch, len(texts))
         try:
-            results = await asyncio.get_running_loop().run_in_executor(self._executor, self.function, texts)
-        except Exception as error:  # every waiting request gets the error instead of hanging
-            logger.exception("Prediction failed for a batch of %d texts", len(texts))
+            results = await self._call(texts)
+        except Exception as error:
+            if len(batch) == 1:
+                self._fail(batch[0], error)
+                return
+            # one request's texts may be at fault: ask again for each request apart, so that only it fails
+            logger.warning("Prediction failed for a batch of %d requests (%s); retrying them apart", len(batch), error)
             for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(error)
+                try:
+                    self._answer(item, await self._call(list(item.texts)))
+                except Exception as alone:
+                    self._fail(item, alone)
             return
         start = 0
         for item in batch:
-            if not item.future.done():  # a caller that disconnected has cancelled its future
-                item.future.set_result(list(results[start : start + len(item.texts)]))
+            self._answer(item, results[start : start + len(item.texts)])
             start += len(item.texts)
+
+    async def _call(self, texts: list[str]) -> Sequence[Result]:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.function, texts)
+
+    @staticmethod
+    def _answer(item: _Item, results: Sequence[Result]) -> None:
+        if not item.future.done():  # a caller that disconnected has cancelled its future
+            item.future.set_result(list(results))
+
+    @staticmethod
+    def _fail(item: _Item, error: Exception) -> None:
+        """The request gets the error instead of hanging; the log gets one line, its traceback only at debug level."""
+        logger.error("Prediction failed for a request of %d texts: %r", len(item.texts), error)
+        logger.debug("Traceback of the failed prediction", exc_info=error)
+        if not item.future.done():
+            item.future.set_exception(error)

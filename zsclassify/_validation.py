@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["check_labels", "check_texts", "words_of_label_name"]
+__all__ = ["check_encodable", "check_labels", "check_texts", "words_of_label_name"]
 
 _SEPARATORS = re.compile(r"[_\-\s]+")
 _CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -46,7 +46,7 @@ def _as_sequence(values: object, name: str) -> list:
         raise TypeError(f"{name} must be an iterable of strings; got {type(values).__name__}.") from None
 
 
-def _check_encodable(text: str, where: str) -> None:
+def check_encodable(text: str, where: str) -> None:
     """Raise if ``text`` holds a lone surrogate, which no tokenizer or API can encode."""
     try:
         text.encode("utf-8")
@@ -69,7 +69,7 @@ def check_texts(values: object, name: str = "X", *, allow_empty: bool = False) -
             raise TypeError(f"{name}[{index}] is a {type(text).__name__} ({text!r}), not a string.")
         if not text.strip():
             raise ValueError(f"{name}[{index}] is empty or whitespace only; remove it or fill it in.")
-        _check_encodable(text, f"{name}[{index}]")
+        check_encodable(text, f"{name}[{index}]")
     return [str(text) for text in texts]
 
 
@@ -111,7 +111,7 @@ def check_labels(labels: object) -> tuple[list[str], list[str]]:
     for name, description in items:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"Every label name must be a non-empty string; got {name!r}.")
-        _check_encodable(name, f"label {name!r}")
+        check_encodable(name, f"label {name!r}")
         normal = " ".join(name.split())
         if normal in seen_names:
             other = seen_names[normal]
@@ -123,7 +123,7 @@ def check_labels(labels: object) -> tuple[list[str], list[str]]:
             description = words_of_label_name(name)
         elif not isinstance(description, str) or not description.strip():
             raise ValueError(f"The description of label {name!r} must be a non-empty string; got {description!r}.")
-        _check_encodable(description, f"the description of label {name!r}")
+        check_encodable(description, f"the description of label {name!r}")
         text = " ".join(description.lower().split())
         if text in seen_descriptions:
             raise ValueError(

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._microbatch import MicroBatcher, ShuttingDownError
+from ._validation import check_encodable
 
 try:
     from fastapi import Depends, FastAPI, Request
@@ -349,12 +350,18 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
                 raise _RefusedError(413, f"{name}: {len(text)} characters, more than the limit of {limit}")
             if not text.strip():
                 raise _RefusedError(422, f"{name}: blank text")
+            try:
+                check_encodable(text, name)
+            except ValueError as error:
+                raise _RefusedError(422, str(error)) from None
 
     async def run(texts: list[str]) -> list[tuple[str, float, np.ndarray]]:
         try:
             return await batcher.submit(texts)
         except ShuttingDownError as error:
             raise _RefusedError(503, str(error)) from None
+        except Exception as error:  # logged by the batcher; the client gets one JSON line, never a traceback
+            raise _RefusedError(500, f"prediction failed: {type(error).__name__}") from None
 
     def ranking(row: np.ndarray, n: int) -> list[tuple[str, float]]:
         order = np.argsort(-row, kind="stable")[: min(n, len(classes))]
