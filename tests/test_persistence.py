@@ -15,7 +15,7 @@ import skops.io
 from conftest import TOY_LABELS, HashingEmbedder
 from sklearn.base import clone
 
-from zsclassify import UnsafeModelFileError, ZeroShotClassifier, load_model, save_model
+from zsclassify import ModelFileError, UnsafeModelFileError, ZeroShotClassifier, load_model, save_model
 from zsclassify.judges import CallableJudge, GoldJudge
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,6 +86,18 @@ def test_a_crafted_skops_file_is_refused_without_running_it(tmp_path):
         load_model(crafted)
     not_a_zip = tmp_path / "junk.skops"
     not_a_zip.write_bytes(b"\x80\x04not a skops file")
-    with pytest.raises(UnsafeModelFileError, match="not a readable skops file"):
+    with pytest.raises(ModelFileError, match="not a readable skops model file"):
         load_model(not_a_zip)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("suffix", [".skops", ".joblib"])
+def test_a_truncated_or_missing_model_file_says_what_it_is(toy, tmp_path, suffix):
+    labels, texts, _ = toy
+    saved = save_model(ZeroShotClassifier(labels, embedder=HashingEmbedder()).fit(texts), tmp_path / f"m{suffix}")
+    truncated = tmp_path / f"cut{suffix}"
+    truncated.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    with pytest.raises(ModelFileError, match=r"not a readable \w+ model file \(truncated, corrupt"):
+        load_model(truncated, trusted=["conftest.HashingEmbedder"])
+    with pytest.raises(FileNotFoundError, match="no model file at"):
+        load_model(tmp_path / f"missing{suffix}")

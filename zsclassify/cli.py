@@ -279,14 +279,7 @@ def _load_model(path: Path):
     from ._estimator import ZeroShotClassifier
     from .persistence import load_model
 
-    try:
-        model = load_model(_require(path))
-    except (UserError, ZSClassifyError):  # already say what is wrong (e.g. an untrusted type in a .skops file)
-        raise
-    except Exception as error:  # a truncated, corrupted or foreign file fails anywhere inside the unpickler
-        raise UserError(
-            f"{path}: not a model saved by `zsclassify fit` (loading failed: {type(error).__name__}: {error})"
-        ) from None
+    model = load_model(_require(path))  # a corrupt file: ModelFileError; an untrusted type: UnsafeModelFileError
     if not isinstance(model, ZeroShotClassifier) or not hasattr(model, "coef_"):
         raise UserError(f"{path}: holds a {type(model).__name__}, not a classifier saved by `zsclassify fit`")
     return model

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidJudgeResponseError",
     "JudgeError",
     "JudgeSetupError",
+    "ModelFileError",
     "UnsafeModelFileError",
     "WeakJudgeError",
     "ZSClassifyError",
@@ -118,6 +119,10 @@ class CacheError(ZSClassifyError, OSError):
 
 class UnsafeModelFileError(ZSClassifyError, ValueError):
     """A model file holds types that loading would have to trust (and could run code); it was not loaded."""
+
+
+class ModelFileError(ZSClassifyError, ValueError):
+    """A file is not a readable model file: truncated, corrupt, or not written by :func:`~zsclassify.save_model`."""
 
 
 class BudgetExceededError(ZSClassifyError, RuntimeError):

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .exceptions import UnsafeModelFileError
+from .exceptions import ModelFileError, UnsafeModelFileError
 
 __all__ = ["SAFE_SUFFIX", "TRUSTED_TYPES", "load_model", "save_model"]
 
@@ -99,23 +99,40 @@ def load_model(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> objec
     UnsafeModelFileError
         The ``.skops`` file names a type that is neither zsclassify's, NumPy's, a builtin
         container nor in ``trusted``; nothing was loaded.
+    ModelFileError
+        The file is not a readable model file (truncated, corrupt, another format).
+    FileNotFoundError
+        There is no file at ``path``.
     """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
     if not _is_safe(path):
         import joblib
 
-        return joblib.load(path)
+        return _read(path, "joblib", joblib.load)
     import skops.io
 
     allowed = {*TRUSTED_TYPES, *trusted}
-    try:
-        untrusted = [name for name in skops.io.get_untrusted_types(file=path) if name not in allowed]
-    except Exception as error:  # not a zip, no schema: not a skops file
-        raise UnsafeModelFileError(f"{path} is not a readable skops file ({type(error).__name__}: {error}).") from None
+    found = _read(path, "skops", lambda p: skops.io.get_untrusted_types(file=p))
+    untrusted = [name for name in found if name not in allowed]
     if untrusted:
         raise UnsafeModelFileError(
             f"{path} holds types that loading would have to trust: {untrusted[:10]}. It was not loaded. "
             "If you know who made the file and these types are theirs, pass them: "
             "load_model(path, trusted=[...])."
         )
-    return skops.io.load(path, trusted=sorted(set(skops.io.get_untrusted_types(file=path))))
+    return _read(path, "skops", lambda p: skops.io.load(p, trusted=sorted(set(found))))
+
+
+def _read(path: Path, kind: str, reader):
+    """``reader(path)``; any failure inside the format's reader becomes one :class:`ModelFileError`."""
+    try:
+        return reader(path)
+    except (UnsafeModelFileError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as error:  # a truncated, corrupt or foreign file fails anywhere inside the reader
+        raise ModelFileError(
+            f"{path} is not a readable {kind} model file (truncated, corrupt or another format: "
+            f"{type(error).__name__}: {error})."
+        ) from None
