@@ -294,8 +294,12 @@ def test_bad_label_files_name_the_problem(tmp_path, capsys, no_fit, name, conten
         ("pool.jsonl", b'{"text": "a"}\n["b"]\n', "pool.jsonl, line 2: not an object with named columns"),
         ("pool.csv", b'text\n"a\nb",1\nc\n', "pool.csv, line 4: "),  # a quoted field spans lines 2-3
         ("pool.csv", b"\xef\xbb\xbfutterance\nhello\n", "pool.csv, line 2: no column 'text'; it has ['utterance']"),
+        ("pool.jsonl", b'{"text": "a"}\n{"text": "b \\ud800"}\n', "pool.jsonl, line 2: the text holds an invalid"),
+        ("pool.jsonl", b'{"text": "a"}\n\n{"text": "  "}\n', "pool.jsonl, line 3: the text is empty"),
+        ("pool.jsonl", b'{"text": "a"}\n{"text": 7}\n', "pool.jsonl, line 2: the text is a int (7), not a string"),
+        ("pool.csv", b"text\n", "pool.csv: no rows with a text"),
     ],
-    ids=["utf8", "json", "not-object", "csv-line-numbers", "bom-header"],
+    ids=["utf8", "json", "not-object", "csv-line-numbers", "bom-header", "surrogate", "blank", "number", "empty"],
 )
 def test_bad_data_files_name_file_and_line(tmp_path, capsys, no_fit, name, content, message):
     (tmp_path / "labels.json").write_text('["balance", "apr"]')
@@ -309,6 +313,31 @@ def test_bad_data_files_name_file_and_line(tmp_path, capsys, no_fit, name, conte
         message += "not valid CSV"
     line = fails(capsys, "fit", "--labels", tmp_path / "labels.json", "--data", data, "-o", tmp_path / "m.joblib")
     assert message in line
+
+
+def test_predict_checks_its_input_before_the_model_and_writes_nothing_when_it_fails(files, tmp_path, capsys):
+    _, model = files
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"text": "my card got declined"}\n' * 5 + '{"text": ""}\n')
+    # the bad row is found before the model loads: a missing model is not even looked at
+    line = fails(capsys, "predict", "-m", tmp_path / "no-model.joblib", data)
+    assert "in.jsonl, line 6: the text is empty" in line
+    assert main(["predict", "-m", str(model), str(data)]) == 1
+    assert capsys.readouterr().out == ""  # no CSV header before a failure
+    assert "file not found" in fails(capsys, "predict", "-m", model, tmp_path / "missing.jsonl")
+
+
+def test_predict_into_a_closed_pipe_exits_quietly(files, tmp_path):
+    _, model = files
+    data = tmp_path / "many.txt"
+    data.write_text("what is the balance of my checking account\n" * 20_000)
+    command = shutil.which("zsclassify") or f"{sys.executable} -m zsclassify"
+    predict = f"{command} -q predict -m {model} {data} --format jsonl --chunk-size 64"
+    shell = f"{predict} | head -3; echo status=${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, env=ENV, timeout=600)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4 and all(json.loads(line)["label"] for line in lines[:3])
+    assert lines[-1] in ("status=0", "status=141") and result.stderr == "", result.stderr
 
 
 def test_output_into_a_missing_directory_fails_before_the_fit(files, tmp_path, capsys, no_fit):
@@ -333,6 +362,7 @@ def test_corrupted_or_foreign_model_files_are_one_line(files, tmp_path, capsys, 
         joblib.dump({"coef_": 1}, path)
     else:
         path.write_bytes(content)
+    (tmp_path / "in.txt").write_text("my card got declined\n")
     line = fails(capsys, "predict", "-m", path, tmp_path / "in.txt")
     expected = "holds a dict" if content == "a-dict" else "ModelFileError: " + str(path) + " is not a readable joblib"
     assert str(path) in line and expected in line

@@ -18,11 +18,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
+from ._validation import check_texts
 from .exceptions import ZSClassifyError
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, the status a shell reports for a tool its reader left
 JUDGES = ("none", "anthropic", "openai", "gold")
 
 
@@ -136,25 +138,35 @@ def _parse_yaml(text: str, path: Path):
 def iter_rows(path: Path | None, text_column: str, label_column: str | None = None) -> Iterator[dict]:
     """Rows with ``text`` (and ``label``) from CSV, JSONL or TXT (one text per line), read lazily.
 
-    ``None`` reads stdin. Blank TXT lines are skipped. Bad UTF-8, bad JSON and missing
-    columns raise a :class:`UserError` naming the file and line.
+    ``None`` reads stdin. Blank TXT lines are skipped. The file and its type are checked
+    at once; bad UTF-8, bad JSON, missing columns and texts a model cannot read (not a
+    string, blank, a lone surrogate) raise a :class:`UserError` naming the file and line
+    as the rows are read.
     """
+    if path is not None:
+        suffix = _require(path).suffix.lower()
+        if suffix not in (".txt", ".csv", ".jsonl"):
+            raise UserError(f"{path}: data must be .csv, .jsonl or .txt")
+        if suffix == ".txt" and label_column:
+            raise UserError(
+                f"{path}: a .txt file holds texts only, one per line; labeled data must be .csv or .jsonl "
+                f"with a {label_column!r} column"
+            )
+    return _checked_rows(_numbered_rows(path, text_column, label_column), "<stdin>" if path is None else path)
+
+
+def _numbered_rows(path: Path | None, text_column: str, label_column: str | None) -> Iterator[tuple[int, dict]]:
+    """(line number, row) of the data, unchecked."""
     if path is None:
         source = getattr(sys.stdin, "buffer", sys.stdin)
-        yield from ({"text": line.rstrip("\r\n")} for line in _decoded_lines(source, "<stdin>") if line.strip())
+        lines = enumerate(_decoded_lines(source, "<stdin>"), start=1)
+        yield from ((n, {"text": line.rstrip("\r\n")}) for n, line in lines if line.strip())
         return
-    suffix = _require(path).suffix.lower()
-    if suffix not in (".txt", ".csv", ".jsonl"):
-        raise UserError(f"{path}: data must be .csv, .jsonl or .txt")
-    if suffix == ".txt" and label_column:
-        raise UserError(
-            f"{path}: a .txt file holds texts only, one per line; labeled data must be .csv or .jsonl "
-            f"with a {label_column!r} column"
-        )
+    suffix = path.suffix.lower()
     with path.open("rb") as handle:
         lines = _decoded_lines(handle, path)
         if suffix == ".txt":
-            yield from ({"text": line.rstrip("\r\n")} for line in lines if line.strip())
+            yield from ((n, {"text": line.rstrip("\r\n")}) for n, line in enumerate(lines, start=1) if line.strip())
             return
         wanted = [text_column] + ([label_column] if label_column else [])
         for number, record in _records(lines, path, suffix):
@@ -163,7 +175,18 @@ def iter_rows(path: Path | None, text_column: str, label_column: str | None = No
             missing = [column for column in wanted if column not in record]
             if missing:
                 raise UserError(f"{path}, line {number}: no column {missing[0]!r}; it has {sorted(record)}")
-            yield {"text": record[text_column], **({"label": record[label_column]} if label_column else {})}
+            yield number, {"text": record[text_column], **({"label": record[label_column]} if label_column else {})}
+
+
+def _checked_rows(rows: Iterator[tuple[int, dict]], name: object) -> Iterator[dict]:
+    """The rows, each text checked as the estimator would check it, but with the file and line in the error."""
+    for number, row in rows:
+        try:
+            check_texts([row["text"]], "the text")
+        except (TypeError, ValueError) as error:
+            message = str(error).replace("the text[0]", "the text")
+            raise UserError(f"{name}, line {number}: {message}") from None
+        yield row
 
 
 def _records(lines: Iterator[str], path: Path, suffix: str) -> Iterator[tuple[int, object]]:
@@ -182,8 +205,11 @@ def _records(lines: Iterator[str], path: Path, suffix: str) -> Iterator[tuple[in
 
 
 def read_rows(path: Path | None, text_column: str, label_column: str | None = None) -> list[dict]:
-    """All rows of :func:`iter_rows` as a list."""
-    return list(iter_rows(path, text_column, label_column))
+    """All rows of :func:`iter_rows` as a list; none is an error naming the file."""
+    rows = list(iter_rows(path, text_column, label_column))
+    if not rows:
+        raise UserError(f"{'<stdin>' if path is None else path}: no rows with a text")
+    return rows
 
 
 # ------------------------------------------------------------------ commands
@@ -300,12 +326,14 @@ def _load_model_with_threshold(args: argparse.Namespace):
 def _predict(args: argparse.Namespace) -> int:
     from .batch_prediction import predict_in_chunks
 
-    clf = _load_model_with_threshold(args)
+    if args.input is not None:  # a file is read through before the model loads: a bad row fails with nothing written
+        read_rows(args.input, args.text_column)
     texts = (row["text"] for row in iter_rows(args.input, args.text_column))
+    clf = _load_model_with_threshold(args)
     writer = csv.writer(sys.stdout)
-    if args.format == "csv":
-        writer.writerow(["text", "label", "confidence"])
-    for chunk in predict_in_chunks(clf, texts, chunk_size=args.chunk_size):
+    for number, chunk in enumerate(predict_in_chunks(clf, texts, chunk_size=args.chunk_size)):
+        if number == 0 and args.format == "csv":  # with the first predictions: a failure before writes nothing
+            writer.writerow(["text", "label", "confidence"])
         if args.format == "jsonl":
             for text, label, score in zip(*chunk):
                 record = {"text": text, "label": label, "confidence": round(float(score), 4)}
@@ -339,8 +367,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     from sklearn.metrics import accuracy_score, classification_report, f1_score
 
     rows = read_rows(args.data, args.text_column, args.label_column)
-    if not rows:
-        raise UserError(f"{args.data}: no rows to evaluate")
     clf = _load_model_with_threshold(args)
     truth = [str(r["label"]) for r in rows]
     _check_known_labels(truth, clf, args.data)
@@ -349,7 +375,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"macro-F1  {f1_score(truth, predicted, average='macro', zero_division=0):.4f}")
     print(classification_report(truth, predicted, zero_division=0))
     confusions = Counter((t, p) for t, p in zip(truth, predicted) if t != p).most_common(args.top_confusions)
-    print("most confused (true -> predicted: count)")
+    print("most confused (true -> predicted: count)" if confusions else "most confused: none (no errors)")
     for (true_label, predicted_label), count in confusions:
         print(f"  {true_label} -> {predicted_label}: {count}")
     return EXIT_OK
@@ -539,6 +565,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_libraries()
     try:
         return args.handler(args)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error when Python flushes at exit
+        return EXIT_BROKEN_PIPE
     except UserError as error:
         message = str(error)
     except (ZSClassifyError, ImportError, OSError, ValueError, TypeError, KeyError) as error:
