@@ -16,6 +16,7 @@ from conftest import TOY_LABELS, HashingEmbedder
 from sklearn.base import clone
 
 from zsclassify import ModelFileError, UnsafeModelFileError, ZeroShotClassifier, load_model, save_model
+from zsclassify.datasets import load_demo
 from zsclassify.judges import CallableJudge, GoldJudge
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,3 +102,16 @@ def test_a_truncated_or_missing_model_file_says_what_it_is(toy, tmp_path, suffix
         load_model(truncated, trusted=["conftest.HashingEmbedder"])
     with pytest.raises(FileNotFoundError, match="no model file at"):
         load_model(tmp_path / f"missing{suffix}")
+
+
+def test_a_skops_file_is_about_the_size_of_the_joblib_file(tmp_path):
+    # the answers are spelled out in the skops schema (JSON): it is deflated to stay within 1.5x joblib
+    demo = load_demo()
+    judge = GoldJudge(demo.pool_texts, demo.pool_labels)
+    clf = ZeroShotClassifier(demo.labels, embedder=HashingEmbedder(), judge=judge, random_state=0).fit(demo.pool_texts)
+    assert len(clf.judgments_) > 3000
+    safe = save_model(clf, tmp_path / "m.skops").stat().st_size
+    pickled = save_model(clf, tmp_path / "m.joblib").stat().st_size
+    assert safe <= 1.5 * pickled, (safe, pickled)
+    loaded = load_model(tmp_path / "m.skops", trusted=["conftest.HashingEmbedder"])
+    assert loaded.judgments_ == clf.judgments_ and loaded.judge_quality_ == clf.judge_quality_

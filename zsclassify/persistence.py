@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def save_model(model: object, path: str | os.PathLike) -> Path:
         if _is_safe(path):
             import skops.io
 
-            skops.io.dump(model, temporary)
+            # deflated: the schema spells out every judged answer in JSON (5x the joblib file unpacked)
+            skops.io.dump(model, temporary, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
         else:
             import joblib
 
