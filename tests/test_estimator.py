@@ -322,6 +322,32 @@ def test_fit_blend_drops_scores_that_do_not_explain_the_answers():
     assert zero_shot_weight < 0.05 and refined_weight == pytest.approx(6.0, rel=0.15)
 
 
+def test_fit_blend_stays_bounded_when_a_few_answers_are_all_explained():
+    # 40 held-out answers that the refined scores all get right: without a prior the weight runs to its bound
+    from zsclassify._calibration import MAX_REFINED_WEIGHT, fit_blend
+
+    rng = np.random.default_rng(2)
+    zero_shot, refined = rng.uniform(-1, 1, size=(40, 5)), rng.normal(size=(40, 5))
+    said_yes = np.zeros_like(refined, dtype=bool)
+    said_yes[np.arange(40), refined.argmax(axis=1)] = True
+    refined_weight = fit_blend(zero_shot, refined, said_yes, ~said_yes)[1]
+    assert 1.0 < refined_weight < MAX_REFINED_WEIGHT / 2  # 6.7 (20 without the prior)
+
+
+def test_a_small_pool_warns_and_never_claims_certainty(toy, hashing_embedder):
+    labels, texts, y = toy
+    clf = make(labels, hashing_embedder, judge=GoldJudge(texts, y), judge_budget=20, oos_label="none", random_state=0)
+    with pytest.warns(UserWarning, match=f"pool has {len(texts)} distinct utterances, fewer than the 60 questions"):
+        clf.fit(texts)
+    n_judged = len({choice.text for choice in clf.choices_})
+    assert clf.probability_smoothing_ == pytest.approx(1 / (n_judged + 1))
+    ceiling = 1 - clf.probability_smoothing_ * (1 - 1 / 3)  # one pseudo-answer spread over 3 labels
+    proba = clf.predict_proba([*texts, "play the weather pizza", "zzz"])
+    assert proba.max() <= ceiling + 1e-12 and np.allclose(proba.sum(axis=1), 1.0)
+    assert clf.oos_threshold_ < ceiling  # a threshold that can still be met
+    assert make(labels, hashing_embedder).fit(texts).probability_smoothing_ == 0.0  # zero-shot: nothing learned
+
+
 def test_expected_calibration_error():
     from zsclassify.metrics import expected_calibration_error
 

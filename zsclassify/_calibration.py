@@ -20,12 +20,25 @@ from scipy.special import softmax
 
 from ._refinement import ChoiceEvidence, _softmax, one_native_thread, self_train
 
-__all__ = ["Calibration", "HeldOut", "calibrate", "cross_fitted_logits", "fit_blend", "shrink_toward_zero_shot"]
+__all__ = [
+    "Calibration",
+    "HeldOut",
+    "calibrate",
+    "cross_fitted_logits",
+    "fit_blend",
+    "shrink_toward_zero_shot",
+    "smoothed",
+]
 
 logger = logging.getLogger(__name__)
 
 MAX_ZERO_SHOT_WEIGHT = 100.0  # zero-shot logits are cosines in [-1, 1]
 MAX_REFINED_WEIGHT = 20.0
+ZERO_SHOT_WEIGHT_PRIOR, REFINED_WEIGHT_PRIOR = (0.0, 50.0), (1.0, 2.0)
+"""Gaussian priors (mean, sd) on the blend weights. A few dozen answers that the held-out
+scores all explain would otherwise drive the weights to their bounds (every probability 1.0,
+an out-of-scope threshold of 0.9999999999998); fits on hundreds of answers, whose weights
+are 0-30 and 0.05-2, hardly feel them."""
 MIN_ANSWERS_TO_CALIBRATE = 20
 CALIBRATION_FOLDS = 5  # fewer folds leave each held-out fit too little data at small budgets
 OOS_IN_SCOPE_LOSS = 0.1  # the automatic threshold rejects this share of held-out accepted utterances
@@ -44,12 +57,25 @@ class HeldOut(NamedTuple):
 
 
 class Calibration(NamedTuple):
-    """What :func:`calibrate` learned; weights (0, 1) and no threshold when it could not calibrate."""
+    """What :func:`calibrate` learned; weights (0, 1) and no threshold when it could not calibrate.
+
+    ``smoothing`` is the share of uniform probability mixed into the softmax
+    (:func:`smoothed`): ``1 / (n + 1)`` for ``n`` judged utterances, so that a fit on a few
+    dozen answers never claims certainty (50: at most 0.984 with 5 labels); 0 without answers.
+    """
 
     zero_shot_weight: float = 0.0
     refined_weight: float = 1.0
     oos_threshold: float | None = None
     held_out: HeldOut | None = None
+    smoothing: float = 0.0
+
+
+def smoothed(probabilities: np.ndarray, smoothing: float) -> np.ndarray:
+    """``(1 - smoothing) * probabilities + smoothing / n_labels``: Laplace's rule, one pseudo-answer spread evenly."""
+    if smoothing == 0.0:
+        return probabilities
+    return (1.0 - smoothing) * probabilities + smoothing / probabilities.shape[-1]
 
 
 def cross_fitted_logits(
@@ -106,7 +132,8 @@ def fit_blend(
 
     The final scores are ``zero_shot_weight * zero_shot_logits + refined_weight *
     refined_logits``, both weights >= 0, chosen to minimise the negative
-    log-likelihood of the answers under a softmax over labels. With many answers the
+    log-likelihood of the answers under a softmax over labels, with weak Gaussian priors
+    (:data:`REFINED_WEIGHT_PRIOR`) that keep a few answers from making them unbounded. With many answers the
     refined logits dominate and the fit is a temperature (``1 / refined_weight``);
     with few, the zero-shot scores keep the weight a weak refinement cannot earn.
 
@@ -124,8 +151,11 @@ def fit_blend(
     """
     from scipy.optimize import minimize
 
+    priors = np.array([ZERO_SHOT_WEIGHT_PRIOR, REFINED_WEIGHT_PRIOR])
+
     def loss(weights: np.ndarray) -> float:
-        return _answer_nll(weights[0] * zero_shot_logits + weights[1] * refined_logits, said_yes, said_no)
+        prior = 0.5 * float((((weights - priors[:, 0]) / priors[:, 1]) ** 2).sum())
+        return _answer_nll(weights[0] * zero_shot_logits + weights[1] * refined_logits, said_yes, said_no) + prior
 
     # The "no" terms make the loss non-convex: start from "refined only" and "zero-shot only".
     starts = [(0.0, 1.0), (10.0, 0.0)]
@@ -185,9 +215,10 @@ def calibrate(
     )
     yes, no = said_yes[rows], said_no[rows]
     held_out = HeldOut(documents[rows] @ queries.T, logits, yes.any(axis=1))
+    smoothing = 1.0 / (len(rows) + 1)
     if yes.sum() + no.sum() < MIN_ANSWERS_TO_CALIBRATE:
         logger.warning("only %d judge answers: too few to calibrate; scores left as fitted", yes.sum() + no.sum())
-        return Calibration(held_out=held_out)
+        return Calibration(held_out=held_out, smoothing=smoothing)
     zero_shot_weight, refined_weight = fit_blend(held_out.zero_shot, logits, yes, no)
     if zero_shot_weight + refined_weight < 1e-6:  # flat scores would predict one label for everything
         warnings.warn(
@@ -196,18 +227,18 @@ def calibrate(
             RuntimeWarning,
             stacklevel=3,
         )
-        return Calibration(held_out=held_out)
+        return Calibration(held_out=held_out, smoothing=smoothing)
     logger.info("blend weights: zero-shot %.3g, refined %.3g", zero_shot_weight, refined_weight)
-    threshold = _oos_threshold(held_out, zero_shot_weight, refined_weight)
-    return Calibration(zero_shot_weight, refined_weight, threshold, held_out)
+    threshold = _oos_threshold(held_out, zero_shot_weight, refined_weight, smoothing)
+    return Calibration(zero_shot_weight, refined_weight, threshold, held_out, smoothing)
 
 
-def _oos_threshold(held_out: HeldOut, zero_shot_weight: float, refined_weight: float) -> float | None:
+def _oos_threshold(held_out: HeldOut, zero_shot_weight: float, refined_weight: float, smoothing: float) -> float | None:
     """The top probability under which the blend rejects ``OOS_IN_SCOPE_LOSS`` of the held-out accepted utterances."""
     if held_out.accepted.sum() < MIN_ANSWERS_TO_CALIBRATE:
         return None
     scores = zero_shot_weight * held_out.zero_shot + refined_weight * held_out.refined
-    confidence = softmax(scores[held_out.accepted], axis=1).max(axis=1)
+    confidence = smoothed(softmax(scores[held_out.accepted], axis=1), smoothing).max(axis=1)
     return float(np.quantile(confidence, OOS_IN_SCOPE_LOSS))
 
 
@@ -221,6 +252,6 @@ def shrink_toward_zero_shot(calibration: Calibration, judge_weight: float, logit
         return calibration
     zero_shot_weight = (1.0 - judge_weight) * logit_scale + judge_weight * calibration.zero_shot_weight
     refined_weight = judge_weight * calibration.refined_weight
-    held_out = calibration.held_out
-    threshold = None if held_out is None else _oos_threshold(held_out, zero_shot_weight, refined_weight)
-    return Calibration(zero_shot_weight, refined_weight, threshold, held_out)
+    held_out, smoothing = calibration.held_out, calibration.smoothing
+    threshold = None if held_out is None else _oos_threshold(held_out, zero_shot_weight, refined_weight, smoothing)
+    return Calibration(zero_shot_weight, refined_weight, threshold, held_out, smoothing)

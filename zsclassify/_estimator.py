@@ -19,7 +19,7 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from ._calibration import Calibration, calibrate, shrink_toward_zero_shot
+from ._calibration import Calibration, calibrate, shrink_toward_zero_shot, smoothed
 from ._judge_quality import NEAR_ZERO_SHOT, JudgeQuality, assess_judge
 from ._judging import Choice, JudgingResult, Judgment, PreviousJudging, cosine_scoring, noise_rates, run_judging
 from ._progress import stage
@@ -196,6 +196,11 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         cross-fitted judge answers (``zsclassify._calibration.fit_blend``); they
         calibrate the probabilities and keep a weak refinement (few answers) from
         undoing the zero-shot scores. 0 and 1 when not fitted.
+    probability_smoothing_ : float
+        Share of uniform probability mixed into :meth:`predict_proba`: ``1 / (n + 1)`` after
+        ``n`` judged utterances (Laplace's rule: one pseudo-answer spread over the labels),
+        so that a fit on a few dozen answers never claims certainty (50 answers, 5 labels:
+        at most 0.984); 0 without a judge. Rankings and predictions are unchanged.
     auto_oos_threshold_ : float or None
         The threshold learned at fit for ``oos_threshold="auto"`` (None when not learned).
     oos_threshold_ : float or None
@@ -370,6 +375,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if usage_before is not None:
             self.judge_usage_ = self.judge.usage - usage_before
         self.judging_ = judged.judging
+        self._check_pool_size(len(pool), judged.n_labels_judged)
         self.order_probe_ = judged.order_probe
         self.judgments_ = judged.judgments
         self.choices_ = judged.choices
@@ -404,6 +410,22 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.label_embeddings_ = normalize_rows(self.coef_ if self.refinement == "joint" else judged.coef)
         return self
 
+    def _check_pool_size(self, n_pool: int, n_labels: int) -> None:
+        """Warn when the pool could not take the questions ``judge_budget`` asked for (``judging_`` resolved)."""
+        yes_no = self.judging_ == "yes_no"
+        # yes/no: a label's pairs are questions about distinct utterances; choice: one question per utterance
+        asked = self.judge_budget if yes_no else self.judge_budget * n_labels
+        if n_labels and n_pool < asked:
+            warnings.warn(
+                f"The pool has {n_pool} distinct utterances, fewer than the {asked} questions judge_budget="
+                f"{self.judge_budget} asks{'' if yes_no else f' for {n_labels} labels'}: part of the "
+                "budget goes unused, and the calibration and the judge-quality check rest on few answers "
+                "(probabilities stay under certainty, see probability_smoothing_). Pass more unlabeled utterances "
+                "as X, or a smaller judge_budget.",
+                UserWarning,
+                stacklevel=3,
+            )
+
     def _assess_judge(self, judged: JudgingResult, rates: tuple[float, float]) -> JudgeQuality:
         """``judge_quality_``: the judge's estimated quality and the judge weight it earns."""
         probe = None if judged.order_probe is None else judged.order_probe.positions()
@@ -432,6 +454,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _set_calibration(self, calibration: Calibration) -> None:
         self.zero_shot_weight_ = calibration.zero_shot_weight
         self.refined_weight_ = calibration.refined_weight
+        self.probability_smoothing_ = calibration.smoothing
         self.auto_oos_threshold_ = calibration.oos_threshold
         if self.oos_label is not None and self.oos_threshold == "auto" and self.auto_oos_threshold_ is None:
             warnings.warn(
@@ -574,7 +597,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Probabilities of shape (n_samples, n_labels), columns in the order of ``classes_``."""
-        return softmax(self.decision_function(X), axis=1)
+        return smoothed(softmax(self.decision_function(X), axis=1), getattr(self, "probability_smoothing_", 0.0))
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """The most likely label of each text, or ``oos_label`` when none is likely enough."""

@@ -151,6 +151,8 @@ class JudgingResult:
         units it could not answer.
     n_reused : int
         Judged units kept from an earlier fit (``warm_start``), not asked again.
+    n_labels_judged : int
+        Labels the fit had a budget for (all, or a ``warm_start`` refit's new and re-described ones).
     judging : str
         The question asked, ``"choice"`` or ``"yes_no"`` (``"auto"`` resolved by the order probe).
     order_probe : OrderProbe or None
@@ -175,6 +177,7 @@ class JudgingResult:
     n_judged_pairs: int = 0
     n_failed_pairs: int = 0
     n_reused: int = 0
+    n_labels_judged: int = 0
     judging: str = "yes_no"
     order_probe: OrderProbe | None = None
     checks: list[CandidateCheck] = field(default_factory=list)
@@ -240,12 +243,14 @@ show_progress
         with the earlier fit's question.
     """
     session = _Session(judge, names, descriptions, pool, sampling, generator)
+    session.result.n_labels_judged = len(names)
     session.coef, session.intercept = cosine_scoring(queries, logit_scale)
     if refinement == "kl":
         return session.kl(documents, queries, judge_budget, learning_rate, n_steps, logit_scale, show_progress)
     if previous is not None:
         judging = previous.judging
     to_judge = np.ones(len(names), dtype=bool) if previous is None else session.reuse(previous, judging)
+    session.result.n_labels_judged = int(to_judge.sum())
     total = judge_budget * int(to_judge.sum())
     if judging == "auto":
         total -= session.probe_order(documents, n_candidates, to_judge, total, n_rounds, show_progress)
