@@ -292,14 +292,26 @@ def test_bad_label_files_name_the_problem(tmp_path, capsys, no_fit, name, conten
         ("pool.csv", b"text\nhello\ncaf\xe9\n", "pool.csv, line 3: not valid UTF-8"),
         ("pool.jsonl", b'{"text": "a"}\n{"text": "b"\n', "pool.jsonl, line 2: not valid JSON"),
         ("pool.jsonl", b'{"text": "a"}\n["b"]\n', "pool.jsonl, line 2: not an object with named columns"),
-        ("pool.csv", b'text\n"a\nb",1\nc\n', "pool.csv, line 4: "),  # a quoted field spans lines 2-3
+        ("pool.csv", b'text,n\n"a\nb",1\nc,2\n', "pool.csv, line 4: "),  # a quoted field spans lines 2-3
         ("pool.csv", b"\xef\xbb\xbfutterance\nhello\n", "pool.csv, line 2: no column 'text'; it has ['utterance']"),
         ("pool.jsonl", b'{"text": "a"}\n{"text": "b \\ud800"}\n', "pool.jsonl, line 2: the text holds an invalid"),
         ("pool.jsonl", b'{"text": "a"}\n\n{"text": "  "}\n', "pool.jsonl, line 3: the text is empty"),
         ("pool.jsonl", b'{"text": "a"}\n{"text": 7}\n', "pool.jsonl, line 2: the text is a int (7), not a string"),
         ("pool.csv", b"text\n", "pool.csv: no rows with a text"),
+        ("pool.csv", b"text\nhello\nhi,there\n", "pool.csv, line 3: more fields than the header names (1)"),
     ],
-    ids=["utf8", "json", "not-object", "csv-line-numbers", "bom-header", "surrogate", "blank", "number", "empty"],
+    ids=[
+        "utf8",
+        "json",
+        "not-object",
+        "csv-line-numbers",
+        "bom-header",
+        "surrogate",
+        "blank",
+        "number",
+        "empty",
+        "extra-field",
+    ],
 )
 def test_bad_data_files_name_file_and_line(tmp_path, capsys, no_fit, name, content, message):
     (tmp_path / "labels.json").write_text('["balance", "apr"]')
@@ -309,7 +321,7 @@ def test_bad_data_files_name_file_and_line(tmp_path, capsys, no_fit, name, conte
         from zsclassify.cli import iter_rows
 
         assert [row["text"] for row in iter_rows(data, "text")] == ["a\nb", "c"]
-        data.write_bytes(content.replace(b"c\n", b'"c"x\n'))  # a stray quote on line 4
+        data.write_bytes(content.replace(b"c,2\n", b'"c"x,2\n'))  # a stray quote on line 4
         message += "not valid CSV"
     line = fails(capsys, "fit", "--labels", tmp_path / "labels.json", "--data", data, "-o", tmp_path / "m.joblib")
     assert message in line

@@ -172,6 +172,8 @@ def _numbered_rows(path: Path | None, text_column: str, label_column: str | None
         for number, record in _records(lines, path, suffix):
             if not isinstance(record, dict):
                 raise UserError(f"{path}, line {number}: not an object with named columns")
+            if None in record:  # csv.DictReader's key for the fields past the header's
+                raise UserError(f"{path}, line {number}: more fields than the header names ({len(record) - 1})")
             missing = [column for column in wanted if column not in record]
             if missing:
                 raise UserError(f"{path}, line {number}: no column {missing[0]!r}; it has {sorted(record)}")
