@@ -72,6 +72,28 @@ def test_partition_predictor_adds_columns_and_pickles_small(demo):
         PartitionPredictor(clf).predict_frame(frame)
 
 
+def test_one_bad_row_raises_naming_it_or_is_recorded_while_the_partition_goes_on(demo):
+    clf, texts = demo
+    column = [texts[0], None, texts[1], "", "play \ud800 now", 7, texts[2]]
+    frame = pd.DataFrame({"utterance": column}, index=[10, 11, 12, 13, 14, 15, 16])
+    with pytest.raises(ValueError, match=r"4 row\(s\) .* index 11: utterance is missing .*on_error='record'"):
+        PartitionPredictor(clf, text_column="utterance").predict_frame(frame)
+    predictor = PartitionPredictor(clf, text_column="utterance", on_error="record")
+    out = predictor.predict_frame(frame)
+    assert list(out.columns) == ["utterance", "label", "confidence", "error"] == list(predictor.meta(frame).columns)
+    good = [10, 12, 16]
+    assert out.loc[good, "label"].tolist() == clf.predict([texts[0], texts[1], texts[2]]).tolist()
+    assert out.loc[good, "error"].isna().all() and out.loc[good, "confidence"].between(0, 1).all()
+    bad = out.drop(index=good)
+    assert bad["label"].isna().all() and bad["confidence"].isna().all()
+    assert [reason.split(" (")[0].split(";")[0] for reason in bad["error"]] == [
+        "is missing", "is empty or whitespace only", "holds an invalid character '\\ud800' at position 5",
+        "is a int",
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="on_error must be one of"):
+        PartitionPredictor(clf, on_error="ignore")
+
+
 def test_partition_predictor_needs_a_fitted_classifier():
     from sklearn.exceptions import NotFittedError
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import check_texts
 from .embedding import no_embedding_cache
 
 if TYPE_CHECKING:
@@ -106,6 +107,9 @@ def predict_in_chunks(
         yield PredictionChunk(chunk, labels, confidence)
 
 
+ON_ERROR = ("raise", "record")
+
+
 class PartitionPredictor:
     """Adds a label and a confidence column to pandas partitions: for Spark's ``mapInPandas`` and Dask.
 
@@ -120,6 +124,13 @@ class PartitionPredictor:
         The column holding the utterances.
     label_column, confidence_column : str
         Names of the columns added.
+    on_error : {"raise", "record"}
+        What a row whose text cannot be classified (missing, not a string, blank, a lone
+        surrogate) does: ``"raise"`` stops with a ``ValueError`` naming the row's index;
+        ``"record"`` gives that row no label (None), a NaN confidence and the reason in
+        ``error_column``, and the partition goes on (a large job is not lost to one bad row).
+    error_column : str
+        The column added with ``on_error="record"``: None for rows classified.
 
     Examples
     --------
@@ -133,21 +144,45 @@ class PartitionPredictor:
         text_column: str = "text",
         label_column: str = "label",
         confidence_column: str = "confidence",
+        on_error: str = "raise",
+        error_column: str = "error",
     ) -> None:
         check_is_fitted(clf, "coef_")
+        if on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {ON_ERROR}; got {on_error!r}.")
         self.clf = clf
         self.text_column = text_column
         self.label_column = label_column
         self.confidence_column = confidence_column
+        self.on_error = on_error
+        self.error_column = error_column
 
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` with the label and confidence columns added."""
+        """``frame`` with the label and confidence columns (and, with ``on_error="record"``, the error column) added."""
         if self.text_column not in frame.columns:
             raise KeyError(f"no column {self.text_column!r}; columns are {list(frame.columns)}")
-        with no_embedding_cache():
-            labels, confidence = self.clf.predict_with_confidence(frame[self.text_column])
-        release_free_memory()
-        return frame.assign(**{self.label_column: labels.astype(str), self.confidence_column: confidence})
+        errors = [_text_error(text) for text in frame[self.text_column]]
+        bad = [index for index, error in zip(frame.index, errors) if error is not None]
+        if bad and self.on_error == "raise":
+            first = errors[list(frame.index).index(bad[0])]
+            raise ValueError(
+                f"{len(bad)} row(s) of the partition cannot be classified; the first, index {bad[0]!r}: "
+                f"{self.text_column} {first}. Pass on_error='record' to classify the others and keep the reasons."
+            )
+        good = np.array([error is None for error in errors], dtype=bool)
+        labels = np.full(len(frame), None, dtype=object)
+        confidence = np.full(len(frame), np.nan)
+        if good.any():
+            with no_embedding_cache():
+                labels[good], confidence[good] = self.clf.predict_with_confidence(
+                    frame[self.text_column][good].tolist()
+                )
+            release_free_memory()
+        columns = {self.label_column: [None if label is None else str(label) for label in labels],
+                   self.confidence_column: confidence}  # fmt: skip
+        if self.on_error == "record":
+            columns[self.error_column] = errors
+        return frame.assign(**columns)
 
     def __call__(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         """Spark's ``mapInPandas`` protocol: an iterator of frames in, one out per frame."""
@@ -156,13 +191,25 @@ class PartitionPredictor:
 
     def meta(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The empty output frame for an input like ``frame`` (Dask's ``meta``)."""
-        return frame.iloc[:0].assign(
-            **{self.label_column: np.array([], dtype=object), self.confidence_column: np.array([], dtype=float)}
-        )
+        columns = {self.label_column: np.array([], dtype=object), self.confidence_column: np.array([], dtype=float)}
+        if self.on_error == "record":
+            columns[self.error_column] = np.array([], dtype=object)
+        return frame.iloc[:0].assign(**columns)
 
     def spark_schema(self, schema):
-        """The Spark output schema: ``schema`` plus the label (string) and confidence (double) columns."""
+        """The Spark output schema: ``schema`` plus the label (string) and confidence (double) columns (and error)."""
         from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
         added = [StructField(self.label_column, StringType()), StructField(self.confidence_column, DoubleType())]
+        if self.on_error == "record":
+            added.append(StructField(self.error_column, StringType()))
         return StructType([*schema.fields, *added])
+
+
+def _text_error(text: object) -> str | None:
+    """Why ``text`` cannot be classified, as the estimator's input check words it (None: it can)."""
+    try:
+        check_texts([text], "text")
+    except (TypeError, ValueError) as error:
+        return str(error).removeprefix("text[0] ")
+    return None
