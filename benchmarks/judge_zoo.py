@@ -16,16 +16,19 @@ A row passes when every seed's refined accuracy is at least zero-shot - 1 point.
 
 Usage: python benchmarks/judge_zoo.py [--datasets snips banking77 clinc150] [--seeds 0 1 2]
        [--judges ...] [--budgets 20 5] [--name judge_zoo]
+       python benchmarks/judge_zoo.py --merge judge_zoo_snips judge_zoo_large --name judge_zoo
+       (one table from runs made apart)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 import warnings
 
 import numpy as np
-from _common import label_spec, load_split, table, write_results
+from _common import RESULTS_DIR, label_spec, load_split, table, write_results
 from accuracy import few_shot_baseline
 from simulated_judge import (
     ConstantJudge,
@@ -37,7 +40,7 @@ from simulated_judge import (
     similarity_for,
 )
 
-from zsclassify import ZeroShotClassifier
+from zsclassify import ZeroShotClassifier, _judging
 from zsclassify._validation import check_labels
 from zsclassify.judges import GoldJudge
 
@@ -110,6 +113,7 @@ def fit_row(context: dict, judge_name: str, budget: int, seed: int) -> dict:
         ).fit(context["pool"])
     quality = getattr(clf, "judge_quality_", None)
     row = {
+        **({"replayed": judge.n_replayed, "drawn": judge.n_drawn} if isinstance(judge, ScoreReplayJudge) else {}),
         "dataset": context["dataset"],
         "judge": judge_name,
         "budget": budget,
@@ -155,7 +159,7 @@ def summarise(rows: list[dict], baselines: dict) -> list[dict]:
         worst = min(r["refined"] - r["zero-shot"] for r in group)
 
         def median(column, group=group):
-            values = [r[column] for r in group if column in r and r[column] == r[column]]
+            values = [r[column] for r in group if r.get(column) is not None and r[column] == r[column]]
             return float(np.median(values)) if values else float("nan")
 
         summary.append(
@@ -189,10 +193,20 @@ def main() -> None:
     parser.add_argument("--judges", nargs="+", choices=list(JUDGES), default=list(JUDGES))
     parser.add_argument("--budgets", type=int, nargs="+", default=[20, 5], help="budgets (under 20: option readers)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the LR on 20 true labels per label")
+    parser.add_argument("--no-check", action="store_true", help="a study: fits without the judge-quality check")
     parser.add_argument("--name", default="judge_zoo", help="results file name")
+    parser.add_argument(
+        "--merge", nargs="+", metavar="NAME", help="run nothing: merge these results files' runs into --name"
+    )
     args = parser.parse_args()
+    if args.no_check:
+        _judging.CHECK_MAX_SHARE = 0.0  # a check may take no share of the budget: none runs
     rows, baselines = [], {}
-    for dataset in args.datasets:
+    for name in args.merge or ():
+        merged = json.loads((RESULTS_DIR / f"{name}.json").read_text())
+        rows += merged["runs"]
+        baselines.update(merged["baselines"])
+    for dataset in [] if args.merge else args.datasets:
         context = load_context(dataset)
         if not args.no_baselines:
             pool, gold = load_split(dataset, "train")

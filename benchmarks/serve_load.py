@@ -6,9 +6,11 @@ from the CLINC150 test split, one request at a time each, at 1, 8 and 32 concurr
 clients; every level is bounded by ``--requests`` and ``--seconds``. In-process
 ``predict([text])`` on the same utterances (nothing cached, one thread) is the baseline.
 Targets: at 32 clients, throughput >= 2x that of 1 client; at 1 client, p50 <= 1.5x
-in-process. Clients and server share this machine's cores.
+in-process. Clients and server share this machine's cores. With ``--poison`` one more
+client sends, all along, a text no encoder can take (a lone surrogate): every good request
+must still be answered (``good failed`` 0) and every poisoned one refused with a 4xx.
 
-Usage: python benchmarks/serve_load.py [--requests 400] [--seconds 60] [--backend torch]
+Usage: python benchmarks/serve_load.py [--requests 400] [--seconds 60] [--backend torch] [--poison]
 """
 
 from __future__ import annotations
@@ -60,43 +62,73 @@ def start_server(model_path: Path, backend: str) -> tuple[subprocess.Popen, int]
     raise RuntimeError("the server did not start")
 
 
-def load_level(port: int, clients: int, texts: list[str], requests: int, seconds: float) -> dict:
+POISON = "play \ud800 now"  # valid JSON (a lone surrogate), but no encoder can take it
+
+
+def load_level(port: int, clients: int, texts: list[str], requests: int, seconds: float, poison: bool) -> dict:
+    """``clients`` threads send ``requests`` good requests in all; with ``poison``, one more sends bad ones."""
     latencies: list[float] = []
+    failed: list[int] = []
+    poisoned: list[int] = []
     lock = threading.Lock()
     counter = iter(range(requests))
     deadline = time.monotonic() + seconds
+    done = threading.Event()
+
+    def send(connection, text: str) -> tuple[int, float]:
+        start = time.perf_counter()
+        connection.request(
+            "POST", "/predict", body=json.dumps({"text": text}), headers={"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - start
 
     def client() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for number in counter:
             if time.monotonic() > deadline:
                 break
-            body = json.dumps({"text": texts[number % len(texts)]})
-            start = time.perf_counter()
-            connection.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
-            response = connection.getresponse()
-            response.read()
-            elapsed = time.perf_counter() - start
-            if response.status != 200:
-                raise RuntimeError(f"HTTP {response.status}")
+            status, elapsed = send(connection, texts[number % len(texts)])
             with lock:
-                latencies.append(elapsed)
+                if status == 200:
+                    latencies.append(elapsed)
+                else:
+                    failed.append(status)
+        connection.close()
+
+    def poisoner() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while not done.is_set():
+            poisoned.append(send(connection, POISON)[0])
         connection.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    bad = threading.Thread(target=poisoner)
     start = time.perf_counter()
+    if poison:
+        bad.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
-    return {
+    done.set()
+    if poison:
+        bad.join()
+    row = {
         "clients": clients,
         "requests": len(latencies),
+        "good failed": len(failed),
         "p50_ms": 1000 * float(np.median(latencies)),
         "p99_ms": 1000 * float(np.percentile(latencies, 99)),
         "throughput_rps": len(latencies) / wall,
     }
+    if poison:
+        row["poisoned sent"] = len(poisoned)
+        row["poisoned 4xx"] = sum(400 <= status < 500 for status in poisoned)
+        row["poisoned 5xx"] = sum(status >= 500 for status in poisoned)
+    return row
 
 
 def main() -> None:
@@ -104,6 +136,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="requests per level (bound)")
     parser.add_argument("--seconds", type=float, default=60, help="seconds per level (bound)")
     parser.add_argument("--backend", default="torch", choices=("torch", "onnx", "onnx-int8"))
+    parser.add_argument(
+        "--poison", action="store_true", help="one more client sends texts no encoder can take, all along"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     test, _ = load_split("clinc150", "test")
@@ -124,8 +159,8 @@ def main() -> None:
 
     process, port = start_server(model_path, args.backend)
     try:
-        load_level(port, 1, test, 20, args.seconds)  # warm-up
-        rows = [load_level(port, n, test, args.requests, args.seconds) for n in (1, 8, 32)]
+        load_level(port, 1, test, 20, args.seconds, poison=False)  # warm-up
+        rows = [load_level(port, n, test, args.requests, args.seconds, args.poison) for n in (1, 8, 32)]
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
@@ -135,8 +170,8 @@ def main() -> None:
     print(f"in-process predict([text]): p50 {in_process_p50:.2f} ms ({args.backend}, 1 thread)")
     print(table(rows))
     path = write_results(
-        f"serve_load_{args.backend.replace('-', '_')}",
-        {"backend": args.backend, "in_process_p50_ms": in_process_p50, "rows": rows},
+        f"serve_load_{args.backend.replace('-', '_')}{'_poisoned' if args.poison else ''}",
+        {"backend": args.backend, "poison": args.poison, "in_process_p50_ms": in_process_p50, "rows": rows},
     )
     print(f"wrote {path}")
 
