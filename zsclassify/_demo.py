@@ -134,6 +134,6 @@ def _describe(probe: OrderProbe) -> str:
     """The order probe's finding in one line."""
     question = {"choice": "multiple-choice questions", "yes_no": "yes/no questions"}[probe.judging]
     return (
-        f"the same answer with the options reversed for {probe.consistency:.0%} of {len(probe.choices)} questions "
-        f"-> {question}"
+        f"the same answer with the options reversed for {probe.consistency:.0%} of {len(probe.choices)} questions, "
+        f"position bias {probe.position_bias:.2f} -> {question}"
     )
