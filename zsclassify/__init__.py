@@ -8,6 +8,8 @@ loading (with a format that runs no code) in :mod:`zsclassify.persistence`.
 Modules whose names start with ``_`` are implementation details.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from ._estimator import ZeroShotClassifier
 from ._judge_quality import CandidateCheck, JudgeQuality
 from ._judging import Choice, Judgment, OrderProbe
@@ -44,4 +46,7 @@ __all__ = [
     "load_model",
     "save_model",
 ]
-__version__ = "0.1.0"
+try:
+    __version__ = version("zsclassify")  # one place: the package metadata (pyproject.toml)
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
