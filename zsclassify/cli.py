@@ -158,15 +158,13 @@ def iter_rows(path: Path | None, text_column: str, label_column: str | None = No
 def _numbered_rows(path: Path | None, text_column: str, label_column: str | None) -> Iterator[tuple[int, dict]]:
     """(line number, row) of the data, unchecked."""
     if path is None:
-        source = getattr(sys.stdin, "buffer", sys.stdin)
-        lines = enumerate(_decoded_lines(source, "<stdin>"), start=1)
-        yield from ((n, {"text": line.rstrip("\r\n")}) for n, line in lines if line.strip())
+        yield from _text_lines(_decoded_lines(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>"))
         return
     suffix = path.suffix.lower()
     with path.open("rb") as handle:
         lines = _decoded_lines(handle, path)
         if suffix == ".txt":
-            yield from ((n, {"text": line.rstrip("\r\n")}) for n, line in enumerate(lines, start=1) if line.strip())
+            yield from _text_lines(lines)
             return
         wanted = [text_column] + ([label_column] if label_column else [])
         for number, record in _records(lines, path, suffix):
@@ -178,6 +176,13 @@ def _numbered_rows(path: Path | None, text_column: str, label_column: str | None
             if missing:
                 raise UserError(f"{path}, line {number}: no column {missing[0]!r}; it has {sorted(record)}")
             yield number, {"text": record[text_column], **({"label": record[label_column]} if label_column else {})}
+
+
+def _text_lines(lines: Iterator[str]) -> Iterator[tuple[int, dict]]:
+    """(line number, row) of one text per line; blank lines skipped."""
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield number, {"text": line.rstrip("\r\n")}
 
 
 def _checked_rows(rows: Iterator[tuple[int, dict]], name: object) -> Iterator[dict]:
