@@ -200,7 +200,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Share of uniform probability mixed into :meth:`predict_proba`: ``1 / (n + 1)`` after
         ``n`` judged utterances (Laplace's rule: one pseudo-answer spread over the labels),
         so that a fit on a few dozen answers never claims certainty (50 answers, 5 labels:
-        at most 0.984); 0 without a judge. Rankings and predictions are unchanged.
+        at most 0.984); 0 without calibration (no judge, or ``refinement`` other than
+        ``"joint"``). Rankings and predictions are unchanged.
     auto_oos_threshold_ : float or None
         The threshold learned at fit for ``oos_threshold="auto"`` (None when not learned).
     oos_threshold_ : float or None

@@ -111,8 +111,8 @@ class OrderProbe(NamedTuple):
     def positions(self) -> tuple[list[int], list[int], list[int]]:
         """The answered questions' option positions, each way, and their option counts ("none" included).
 
-        As :func:`~zsclassify._judge_quality.position_bias` takes them; "none" (and a
-        question failed one way) is position ``n_options - 1``; failed both ways: left out.
+        As :func:`~zsclassify._judge_quality.position_bias` takes them; "none" is position
+        ``n_options - 1``; a question the judge failed either way is left out.
         """
         return probe_positions(self.choices, self.reversed_choices)
 
