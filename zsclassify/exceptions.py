@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._judge_quality import JudgeQuality
-    from .judges import JudgeUsage
+    from ._usage import JudgeUsage
 
 __all__ = [
     "BudgetExceededError",

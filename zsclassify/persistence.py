@@ -32,8 +32,9 @@ TRUSTED_TYPES = (
     "zsclassify._judging.Choice",
     "zsclassify._judging.Judgment",
     "zsclassify._judging.OrderProbe",
+    "zsclassify._usage.JudgeUsage",
     "zsclassify.embedding.SentenceTransformerEmbedder",
-    "zsclassify.judges._llm.JudgeUsage",
+    "zsclassify.judges._llm.JudgeUsage",  # where files saved before 2026-12-06 name it
 )
 """zsclassify's own types a fitted classifier holds; :func:`load_model` rebuilds these (and NumPy, builtins)."""
 

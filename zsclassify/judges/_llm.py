@@ -20,12 +20,13 @@ import warnings
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
+from .._usage import JudgeUsage
 from .._validation import check_labels, words_of_label_name
 from ..exceptions import BudgetExceededError, InvalidJudgeResponseError, JudgeError, JudgeSetupError
 from ._base import ChoiceRequest, Judge, JudgeRequest
@@ -68,38 +69,6 @@ class ChoiceBatch:
 
     catalogue: tuple[tuple[str, str], ...]
     requests: tuple[ChoiceRequest, ...]
-
-
-@dataclass
-class JudgeUsage:
-    """What a judge spent. ``cost_usd`` is None when the model's price is unknown."""
-
-    requests: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float | None = 0.0
-    cache_hits: int = 0
-    failed_pairs: int = 0
-
-    def _combine(self, other: JudgeUsage, sign: int) -> JudgeUsage:
-        values = {}
-        for field in fields(self):
-            a, b = getattr(self, field.name), getattr(other, field.name)
-            values[field.name] = None if a is None or b is None else a + sign * b
-        return JudgeUsage(**values)
-
-    def __add__(self, other: JudgeUsage) -> JudgeUsage:
-        return self._combine(other, 1)
-
-    def __sub__(self, other: JudgeUsage) -> JudgeUsage:
-        return self._combine(other, -1)
-
-    @property
-    def total_tokens(self) -> int:
-        """Input (including cache reads and writes) plus output tokens."""
-        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens + self.output_tokens
 
 
 @dataclass(frozen=True)
