@@ -5,7 +5,8 @@ near-miss simulator at the real 1.5B model's rates and at harsher ones (its near
 labels get "yes" 50% and 60% of the time), a random judge, one that says yes to everything,
 one that says no to everything, one that picks the first option of every multiple choice
 (and says yes to every pair), a chooser right 80% of the time whatever the options' order
-(GoldJudge's flipped choices move to another option at random), and, on SNIPS, the real
+(GoldJudge's flipped choices move to another option at random), one right about every
+yes/no pair that chooses at random (the yes/no check cannot see it), and, on SNIPS, the real
 LLM's own recorded yes/no scores (:class:`~simulated_judge.ScoreReplayJudge`).
 
 For each dataset, judge, budget and seed: zero-shot and refined accuracy on the test split,
@@ -34,6 +35,7 @@ from simulated_judge import (
     ConstantJudge,
     FirstOptionJudge,
     NearMissJudge,
+    RandomChooserJudge,
     RandomJudge,
     ScoreReplayJudge,
     load_rates,
@@ -80,6 +82,7 @@ JUDGES = {
     "always no": lambda c, seed: ConstantJudge(c["pool"], c["gold"], 0.0),
     "first-option chooser": lambda c, seed: FirstOptionJudge(c["pool"], c["gold"]),
     "80% chooser, position-blind": lambda c, seed: GoldJudge(c["pool"], c["gold"], flip_rate=0.2, random_state=seed),
+    "yes/no right, random chooser": lambda c, seed: RandomChooserJudge(c["pool"], c["gold"], random_state=seed),
     "score replay (real 1.5B LLM)": _score_replay,
 }
 REPLAY_DATASETS = {"score replay (real 1.5B LLM)": ("snips",)}  # where a recording of the real LLM exists

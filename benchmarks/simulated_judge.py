@@ -196,6 +196,16 @@ class RandomJudge(GoldJudge):
         return results
 
 
+class RandomChooserJudge(GoldJudge):
+    """Right about every yes/no pair, but picks an option (or "none") at random whatever the order; fixed per question.
+
+    The quality check asks yes/no, so it rates this judge perfect: only the order probe can see that
+    its choices carry nothing.
+    """
+
+    choose = RandomJudge.choose
+
+
 class ConstantJudge(GoldJudge):
     """Says yes (``answer=1.0``) or no (``0.0``) to every pair; answers yes/no questions only."""
 

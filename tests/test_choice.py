@@ -373,11 +373,30 @@ def test_a_noisy_judge_blind_to_positions_keeps_multiple_choice(demo):
     assert clf.judging_ == probe.judging == "choice" and set(probe.choices) <= set(clf.choices_)
 
 
+class RightButChoosingAtRandom(GoldJudge):
+    """Right about every yes/no pair, but picks an option (or "none") at random, whatever the order."""
+
+    def choose(self, requests):
+        picks = [
+            int(self._uniform("pick", r.text, *(o.name for o in r.options)) * (len(r.options) + 1)) for r in requests
+        ]
+        return [np.eye(len(r.options) + 1)[pick] for r, pick in zip(requests, picks)]
+
+
+def test_a_judge_choosing_at_random_gets_yes_no_questions_though_blind_to_positions(demo):
+    # its yes/no answers are perfect, so the quality check cannot see how weak its choices are: the probe must
+    clf = fit_demo(demo, RightButChoosingAtRandom(demo.pool_texts, demo.pool_labels, random_state=0))
+    probe = clf.order_probe_
+    assert probe.consistency < 0.3 and clf.judging_ == probe.judging == "yes_no" and not clf.choices_
+    zero_shot = ZeroShotClassifier(demo.labels, embedder=HashingEmbedder()).fit(demo.pool_texts)
+    assert clf.score(demo.test_texts, demo.test_labels) > zero_shot.score(demo.test_texts, demo.test_labels)
+
+
 def test_the_probe_stops_early_only_when_the_rest_cannot_change_its_decision():
     # every pattern of 7 answers (the same both ways; the first option both times; the last both times;
     # otherwise different; failed): wherever the probe would stop, the decision from the answers so far
     # is the one all 7 give
-    from zsclassify._judging import follows_positions, probe_decided
+    from zsclassify._judging import falls_back_to_yes_no, probe_decided
 
     shift = {"first": 1, "last": -1}
 
@@ -389,12 +408,14 @@ def test_the_probe_stops_early_only_when_the_rest_cannot_change_its_decision():
     for outcomes in itertools.product(("same", "first", "last", "different", "failed"), repeat=7):
         for asked in range(1, 7):
             if probe_decided(*counts(outcomes[:asked]), 7 - asked):
-                assert follows_positions(*counts(outcomes[:asked])) == follows_positions(*counts(outcomes)), outcomes
+                decided = falls_back_to_yes_no(*counts(outcomes[:asked]))
+                assert decided == falls_back_to_yes_no(*counts(outcomes)), outcomes
                 stops += 1
                 break
     assert stops > 0 and probe_decided(0, 0, 1, 0)
     assert not probe_decided(2, 0, 2, 6) and probe_decided(6, 0, 6, 2) and probe_decided(0, 6, 6, 2)
-    assert not probe_decided(0, 4, 4, 4)  # 4 more answers alike and first-first would be 4 of 8 alike
+    assert probe_decided(0, 0, 6, 2)  # at most 2 of 8 alike: under 30%, it chooses nearly at random
+    assert not probe_decided(3, 0, 4, 4)  # 3 of 8 alike and unbiased keeps choice; 7 of 8 too
 
 
 def test_no_probe_when_the_budget_cannot_spare_one(toy, demo):

@@ -41,14 +41,21 @@ right once while the right label is shown first: passing asks for q >= 0.65 when
 best-scored label is right 80% of the time, 0.77 when never. The 1.5B model measured in
 benchmarks/README.md (first option in 86% of its answers, q about 0.24) is far below."""
 MIN_POSITION_BIAS = 0.15
-"""A judge under :data:`MIN_ORDER_CONSISTENCY` gets yes/no questions only when its answers
-follow positions: the share of probe questions answered with the first option both times
-exceeds the share answered with the last one both times by at least this much
+"""A judge under :data:`MIN_ORDER_CONSISTENCY` gets yes/no questions when its answers follow
+positions: the share of probe questions answered with the first option both times exceeds the
+share answered with the last one both times by at least this much
 (:func:`~zsclassify._judge_quality.position_bias`; about 0.15 for a judge that picks the first
 option in 40% of its questions). A judge that errs whatever the order (GoldJudge with 20-30%
 of its choices moved at random agrees with itself on 50-65%) keeps multiple choice: on SNIPS
-its choices refine better than its yes/no answers (benchmarks/README.md, the judge zoo), and
-the quality check measures it either way."""
+its choices refine better than its yes/no answers (benchmarks/README.md, the judge zoo)."""
+MIN_BLIND_CONSISTENCY = 0.3
+"""A judge whose choices agree with themselves under this share of the time gets yes/no
+questions, whatever its position bias. A chooser right with probability q, its errors spread
+over k other options, agrees with itself q^2 + (1-q)^2 / k of the time: under 0.3 it is right
+about half the time or less (one that picks at random agrees 1 / (k + 1) of the time). Such
+choices carry little, and the quality check, asked yes/no, cannot see it: a judge right about
+every yes/no pair but choosing at random kept multiple choice and fell to 0.60 on SNIPS
+(zero-shot 0.76); asked yes/no, it is a perfect judge."""
 
 ORDER_PROBE_SHARE, ORDER_PROBE_MIN, ORDER_PROBE_MAX = 0.05, 8, 30
 """The order probe asks up to 5% of the budget's questions twice, at least 8 and at most 30."""
@@ -95,8 +102,9 @@ class OrderProbe(NamedTuple):
     with the options reversed. ``consistency`` is the share of them answered with the
     same label (or "none") both times, ``position_bias`` the share answered with the first
     option both times less the share answered with the last one both times. A consistent
-    judge (:data:`MIN_ORDER_CONSISTENCY`), or an inconsistent one whose answers do not follow
-    positions (:data:`MIN_POSITION_BIAS`), keeps multiple choice (the first answers are then
+    judge (:data:`MIN_ORDER_CONSISTENCY`), or a less consistent one whose answers neither
+    follow positions (:data:`MIN_POSITION_BIAS`) nor look random (:data:`MIN_BLIND_CONSISTENCY`),
+    keeps multiple choice (the first answers are then
     used as ordinary first-round answers); one that follows positions gets yes/no questions
     (the probe's answers are then not used). The questions go in steps, and ``choices``
     holds those asked before the decision was settled (the rest could not have changed it).
@@ -450,19 +458,21 @@ class _Session:
                     break
         n_answered = max(len(kept), 1)
         consistency, bias = same / n_answered, (n_first - n_last) / n_answered
-        judging = "yes_no" if follows_positions(same, n_first - n_last, n_answered) else "choice"
+        judging = "yes_no" if falls_back_to_yes_no(same, n_first - n_last, n_answered) else "choice"
         self.result.judging = judging
         self.result.order_probe = OrderProbe(tuple(first), tuple(second), consistency, judging, bias)
         if judging == "yes_no":
             logger.warning(
                 "judging='auto': the judge gave the same answer with the options reversed for %.0f%% of %d "
                 "questions (under %.0f%%) and picked the first option both times %.0f points more often than "
-                "the last (%.0f or more: it reads positions), so it is asked yes/no questions instead",
+                "the last (%.0f or more: it reads positions; under %.0f%% alike: it chooses nearly at random), "
+                "so it is asked yes/no questions instead",
                 100 * consistency,
                 n_answered,
                 100 * MIN_ORDER_CONSISTENCY,
                 100 * abs(bias),
                 100 * MIN_POSITION_BIAS,
+                100 * MIN_BLIND_CONSISTENCY,
             )
             return 2 * asked
         logger.info(
@@ -678,33 +688,37 @@ def check_failure_share(judge: Judge, failed: int, judged: int, what: str = "pai
         )
 
 
-def follows_positions(same: int, bias: int, answered: int) -> bool:
-    """The order probe's decision: does the judge answer by the options' positions (then: yes/no questions)?
+def falls_back_to_yes_no(same: int, bias: int, answered: int) -> bool:
+    """The order probe's decision: are the judge's choices too weak to use (then: yes/no questions)?
 
     ``same`` of ``answered`` questions got the same answer both ways; ``bias`` is the number
     answered with the first option both times less the number answered with the last one both
-    times. Positions, when under :data:`MIN_ORDER_CONSISTENCY` agree and ``|bias|`` is at least
-    :data:`MIN_POSITION_BIAS` of them.
+    times. Yes/no when the judge agrees with itself under :data:`MIN_BLIND_CONSISTENCY` of the
+    time, or under :data:`MIN_ORDER_CONSISTENCY` with ``|bias|`` at least
+    :data:`MIN_POSITION_BIAS` of them (it reads positions).
     """
-    return same < MIN_ORDER_CONSISTENCY * answered and abs(bias) >= MIN_POSITION_BIAS * answered
+    reads_positions = same < MIN_ORDER_CONSISTENCY * answered and abs(bias) >= MIN_POSITION_BIAS * answered
+    return reads_positions or same < MIN_BLIND_CONSISTENCY * answered
 
 
 def probe_decided(same: int, bias: int, answered: int, left: int) -> bool:
-    """Whether the order probe's decision (:func:`follows_positions`) is settled whatever its ``left`` questions answer.
+    """Whether the probe's decision (:func:`falls_back_to_yes_no`) is settled whatever its ``left`` questions answer.
 
     Each question left may fail (changing nothing) or be answered, adding at most 1 to
-    ``same`` and moving ``bias`` by at most 1. Multiple choice is settled when the answers
-    so far stay consistent enough, or free enough of positions, in the worst case of either;
-    yes/no when they stay inconsistent and position-bound in both worst cases.
+    ``same`` and moving ``bias`` by at most 1; each bound below holds in its own worst case.
     """
     if left == 0:
         return True
     total = answered + left
     stays_consistent = same >= MIN_ORDER_CONSISTENCY * total
-    stays_unbiased = abs(bias) + left < MIN_POSITION_BIAS * total
+    stays_over_blind = same >= MIN_BLIND_CONSISTENCY * total
     stays_inconsistent = same + left < MIN_ORDER_CONSISTENCY * total
+    stays_under_blind = same + left < MIN_BLIND_CONSISTENCY * total
+    stays_unbiased = abs(bias) + left < MIN_POSITION_BIAS * total
     stays_biased = abs(bias) - left >= MIN_POSITION_BIAS * total
-    return stays_consistent or stays_unbiased or (stays_inconsistent and stays_biased)
+    keeps_choice = stays_consistent or (stays_over_blind and stays_unbiased)
+    falls_back = stays_under_blind or (stays_inconsistent and stays_biased)
+    return keeps_choice or falls_back
 
 
 def probe_positions(first: Sequence[Choice], second: Sequence[Choice]) -> tuple[list[int], list[int], list[int]]:
