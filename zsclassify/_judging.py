@@ -55,7 +55,10 @@ over k other options, agrees with itself q^2 + (1-q)^2 / k of the time: under 0.
 about half the time or less (one that picks at random agrees 1 / (k + 1) of the time). Such
 choices carry little, and the quality check, asked yes/no, cannot see it: a judge right about
 every yes/no pair but choosing at random kept multiple choice and fell to 0.60 on SNIPS
-(zero-shot 0.76); asked yes/no, it is a perfect judge."""
+(zero-shot 0.76); asked yes/no, it is a perfect judge. The smallest probe (8 questions) cannot
+tell the two apart reliably: with 8 options a random chooser still keeps multiple choice 7% of
+the time, and a chooser right 70% of the time is sent to yes/no 14% of the time (the safer
+mistake: its yes/no answers stay well above zero-shot)."""
 
 ORDER_PROBE_SHARE, ORDER_PROBE_MIN, ORDER_PROBE_MAX = 0.05, 8, 30
 """The order probe asks up to 5% of the budget's questions twice, at least 8 and at most 30."""
