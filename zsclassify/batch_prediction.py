@@ -162,12 +162,12 @@ class PartitionPredictor:
         if self.text_column not in frame.columns:
             raise KeyError(f"no column {self.text_column!r}; columns are {list(frame.columns)}")
         errors = [_text_error(text) for text in frame[self.text_column]]
-        bad = [index for index, error in zip(frame.index, errors) if error is not None]
+        bad = [position for position, error in enumerate(errors) if error is not None]
         if bad and self.on_error == "raise":
-            first = errors[list(frame.index).index(bad[0])]
             raise ValueError(
-                f"{len(bad)} row(s) of the partition cannot be classified; the first, index {bad[0]!r}: "
-                f"{self.text_column} {first}. Pass on_error='record' to classify the others and keep the reasons."
+                f"{len(bad)} row(s) of the partition cannot be classified; the first, index {frame.index[bad[0]]!r}: "
+                f"{self.text_column} {errors[bad[0]]}. Pass on_error='record' to classify the others and keep the "
+                "reasons."
             )
         good = np.array([error is None for error in errors], dtype=bool)
         labels = np.full(len(frame), None, dtype=object)
