@@ -165,9 +165,9 @@ class PartitionPredictor:
         bad = [position for position, error in enumerate(errors) if error is not None]
         if bad and self.on_error == "raise":
             raise ValueError(
-                f"{len(bad)} row(s) of the partition cannot be classified; the first, index {frame.index[bad[0]]!r}: "
-                f"{self.text_column} {errors[bad[0]]}. Pass on_error='record' to classify the others and keep the "
-                "reasons."
+                f"{len(bad)} row(s) of the partition cannot be classified; the first, index "
+                f"{frame.index.tolist()[bad[0]]!r}: {self.text_column} {str(errors[bad[0]]).rstrip('.')}. "
+                "Pass on_error='record' to classify the others and keep the reasons."
             )
         good = np.array([error is None for error in errors], dtype=bool)
         labels = np.full(len(frame), None, dtype=object)
