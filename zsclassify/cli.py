@@ -214,9 +214,18 @@ def _records(lines: Iterator[str], path: Path, suffix: str) -> Iterator[tuple[in
 def read_rows(path: Path | None, text_column: str, label_column: str | None = None) -> list[dict]:
     """All rows of :func:`iter_rows` as a list; none is an error naming the file."""
     rows = list(iter_rows(path, text_column, label_column))
-    if not rows:
-        raise UserError(f"{'<stdin>' if path is None else path}: no rows with a text")
+    _check_some(len(rows), path)
     return rows
+
+
+def _read_through(path: Path, text_column: str) -> None:
+    """Read the file through as :func:`iter_rows` would, keeping nothing: every bad row fails here."""
+    _check_some(sum(1 for _ in iter_rows(path, text_column)), path)
+
+
+def _check_some(n_rows: int, path: Path | None) -> None:
+    if n_rows == 0:
+        raise UserError(f"{'<stdin>' if path is None else path}: no rows with a text")
 
 
 # ------------------------------------------------------------------ commands
@@ -334,7 +343,7 @@ def _predict(args: argparse.Namespace) -> int:
     from .batch_prediction import predict_in_chunks
 
     if args.input is not None:  # a file is read through before the model loads: a bad row fails with nothing written
-        read_rows(args.input, args.text_column)
+        _read_through(args.input, args.text_column)  # and memory stays flat: nothing is kept
     texts = (row["text"] for row in iter_rows(args.input, args.text_column))
     clf = _load_model_with_threshold(args)
     writer = csv.writer(sys.stdout)
