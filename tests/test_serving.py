@@ -272,6 +272,34 @@ def test_one_clients_bad_text_never_fails_the_requests_batched_with_it(server, b
         assert bad_status == 422 and "invalid character" in bad_body["detail"]
 
 
+def test_a_text_the_model_fails_on_gets_a_one_line_json_500_and_the_others_are_answered(toy, caplog):
+    # a text that passes every input check but that the encoder cannot take: only its request fails
+    from conftest import HashingEmbedder
+    from fastapi.testclient import TestClient
+
+    from zsclassify.serving import create_app
+
+    class Choking(HashingEmbedder):
+        def encode_query(self, texts):
+            if any("choke" in text for text in texts):
+                raise RuntimeError("the encoder choked")
+            return super().encode_query(texts)
+
+        encode_document = encode_query
+
+    labels, texts, _ = toy
+    clf = ZeroShotClassifier(labels, embedder=Choking()).fit(texts)
+    with TestClient(create_app(clf)) as client, ThreadPoolExecutor(4) as pool:
+        sent = ["will it rain tomorrow", "please choke now", "play some jazz", "pizza for two"]
+        answers = list(pool.map(lambda text: client.post("/predict", json={"text": text}), sent))
+    assert [a.status_code for a in answers] == [200, 500, 200, 200]
+    assert answers[1].json() == {"detail": "prediction failed: RuntimeError"}
+    assert [a.json()["predictions"][0]["label"] for a in answers if a.status_code == 200] == list(
+        clf.predict([sent[0], sent[2], sent[3]])
+    )
+    assert "Traceback (most recent call last)" not in caplog.text and "the encoder choked" in caplog.text
+
+
 def test_a_failed_batch_is_retried_request_by_request():
     import asyncio
 
