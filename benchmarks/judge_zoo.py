@@ -5,7 +5,8 @@ near-miss simulator at the real 1.5B model's rates and at harsher ones (its near
 labels get "yes" 50% and 60% of the time), a random judge, one that says yes to everything,
 one that says no to everything, one that picks the first option of every multiple choice
 (and says yes to every pair), a chooser right 80% of the time whatever the options' order
-(GoldJudge's flipped choices move to another option at random), one right about every
+(GoldJudge's flipped choices move to another option at random), GoldJudge asked yes/no only
+(what the question form costs a perfect judge: the near-miss judge is asked yes/no), one right about every
 yes/no pair that chooses at random (the yes/no check cannot see it), and, on SNIPS, the real
 LLM's own recorded yes/no scores (:class:`~simulated_judge.ScoreReplayJudge`).
 
@@ -38,6 +39,7 @@ from simulated_judge import (
     RandomChooserJudge,
     RandomJudge,
     ScoreReplayJudge,
+    YesNoGoldJudge,
     load_rates,
     similarity_for,
 )
@@ -74,6 +76,7 @@ JUDGES = {
     "gold": lambda c, seed: GoldJudge(c["pool"], c["gold"], random_state=seed),
     "gold, 15% flips": lambda c, seed: GoldJudge(c["pool"], c["gold"], flip_rate=0.15, random_state=seed),
     "gold, 30% flips": lambda c, seed: GoldJudge(c["pool"], c["gold"], flip_rate=0.30, random_state=seed),
+    "gold, yes/no only": lambda c, seed: YesNoGoldJudge(c["pool"], c["gold"], random_state=seed),
     "near-miss, 1.5B rates": _near_miss(None),
     "near-miss, nearest yes 0.5": _near_miss((0.5, 0.5)),
     "near-miss, nearest yes 0.6": _near_miss((0.6, 0.55)),

@@ -75,20 +75,25 @@ class NearMissJudge(GoldJudge):
     def _false_yes(self, rank: int) -> float:
         return self.rates["yes_wrong"][rank_bin(rank)]
 
+    def _says_yes(self, label: str, text: str, draw: str = "yes") -> bool:
+        right = label in self._labels_of(text)
+        p_yes = self.rates["yes_right"] if right else self._false_yes(self._wrong_ranks(text)[label])
+        return self._uniform(draw, label, text) < p_yes
+
     def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
-        results = []
-        for request in requests:
-            scores = []
-            for text in request.texts:
-                right = request.label in self._labels_of(text)
-                p_yes = self.rates["yes_right"] if right else self._false_yes(self._wrong_ranks(text)[request.label])
-                scores.append(float(self._uniform("yes", request.label, text) < p_yes))
-            results.append(np.array(scores))
-        return results
+        return [
+            np.array([float(self._says_yes(request.label, text)) for text in request.texts]) for request in requests
+        ]
 
     def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
+        """Single choice as the module docstring says; a multi-label question ("which apply") is read
+        option by option with the yes/no rates (drawn apart from the yes/no answers)."""
         results = []
         for request in requests:
+            if request.multiple:
+                applies = np.array([self._says_yes(o.name, request.text, "any of") for o in request.options], float)
+                results.append(np.append(applies, float(not applies.any())))
+                continue
             names = [option.name for option in request.options]
             truth, ranks = self._labels_of(request.text), self._wrong_ranks(request.text)
             right = next((k for k, name in enumerate(names) if name in truth), None)
@@ -217,6 +222,12 @@ class ConstantJudge(GoldJudge):
         return [np.full(len(r.texts), self.answer) for r in requests]
 
     choose = Judge.choose  # no multiple choice: judging="auto" asks it yes/no questions
+
+
+class YesNoGoldJudge(GoldJudge):
+    """GoldJudge that answers yes/no questions only: what the yes/no form costs a perfect judge at the same budget."""
+
+    choose = Judge.choose
 
 
 class FirstOptionJudge(GoldJudge):

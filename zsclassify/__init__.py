@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ._estimator import ZeroShotClassifier
 from ._judge_quality import CandidateCheck, JudgeQuality
 from ._judging import Choice, Judgment, OrderProbe
+from ._multilabel import MultiLabelZeroShotClassifier
 from .exceptions import (
     BudgetExceededError,
     CacheError,
@@ -37,6 +38,7 @@ __all__ = [
     "JudgeSetupError",
     "Judgment",
     "ModelFileError",
+    "MultiLabelZeroShotClassifier",
     "OrderProbe",
     "UnsafeModelFileError",
     "WeakJudgeError",

@@ -16,16 +16,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import softmax
+from scipy.optimize import minimize
+from scipy.special import expit, softmax
 
-from ._refinement import ChoiceEvidence, _softmax, one_native_thread, self_train
+from ._refinement import ChoiceEvidence, _softmax, fit_label_logistic, one_native_thread, self_train
 
 __all__ = [
     "Calibration",
     "HeldOut",
     "calibrate",
+    "cross_fitted_label_logits",
     "cross_fitted_logits",
     "fit_blend",
+    "fit_label_sigmoids",
     "shrink_toward_zero_shot",
     "smoothed",
 ]
@@ -255,3 +258,88 @@ def shrink_toward_zero_shot(calibration: Calibration, judge_weight: float, logit
     held_out, smoothing = calibration.held_out, calibration.smoothing
     threshold = None if held_out is None else _oos_threshold(held_out, zero_shot_weight, refined_weight, smoothing)
     return Calibration(zero_shot_weight, refined_weight, threshold, held_out, smoothing)
+
+
+def cross_fitted_label_logits(
+    queries: np.ndarray,
+    documents: np.ndarray,
+    said_yes: np.ndarray,
+    said_no: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    C: float = 10.0,
+    n_folds: int = CALIBRATION_FOLDS,
+) -> np.ndarray:
+    """Each judged utterance's per-label logits from regressions that did not see its answers (multi-label).
+
+    :func:`~zsclassify._refinement.fit_label_logistic` on the other folds; a label's curve is
+    then recalibrated on these held-out logits (:func:`fit_label_sigmoids`), because the final
+    regression has seen every answer and is too sure of them.
+
+    Returns
+    -------
+    ndarray of shape (n_pool, n_labels)
+        Held-out logits on judged rows, zeros elsewhere.
+    """
+    logits = np.zeros(said_yes.shape)
+    rows = np.flatnonzero(said_yes.any(axis=1) | said_no.any(axis=1))
+    fold_of = rng.permutation(len(rows)) % n_folds
+    with one_native_thread():
+        for fold in range(n_folds):
+            held_out = rows[fold_of == fold]
+            yes, no = said_yes.copy(), said_no.copy()
+            yes[held_out] = no[held_out] = False
+            coef, intercept = fit_label_logistic(queries, documents, yes, no, C=C)
+            logits[held_out] = documents[held_out] @ coef.T + intercept
+    return logits
+
+
+def fit_label_sigmoids(
+    scores: np.ndarray,
+    said_yes: np.ndarray,
+    said_no: np.ndarray,
+    *,
+    slope_prior: tuple[float, float] = (20.0, 20.0),
+    intercept_prior: tuple[float, float] = (0.0, 20.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-label logistic curves ``P(label | x) = sigmoid(slope * score + intercept)`` from judge answers.
+
+    One two-parameter logistic regression per label on its answered pairs (maximum a
+    posteriori, L-BFGS), with Gaussian priors (mean, sd) that keep a label with
+    few or one-sided answers finite: all "no" moves its threshold above every answer, all
+    "yes" below. The label's threshold is where the curve crosses 0.5: ``-intercept / slope``.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_pool, n_labels)
+        Each utterance's score for each label (cosines to the label directions, or logits).
+    said_yes, said_no : ndarray of bool, shape (n_pool, n_labels)
+        The judge's answers.
+    slope_prior, intercept_prior : (float, float)
+        Mean and standard deviation of each parameter's prior (a slope of 20 turns a
+        cosine gap of 0.1 into odds of e^2).
+
+    Returns
+    -------
+    slopes, intercepts : ndarray of shape (n_labels,)
+    """
+    n_labels = scores.shape[1]
+    prior_mean = np.array([slope_prior[0], intercept_prior[0]])
+    prior_precision = np.array([1.0 / slope_prior[1] ** 2, 1.0 / intercept_prior[1] ** 2])
+    slopes, intercepts = np.empty(n_labels), np.empty(n_labels)
+    for label in range(n_labels):
+        answered = said_yes[:, label] | said_no[:, label]
+        features = np.column_stack([scores[answered, label], np.ones(int(answered.sum()))])
+        signs = np.where(said_yes[answered, label], 1.0, -1.0)
+
+        fitted = minimize(_sigmoid_objective, prior_mean, (features, signs, prior_mean, prior_precision), jac=True)
+        slopes[label], intercepts[label] = fitted.x
+    return slopes, intercepts
+
+
+def _sigmoid_objective(params, features, signs, prior_mean, prior_precision) -> tuple[float, np.ndarray]:
+    """Negative log posterior of a logistic curve and its gradient (for :func:`fit_label_sigmoids`)."""
+    margins = signs * (features @ params)
+    offset = params - prior_mean
+    loss = np.logaddexp(0.0, -margins).sum() + 0.5 * (prior_precision * offset**2).sum()
+    return float(loss), features.T @ (-signs * expit(-margins)) + prior_precision * offset

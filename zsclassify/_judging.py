@@ -16,17 +16,34 @@ from functools import cached_property, partial
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import softmax
+from scipy.special import expit, softmax
 
+from ._calibration import fit_label_sigmoids
 from ._judge_quality import AnswerModel, CandidateCheck, fit_answer_model, position_counts
 from ._progress import progress_bar, stage
-from ._refinement import ChoiceEvidence, fit_joint, kl_refine, one_native_thread, self_train
-from ._sampling import select_cluster_members, select_low_margin, select_top_k, split_budget, stable_keys
+from ._refinement import ChoiceEvidence, fit_joint, fit_label_logistic, kl_refine, one_native_thread, self_train
+from ._sampling import (
+    select_cluster_members,
+    select_low_margin,
+    select_near_threshold,
+    select_rank_spread,
+    select_top_k,
+    split_budget,
+    stable_keys,
+)
 from .embedding import normalize_rows
 from .exceptions import InvalidJudgeResponseError, JudgeError
 from .judges import ChoiceRequest, Judge, JudgeRequest, LabelOption
 
-__all__ = ["Choice", "JudgingResult", "Judgment", "OrderProbe", "PreviousJudging", "run_judging"]
+__all__ = [
+    "Choice",
+    "JudgingResult",
+    "Judgment",
+    "OrderProbe",
+    "PreviousJudging",
+    "run_judging",
+    "run_multilabel_judging",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +106,14 @@ class Choice(NamedTuple):
 
     ``probabilities`` has one entry per option, then one for "none of these"; all NaN
     when the judge failed on it. ``answer`` is the most probable option's name, or None.
+    A multi-label question's (:class:`~zsclassify.MultiLabelZeroShotClassifier`) answer is
+    the tuple of the names that apply (empty for none), each option's probability its own.
     """
 
     text: str
     options: tuple[str, ...]
     probabilities: tuple[float, ...]
-    answer: str | None
+    answer: str | tuple[str, ...] | None
     round: int
 
 
@@ -275,6 +294,112 @@ show_progress
     return session.rounds(ask, to_judge, documents, queries, total, n_rounds, refinement == "joint", C, show_progress)
 
 
+def run_multilabel_judging(
+    judge: Judge,
+    names: Sequence[str],
+    descriptions: Sequence[str],
+    pool: Sequence[str],
+    documents: np.ndarray,
+    queries: np.ndarray,
+    generator: np.random.Generator,
+    *,
+    judge_budget: int,
+    n_rounds: int,
+    refinement: str,
+    judging: str,
+    n_candidates: int,
+    C: float,
+    learning_rate: float,
+    n_steps: int,
+    logit_scale: float,
+    show_progress: bool | None = None,
+) -> JudgingResult:
+    """Judge labels of pool utterances, each label on its own, and refine each label's direction.
+
+    ``judging="yes_no"`` asks (label, utterance) pairs, ``judge_budget * n_labels`` of them;
+    ``"choice"`` asks, for ``judge_budget * n_labels`` utterances, which of their
+    ``n_candidates`` most probable labels apply (any number, or none): every answer is a
+    "yes" or a "no" for each candidate shown.
+
+    ``refinement="kl"`` judges each label's top utterances once (yes/no) and runs the paper's
+    per-label KL update. Otherwise the judge is asked in ``n_rounds`` rounds: the first spreads
+    each label's questions over its best-ranked utterances
+    (:func:`~zsclassify._sampling.select_rank_spread`), later ones ask where the current model
+    is least sure of the label (:func:`~zsclassify._sampling.select_near_threshold`). A
+    ``"choice"`` question about an utterance shows the labels that chose it and its most
+    probable others. Between rounds each label is refitted on its answers (``"logistic"``:
+    :func:`~zsclassify._refinement.fit_label_logistic`; ``"none"``: the descriptions with a
+    logistic curve per label, :func:`~zsclassify._calibration.fit_label_sigmoids`).
+
+    Returns
+    -------
+    JudgingResult
+        ``coef`` and ``intercept``: the per-label logits of the last fit (``"logistic"``), or
+        the unit-length label directions and zeros (``"kl"``, ``"none"``). Either is
+        calibrated by the caller.
+    """
+    session = _Session(judge, names, descriptions, pool, "auto", generator)
+    result = session.result
+    result.n_labels_judged = len(names)
+    session.coef, session.intercept = cosine_scoring(queries, logit_scale)
+    if refinement == "kl":
+        session.kl(documents, queries, judge_budget, learning_rate, n_steps, logit_scale, show_progress)
+        result.coef, result.intercept = normalize_rows(result.coef), np.zeros(len(names))
+        return result
+
+    def current_logits() -> tuple[np.ndarray, np.ndarray]:
+        if refinement == "none":
+            slopes, intercepts = fit_label_sigmoids(documents @ queries.T, result.said_yes, result.said_no)
+            return slopes[:, None] * queries, intercepts
+        with one_native_thread():
+            return fit_label_logistic(queries, documents, result.said_yes, result.said_no, C=C)
+
+    n_labels, total = len(names), judge_budget * len(names)
+    result.judging = judging
+    window = max(judge_budget, len(pool) // n_labels)
+    with progress_bar(total, "judging", show_progress, unit="pair" if judging == "yes_no" else "question") as bar:
+        for round_index in range(n_rounds):
+            quota = split_budget(total, n_labels, n_rounds, round_index, result.n_judged_pairs)
+            if round_index == 0:
+                scores = documents @ queries.T
+                labels, items = select_rank_spread(scores, session.asked, quota, window)
+            else:
+                coef, intercept = current_logits()
+                scores = documents @ coef.T + intercept
+                labels, items = select_near_threshold(expit(scores), session.asked, quota)
+            if len(labels) == 0:
+                break
+            bar.set_description(f"judging round {round_index + 1}/{n_rounds}")
+            judged_before = result.n_judged_pairs
+            if judging == "yes_no":
+                session.ask(labels, items, round_index)
+            else:
+                items, candidates = selection_candidates(scores, labels, items, int(quota.sum()), n_candidates)
+                session.ask_selections(items, candidates, round_index)
+            session.report(bar, result.n_judged_pairs - judged_before)
+    result.coef, result.intercept = (queries, np.zeros(n_labels)) if refinement == "none" else current_logits()
+    return result
+
+
+def selection_candidates(
+    scores: np.ndarray, labels: np.ndarray, items: np.ndarray, n_questions: int, n_candidates: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The utterances of a round's multi-label questions and each one's candidates, best-scored first.
+
+    ``(labels, items)`` are the pairs the sampling chose; each distinct utterance (at most
+    ``n_questions``) is one question, showing the labels that chose it and then its best-scored
+    other labels, ``n_candidates`` in all (a label never shown would never be learned).
+    """
+    questions = _distinct(items)[:n_questions]
+    candidates = np.empty((len(questions), n_candidates), dtype=np.int64)
+    for row, item in enumerate(questions):
+        chosen_by = list(dict.fromkeys(labels[items == item].tolist()))[:n_candidates]
+        ranked = [label for label in np.argsort(-scores[item], kind="stable").tolist() if label not in chosen_by]
+        shown = np.array(chosen_by + ranked[: n_candidates - len(chosen_by)])
+        candidates[row] = shown[np.argsort(-scores[item, shown], kind="stable")]
+    return questions, candidates
+
+
 class _Session:
     """The state of one fit's judging: pairs asked, answers, counts."""
 
@@ -384,13 +509,16 @@ class _Session:
         logits = documents[items] @ self.coef.T + self.intercept
         return np.argsort(-logits, axis=1, kind="stable")[:, :n_candidates]
 
-    def choose_among(self, items: np.ndarray, candidates: np.ndarray, order_probe: bool = False) -> np.ndarray:
+    def choose_among(
+        self, items: np.ndarray, candidates: np.ndarray, order_probe: bool = False, multiple: bool = False
+    ) -> np.ndarray:
         """Ask one multiple choice per utterance among its candidates (in that order); checked probabilities."""
         requests = [
             ChoiceRequest(
                 self.pool[item],
                 tuple(LabelOption(self.names[c], self.descriptions[c]) for c in options),
                 order_probe=order_probe,
+                multiple=multiple,
             )
             for item, options in zip(items, candidates)
         ]
@@ -406,6 +534,27 @@ class _Session:
         self._count(len(items), int(np.isnan(probabilities).any(axis=1).sum()), round_index, "choices")
         for item, options, answer in zip(items, candidates, probabilities):
             self.record_choice(item, options, answer, round_index)
+
+    def ask_selections(self, items: np.ndarray, candidates: np.ndarray, round_index: int) -> None:
+        """Multi-label: ask which of its candidates apply to each utterance; yes to those that do, no to the rest."""
+        answers = self.choose_among(items, candidates, multiple=True)
+        self.asked[items] = True  # one question per utterance
+        self._count(len(items), int(np.isnan(answers).any(axis=1).sum()), round_index, "choices")
+        result = self.result
+        for item, options, answer in zip(items, candidates, answers):
+            names = tuple(str(self.names[c]) for c in options)
+            failed = bool(np.isnan(answer).any())
+            applies = np.zeros(len(options), dtype=bool) if failed else answer[:-1] >= 0.5
+            chosen = None if failed else tuple(name for name, yes in zip(names, applies) if yes)
+            result.choices.append(Choice(self.pool[item], names, tuple(answer.tolist()), chosen, round_index))
+            result.judgments.extend(
+                Judgment(name, self.pool[item], float(p), round_index) for name, p in zip(names, answer)
+            )
+            if not failed:
+                result.said_yes[item, options[applies]] = True
+                result.said_no[item, options[~applies]] = True
+        logger.info("round %d: %d utterances judged, %d labels accepted", round_index, len(items),
+                    int(result.said_yes[items].sum()))  # fmt: skip
 
     def as_choice(self, item: int, options: np.ndarray, answer: np.ndarray, round_index: int) -> Choice:
         """One answered question as a :class:`Choice` (answer None for "none" or a failure)."""
@@ -775,7 +924,10 @@ def _pack_by_label(documents, labels, items, scores, n_labels):
 
 
 def check_choice(answer: object, request: ChoiceRequest) -> np.ndarray:
-    """Validate one choice: a probability per option and one for "none", summing to 1, or all NaN (failed)."""
+    """Validate one choice: a probability per option and one for "none", summing to 1, or all NaN (failed).
+
+    A multi-label question's (``request.multiple``) probabilities are each in [0, 1] and need not sum to 1.
+    """
     try:
         probabilities = np.asarray(answer, dtype=np.float64).ravel()
     except (TypeError, ValueError):
@@ -788,6 +940,12 @@ def check_choice(answer: object, request: ChoiceRequest) -> np.ndarray:
         )
     if np.isnan(probabilities).any():
         return np.full(expected, np.nan)
+    if request.multiple:  # each option on its own; "none" is whether no option applies
+        if np.any((probabilities < 0.0) | (probabilities > 1.0)):
+            raise InvalidJudgeResponseError(
+                f"The judge's multi-label probabilities must lie in [0, 1]; got {probabilities.round(4).tolist()}."
+            )
+        return probabilities
     if np.any((probabilities < 0.0) | (probabilities > 1.0)) or abs(probabilities.sum() - 1.0) > 1e-3:
         raise InvalidJudgeResponseError(
             f"The judge's choice probabilities must lie in [0, 1] and sum to 1; got {probabilities.round(4).tolist()}."

@@ -28,6 +28,7 @@ __all__ = [
     "choice_likelihood",
     "estimate_judge_reliability",
     "fit_joint",
+    "fit_label_logistic",
     "kl_loss_and_grad",
     "kl_refine",
     "one_native_thread",
@@ -446,3 +447,51 @@ def self_train(
     targets = np.concatenate([relabelled[kept], predicted[pseudo]])
     weights = np.concatenate([weight[kept], np.ones(int(pseudo.sum()))])
     return fit_joint(initial_labels, features, targets, C=C, sample_weight=weights, init=prior)
+
+
+def fit_label_logistic(
+    initial_labels: np.ndarray,
+    embeddings: np.ndarray,
+    said_yes: np.ndarray,
+    said_no: np.ndarray,
+    *,
+    C: float = 10.0,
+    anchor_weight: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-label refinement: one logistic regression per label on its own answers, anchored on the descriptions.
+
+    A label's samples are the utterances the judge was asked about for it ("yes" 1, "no" 0),
+    its description embedding as a positive and the other labels' descriptions as negatives
+    (a description is an example of its own label, and no other's): every label has both
+    classes and keeps a vector near its description when it has few answers. Each label
+    depends on its own answers only, since a "yes" for one label of a multi-intent utterance
+    says nothing about the others.
+
+    Parameters
+    ----------
+    initial_labels : ndarray of shape (n_labels, dim)
+        Description embeddings.
+    embeddings : ndarray of shape (n_pool, dim)
+        Pool embeddings (rows without answers are ignored).
+    said_yes, said_no : ndarray of bool, shape (n_pool, n_labels)
+    C : float
+        Inverse L2 regularisation of each regression.
+    anchor_weight : float
+        Weight of each description sample.
+
+    Returns
+    -------
+    coef : ndarray of shape (n_labels, dim)
+    intercept : ndarray of shape (n_labels,)
+        The logit of ``x`` for label ``l`` is ``x @ coef[l] + intercept[l]``.
+    """
+    n_labels = initial_labels.shape[0]
+    coef, intercept = np.zeros((n_labels, initial_labels.shape[1])), np.zeros(n_labels)
+    for label in range(n_labels):
+        answered = said_yes[:, label] | said_no[:, label]
+        features = np.vstack([embeddings[answered], initial_labels])
+        targets = np.concatenate([said_yes[answered, label], np.arange(n_labels) == label]).astype(np.int64)
+        weights = np.concatenate([np.ones(int(answered.sum())), np.full(n_labels, anchor_weight)])
+        model = LogisticRegression(C=C, max_iter=1000).fit(features, targets, sample_weight=weights)
+        coef[label], intercept[label] = model.coef_[0], model.intercept_[0]
+    return coef, intercept

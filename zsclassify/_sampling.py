@@ -12,7 +12,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["select_cluster_members", "select_low_margin", "select_top_k", "split_budget", "stable_keys"]
+__all__ = [
+    "select_cluster_members",
+    "select_low_margin",
+    "select_near_threshold",
+    "select_rank_spread",
+    "select_top_k",
+    "split_budget",
+    "stable_keys",
+]
 
 
 def split_budget(total: int, n_labels: int, n_rounds: int, round_index: int, spent: int) -> np.ndarray:
@@ -160,3 +168,51 @@ def select_low_margin(
         lambda label, members, count: members[np.argsort(margin[members], kind="stable")[:count]],
         exclude,
     )
+
+
+def select_rank_spread(
+    scores: np.ndarray, asked: np.ndarray, quota: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-label first round: each label's unasked utterances at evenly spaced ranks among its ``window`` best.
+
+    Before any answer, a label's threshold is unknown: its most similar utterances are
+    mostly positives, and the rest of its window holds the boundary. Spreading the
+    questions over the window finds both, where the top ranks alone would find positives
+    only (and a threshold learned from them alone would accept everything).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_pool, n_labels)
+    asked : ndarray of bool, shape (n_pool, n_labels)
+    quota : ndarray of int, shape (n_labels,)
+    window : int
+        Ranks spanned (at least each label's quota).
+    """
+    chosen = []
+    for label, count in enumerate(quota):
+        order = np.argsort(-scores[:, label], kind="stable")
+        free = order[~asked[order, label]]
+        span = free[: max(int(window), int(count))]
+        picks = np.unique(np.linspace(0, len(span) - 1, num=min(int(count), len(span))).round().astype(np.int64))
+        chosen.append(span[picks] if len(span) else span)
+    return _as_pairs(chosen)
+
+
+def select_near_threshold(
+    probabilities: np.ndarray, asked: np.ndarray, quota: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-label rounds after the first: each label's unasked utterances whose probability is nearest 0.5.
+
+    Per-label separation is decided at each label's own threshold, so that is where an
+    answer moves the most: the utterances the current model is least sure about for that
+    label, whatever their other labels.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_pool, n_labels)
+        Independent per-label probabilities.
+    asked : ndarray of bool, shape (n_pool, n_labels)
+    quota : ndarray of int, shape (n_labels,)
+    """
+    uncertainty = -np.abs(probabilities - 0.5)
+    return select_top_k(uncertainty, asked, quota)

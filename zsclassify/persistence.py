@@ -32,6 +32,7 @@ TRUSTED_TYPES = (
     "zsclassify._judging.Choice",
     "zsclassify._judging.Judgment",
     "zsclassify._judging.OrderProbe",
+    "zsclassify._multilabel.MultiLabelZeroShotClassifier",
     "zsclassify._usage.JudgeUsage",
     "zsclassify.embedding.SentenceTransformerEmbedder",
     "zsclassify.judges._llm.JudgeUsage",  # where files saved before 2026-12-06 name it

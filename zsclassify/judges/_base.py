@@ -63,11 +63,16 @@ class ChoiceRequest:
         that the judge reads the options rather than their positions
         (``judging="auto"``). Its answer is cached apart from the same options in
         the usual order, which otherwise count as the same question.
+    multiple : bool
+        True for a multi-label question: which of the options apply, any number of them
+        or none (:class:`~zsclassify.MultiLabelZeroShotClassifier`). Cached apart from the
+        single-choice question about the same options.
     """
 
     text: str
     options: tuple[LabelOption, ...]
     order_probe: bool = False
+    multiple: bool = False
 
 
 class Judge(ABC):
@@ -108,8 +113,10 @@ class Judge(ABC):
         list of ndarray
             One array per request, of length ``len(options) + 1``: the probability of
             each option, then of "none of these"; they sum to 1. A hard answer is a
-            one-hot array. An all-NaN array marks a request the judge could not answer;
-            the classifier skips it and warns.
+            one-hot array. For a request with ``multiple=True`` (see
+            :attr:`supports_multiple_choice`) each option's probability is its own (that it
+            applies), and the last entry is 1 when none applies, else 0. An all-NaN array
+            marks a request the judge could not answer; the classifier skips it and warns.
         """
         raise NotImplementedError(
             f"{type(self).__name__} answers yes/no questions only (it has no choose method); "
@@ -120,3 +127,8 @@ class Judge(ABC):
     def supports_choice(self) -> bool:
         """Whether this judge answers :meth:`choose` (contrastive judging)."""
         return type(self).choose is not Judge.choose
+
+    @property
+    def supports_multiple_choice(self) -> bool:
+        """Whether this judge's :meth:`choose` answers ``multiple=True`` requests (any number of options)."""
+        return False

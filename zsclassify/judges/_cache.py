@@ -582,7 +582,12 @@ def choice_items(requests: Sequence[ChoiceRequest]) -> list[list[Triple]]:
     items = []
     for request in requests:
         names = [option.name for option in request.options]
-        context = json.dumps({"order probe": names} if request.order_probe else sorted(names), ensure_ascii=False)
+        if request.order_probe:
+            context = json.dumps({"order probe": names}, ensure_ascii=False)
+        elif request.multiple:
+            context = json.dumps({"any of": sorted(names)}, ensure_ascii=False)
+        else:
+            context = json.dumps(sorted(names), ensure_ascii=False)
         items.append(
             [
                 (f"{option.name}\x00{context}", option.description, request.text)
@@ -667,6 +672,11 @@ class CachedJudge(Judge):
         if not isinstance(self.cache, JudgmentCache):
             self.cache = JudgmentCache(default_cache_path() if self.cache == "auto" else self.cache)
         return self.cache
+
+    @property
+    def supports_multiple_choice(self) -> bool:
+        """Whether the wrapped judge answers multi-label questions."""
+        return isinstance(self.wrapped, Judge) and self.wrapped.supports_multiple_choice
 
     @property
     def supports_choice(self) -> bool:

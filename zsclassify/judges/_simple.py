@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -25,14 +26,18 @@ class CallableJudge(Judge):
     contrastive judging it calls ``choose_fn`` once per chosen utterance with the
     candidate labels as ``(name, description)`` pairs; the function returns the name of
     the label the utterance expresses, ``None`` for "none of these", or a mapping of
-    candidate names to probabilities (what is left over is "none").
+    candidate names to probabilities (what is left over is "none"). For a multi-label
+    classifier's question (which of the options apply) it is called with
+    ``multiple=True`` and returns a list of the names that apply (empty for none), or a
+    mapping of names to independent probabilities.
 
     Parameters
     ----------
     fn : callable, optional
         ``fn(label: str, description: str, texts: list[str]) -> list[float]``.
     choose_fn : callable, optional
-        ``choose_fn(text: str, options: list[tuple[str, str]]) -> str | None | dict[str, float]``.
+        ``choose_fn(text: str, options: list[tuple[str, str]]) -> str | None | dict[str, float]``;
+        for multi-label questions ``choose_fn(text, options, multiple=True) -> list[str] | dict[str, float]``.
     """
 
     def __init__(
@@ -52,6 +57,11 @@ class CallableJudge(Judge):
         """True when ``choose_fn`` is given."""
         return self.choose_fn is not None
 
+    @property
+    def supports_multiple_choice(self) -> bool:
+        """True when ``choose_fn`` is given (it is called with ``multiple=True`` for those questions)."""
+        return self.choose_fn is not None
+
     def judge(self, requests: Sequence[JudgeRequest]) -> list[Sequence[float]]:
         """Call ``fn`` once per request (the classifier validates what it returns)."""
         if self.fn is None:
@@ -65,10 +75,19 @@ class CallableJudge(Judge):
                 "This CallableJudge has no choose_fn for multiple-choice questions; "
                 "pass choose_fn= or fit with judging='yes_no'."
             )
-        return [
-            choice_probabilities(self.choose_fn(r.text, [(o.name, o.description) for o in r.options]), r)
-            for r in requests
-        ]
+        answers, n_single, n_multiple = [], 0, 0
+        for request in requests:
+            options = [(o.name, o.description) for o in request.options]
+            if request.multiple:
+                probabilities, single = selection_probabilities(
+                    self.choose_fn(request.text, options, multiple=True), request
+                )
+                answers.append(probabilities)
+                n_single, n_multiple = n_single + single, n_multiple + 1
+            else:
+                answers.append(choice_probabilities(self.choose_fn(request.text, options), request))
+        warn_single_answers(n_single, n_multiple, f"choose_fn {getattr(self.choose_fn, '__name__', '')}".strip())
+        return answers
 
 
 def choice_probabilities(answer: ChoiceAnswer, request: ChoiceRequest) -> np.ndarray:
@@ -97,6 +116,49 @@ def choice_probabilities(answer: ChoiceAnswer, request: ChoiceRequest) -> np.nda
             f"A choice must be a candidate's name, None or a mapping of names to probabilities; got {answer!r:.100}."
         )
     return probabilities
+
+
+def selection_probabilities(answer: object, request: ChoiceRequest) -> tuple[np.ndarray, bool]:
+    """Independent probabilities of ``request``'s options, then "none", from a multi-label answer.
+
+    ``answer`` is a list (or tuple, set) of the names that apply, or a mapping of names to
+    probabilities. A bare name (or None) where a list was asked for is read as that one name
+    (or none), and the second value returned is True so that the caller can warn: a judge
+    that always names one label would otherwise pass for a multi-label one.
+    """
+    names = [option.name for option in request.options]
+    single = answer is None or isinstance(answer, str)
+    if single:
+        answer = [] if answer is None else [answer]
+    if isinstance(answer, Mapping):
+        chosen = dict(answer)
+    elif isinstance(answer, (list, tuple, set, frozenset)):
+        chosen = {name: 1.0 for name in answer}
+    else:
+        raise InvalidJudgeResponseError(
+            f"A multi-label choice must be a list of candidate names or a mapping of names to probabilities; "
+            f"got {answer!r:.100}."
+        )
+    unknown = sorted(set(map(str, chosen)) - set(names))
+    if unknown:
+        raise InvalidJudgeResponseError(f"The judge chose labels that are not among the candidates {names}: {unknown}.")
+    probabilities = np.zeros(len(names) + 1)
+    for name, value in chosen.items():
+        probabilities[names.index(name)] = float(value)
+    probabilities[-1] = float(not (probabilities[:-1] >= 0.5).any())
+    return probabilities, single
+
+
+def warn_single_answers(n_single: int, n_asked: int, who: str) -> None:
+    """Warn that ``n_single`` of ``n_asked`` multi-label questions got one bare label where a list was asked for."""
+    if n_single:
+        warnings.warn(
+            f"{who} answered {n_single} of {n_asked} multi-label questions (which labels apply) with a single "
+            "label instead of a list; each was read as that label alone applying and the other candidates not. "
+            "If several can apply, return a list of every one that does.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 class GoldJudge(Judge):
@@ -174,12 +236,25 @@ class GoldJudge(Judge):
             for r in requests
         ]
 
+    @property
+    def supports_multiple_choice(self) -> bool:
+        """True: a multi-label question gets every candidate the utterance has (each flipped apart)."""
+        return True
+
     def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
-        """The right label when it is a candidate, else "none"; a flipped answer is another option."""
+        """The right label when it is a candidate, else "none"; a flipped answer is another option.
+
+        A ``multiple=True`` request gets each candidate the utterance has, each answer flipped
+        on its own with ``flip_rate``.
+        """
         results = []
         for request in requests:
             names = [option.name for option in request.options]
             truth = self._labels_of(request.text)
+            if request.multiple:
+                applies = np.array([(n in truth) != self._flipped(n, request.text) for n in names], dtype=float)
+                results.append(np.append(applies, float(not applies.any())))
+                continue
             right = next((k for k, name in enumerate(names) if name in truth), len(names))
             answer = right
             if self.flip_rate > 0.0 and self._uniform("choice", request.text, *names) < self.flip_rate:

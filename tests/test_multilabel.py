@@ -1,0 +1,219 @@
+"""MultiLabelZeroShotClassifier: scikit-learn's multi-label conventions, judging, thresholds, bad input."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from conftest import TOY_LABELS, TOY_TEXTS, HashingEmbedder
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from zsclassify import MultiLabelZeroShotClassifier, load_model, save_model
+from zsclassify._calibration import fit_label_sigmoids
+from zsclassify._multilabel import binarize_labels
+from zsclassify._refinement import fit_label_logistic
+from zsclassify._sampling import select_near_threshold, select_rank_spread
+from zsclassify.judges import CallableJudge, ChoiceRequest, GoldJudge, LabelOption
+
+NAMES = list(TOY_LABELS)
+
+
+def multi_intent_data():
+    """Single-intent toy utterances and two-intent ones joined by "and"; each with its label lists."""
+    texts, labels = [], []
+    for name, utterances in TOY_TEXTS.items():
+        texts += utterances
+        labels += [[name]] * len(utterances)
+    for first, second in [("weather", "music"), ("music", "food"), ("weather", "food")]:
+        for one, other in zip(TOY_TEXTS[first], TOY_TEXTS[second]):
+            texts.append(f"{one} and {other}")
+            labels.append([first, second])
+    texts.append("hello there")  # no label at all
+    labels.append([])
+    return texts, labels
+
+
+def gold_for(texts, labels, **options):
+    flat_texts = [text for text, names in zip(texts, labels) for _ in names] + ["hello there"]
+    flat_labels = [name for names in labels for name in names] + ["none of them"]
+    return GoldJudge(flat_texts, flat_labels, **options)
+
+
+@pytest.fixture
+def fitted():
+    texts, labels = multi_intent_data()
+    clf = MultiLabelZeroShotClassifier(
+        TOY_LABELS, embedder=HashingEmbedder(), judge=gold_for(texts, labels), judge_budget=8, random_state=0
+    )
+    return clf.fit(texts), texts, labels
+
+
+def test_predict_is_an_indicator_matrix_over_classes(fitted):
+    clf, texts, _ = fitted
+    predicted = clf.predict(texts)
+    assert predicted.shape == (len(texts), len(NAMES)) and set(np.unique(predicted)) <= {0, 1}
+    assert list(clf.classes_) == NAMES
+    proba = clf.predict_proba(texts)
+    assert proba.shape == predicted.shape and ((proba >= 0) & (proba <= 1)).all()
+    assert not np.allclose(proba.sum(axis=1), 1.0)  # independent per label, not a softmax
+    np.testing.assert_array_equal(predicted, (proba >= 0.5).astype(int))
+    assert clf.decision_function(texts).shape == predicted.shape
+    assert clf.predict_labels(texts[:1]) == [list(clf.classes_[predicted[0].astype(bool)])]
+
+
+def test_gold_judge_learns_the_multi_intent_labels(fitted):
+    clf, texts, labels = fitted
+    truth = binarize_labels(labels, NAMES)
+    assert clf.judging_ == "choice" and clf.choices_
+    assert f1_score(truth, clf.predict(texts), average="micro") > 0.8
+    assert clf.predict(["hello there"]).sum() <= 1
+    assert clf.thresholds_.shape == (len(NAMES),) and np.isfinite(clf.thresholds_).all()
+    assert (clf.label_stats_["accepted"] <= clf.label_stats_["judged"]).all()
+    assert clf.label_stats_["judged"].sum() > 0
+
+
+def test_score_is_exact_match_and_accepts_both_target_forms(fitted):
+    clf, texts, labels = fitted
+    truth = binarize_labels(labels, NAMES)
+    exact = float((clf.predict(texts) == truth).all(axis=1).mean())
+    assert clf.score(texts, labels) == pytest.approx(exact)
+    assert clf.score(texts, truth) == pytest.approx(exact)
+
+
+def test_zero_shot_gives_each_text_its_best_label_and_a_given_threshold_is_applied():
+    texts, _ = multi_intent_data()
+    clf = MultiLabelZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder()).fit(texts)
+    predicted = clf.predict(texts)
+    assert (predicted.sum(axis=1) == 1).all() and clf.thresholds_ is None
+    clf.set_params(threshold=0.99)  # read at predict time: no refit
+    np.testing.assert_array_equal(clf.predict(texts), (clf.predict_proba(texts) >= 0.99).astype(int))
+
+
+def test_yes_no_judging_and_every_refinement(fitted):
+    _, texts, labels = fitted
+    for refinement in ("logistic", "kl", "none"):
+        clf = MultiLabelZeroShotClassifier(
+            TOY_LABELS, embedder=HashingEmbedder(), judge=gold_for(texts, labels), judging="yes_no",
+            refinement=refinement, judge_budget=6, random_state=0,
+        ).fit(texts)  # fmt: skip
+        assert clf.judging_ == "yes_no" and not clf.choices_
+        assert clf.n_judged_pairs_ <= 6 * len(NAMES)
+        assert np.isfinite(clf.predict_proba(texts)).all()
+
+
+def test_clone_pickle_skops_pipeline_and_grid_search(fitted, tmp_path):
+    clf, texts, labels = fitted
+    assert clone(clf).get_params()["judge_budget"] == 8
+    restored = pickle.loads(pickle.dumps(clf))
+    assert restored.judge is None  # a fitted model is saved without its judge
+    np.testing.assert_array_equal(restored.predict(texts), clf.predict(texts))
+    save_model(clf, tmp_path / "model.skops")
+    np.testing.assert_array_equal(
+        load_model(tmp_path / "model.skops", trusted=["conftest.HashingEmbedder"]).predict(texts), clf.predict(texts)
+    )
+
+    truth = MultiLabelBinarizer(classes=NAMES).fit_transform(labels)
+    pipeline = Pipeline([("clf", clone(clf))]).fit(texts)
+    assert pipeline.predict(texts).shape == truth.shape
+    search = GridSearchCV(clone(clf), {"C": [1.0, 10.0]}, scoring="f1_micro", cv=2).fit(np.array(texts), truth)
+    assert search.best_score_ > 0.5
+
+
+def test_not_fitted_and_bad_parameters():
+    clf = MultiLabelZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder())
+    with pytest.raises(NotFittedError):
+        clf.predict(["x"])
+    texts, _ = multi_intent_data()
+    for bad in ({"threshold": 1.5}, {"refinement": "joint"}, {"judging": "maybe"}, {"judge_budget": -1}, {"C": 0}):
+        with pytest.raises(ValueError):
+            clone(clf).set_params(**bad).fit(texts)
+    with pytest.raises(ValueError, match="cannot answer multi-label questions"):
+        clone(clf).set_params(judge=CallableJudge(lambda label, description, texts: [1.0] * len(texts)),
+                              judging="choice").fit(texts)  # fmt: skip
+
+
+def test_targets_in_a_shape_that_cannot_be_multi_label_are_refused():
+    texts, labels = multi_intent_data()
+    clf = MultiLabelZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder())
+    with pytest.raises(ValueError, match="one string per text"):
+        clf.fit(texts, ["weather"] * len(texts))
+    with pytest.raises(ValueError, match="one column per label"):
+        clf.fit(texts, np.ones((len(texts), 2), dtype=int))
+    with pytest.raises(ValueError, match="not in labels"):
+        clf.fit(texts, [["sport"]] * len(texts))
+    with pytest.raises(ValueError, match="rows but X has"):
+        clf.fit(texts, labels[:-1])
+    clf.fit(texts, labels)  # accepted, and ignored
+
+
+def test_duplicate_label_names_are_refused():
+    with pytest.raises(ValueError, match="differ only by whitespace"):
+        MultiLabelZeroShotClassifier({"play music": "a", "play  music": "b"}, embedder=HashingEmbedder()).fit(["x"])
+
+
+def test_a_single_answer_where_several_are_allowed_is_read_as_given_and_warned():
+    texts, labels = multi_intent_data()
+    truth = dict(zip(texts, labels))
+
+    def first_label_only(text, options, multiple=False):
+        names = [name for name, _ in options if name in truth.get(text, [])]
+        return names[0] if names else None  # a bare name, not a list
+
+    clf = MultiLabelZeroShotClassifier(
+        TOY_LABELS, embedder=HashingEmbedder(), judge=CallableJudge(choose_fn=first_label_only), judge_budget=4,
+        random_state=0,
+    )  # fmt: skip
+    with pytest.warns(RuntimeWarning, match="with a single label instead of a list"):
+        clf.fit(texts)
+    two_intents = [c for c in clf.choices_ if len(truth.get(c.text, [])) == 2 and set(truth[c.text]) <= set(c.options)]
+    assert all(len(c.answer) == 1 for c in two_intents)  # recorded as answered: one label, not silently more
+
+
+def test_gold_judge_answers_multiple_choice_per_option():
+    judge = GoldJudge(["a and b", "a and b", "c"], ["A", "B", "C"])
+    options = tuple(LabelOption(n, n) for n in ("A", "B", "C"))
+    both, none = judge.choose([ChoiceRequest("a and b", options, multiple=True), ChoiceRequest("c", options[:2], True)])
+    np.testing.assert_array_equal(both, [1, 1, 0, 0])
+    np.testing.assert_array_equal(none, [0, 0, 1])
+
+
+def test_label_logistic_keeps_labels_apart_and_sigmoids_put_thresholds_between_answers():
+    rng = np.random.default_rng(0)
+    queries = np.eye(3, 8)
+    pool = np.vstack([queries[k] + 0.3 * rng.normal(size=(20, 8)) for k in range(3)])
+    said_yes = np.zeros((60, 3), dtype=bool)
+    said_no = np.zeros((60, 3), dtype=bool)
+    said_yes[np.arange(60), np.repeat(np.arange(3), 20)] = True
+    said_no[:, 0] = ~said_yes[:, 0]  # label 0 asked about everything
+    coef, intercept = fit_label_logistic(queries, pool, said_yes, said_no)
+    assert ((pool @ coef.T + intercept)[:, 0] > 0).tolist() == said_yes[:, 0].tolist()
+    scores = np.linspace(-1, 1, 60)[:, None].repeat(3, axis=1)
+    yes = scores > 0.2
+    slopes, intercepts = fit_label_sigmoids(scores, yes, ~yes)
+    assert np.allclose(-intercepts / slopes, 0.2, atol=0.05) and (slopes > 0).all()
+    only_no = fit_label_sigmoids(scores, np.zeros_like(yes), np.ones_like(yes))
+    assert (-only_no[1] / only_no[0] > 1.0).all()  # all "no": the threshold above every answer
+
+
+def test_sampling_spreads_the_first_round_and_then_asks_near_each_threshold():
+    scores = np.linspace(1, 0, 100)[:, None].repeat(2, axis=1)
+    asked = np.zeros((100, 2), dtype=bool)
+    labels, items = select_rank_spread(scores, asked, np.array([5, 5]), window=40)
+    assert sorted(items[labels == 0].tolist()) == [0, 10, 20, 29, 39]
+    probabilities = np.linspace(0, 1, 100)[:, None].repeat(2, axis=1)
+    labels, items = select_near_threshold(probabilities, asked, np.array([2, 0]))
+    assert labels.tolist() == [0, 0] and sorted(items.tolist()) == [49, 50]
+
+
+def test_fit_warns_nothing_on_clean_input(fitted):
+    _, texts, labels = fitted
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MultiLabelZeroShotClassifier(
+            TOY_LABELS, embedder=HashingEmbedder(), judge=gold_for(texts, labels), judge_budget=8, random_state=0
+        ).fit(texts)

@@ -1,0 +1,449 @@
+"""The multi-label estimator: any number of labels per text, each label decided on its own.
+
+A multi-intent chatbot message ("play some jazz and set an alarm for 7") or a tagged
+support ticket has several labels, or none. The method is per-label at heart: each label
+description is a query that ranks the pool, the judge answers yes/no about (label,
+utterance) pairs, each label's direction is refined from its own answers, and a logistic
+curve per label, fitted to held-out answers, turns its score into a probability with its
+own threshold. ``fit`` reads as the method: validate, embed, judge in rounds
+(:func:`zsclassify._judging.run_multilabel_judging`), calibrate each label
+(:mod:`zsclassify._calibration`), set the fitted attributes.
+
+It is a class of its own rather than a parameter of :class:`~zsclassify.ZeroShotClassifier`
+because almost everything a user sees differs: ``predict`` returns an indicator matrix,
+``predict_proba`` independent per-label probabilities that need not sum to one, a text may
+get no label at all (so no out-of-scope label is needed), and the parameters that make sense
+differ (no multiple choice among labels, no softmax blend, a per-label threshold).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.metrics import accuracy_score, average_precision_score
+from sklearn.utils.validation import check_is_fitted, check_random_state
+
+from ._calibration import cross_fitted_label_logits, fit_label_sigmoids
+from ._judging import Choice, Judgment, run_multilabel_judging
+from ._progress import stage
+from ._validation import check_labels, check_texts
+from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
+from .judges import Judge
+
+__all__ = ["MultiLabelZeroShotClassifier", "binarize_labels"]
+
+REFINEMENTS = ("logistic", "kl", "none")
+JUDGINGS = ("auto", "choice", "yes_no")
+
+
+class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """Zero-shot multi-label classifier: each label's embedding and threshold refined by a judge.
+
+    Label descriptions are embedded as queries and the unlabeled pool (``X`` in :meth:`fit`)
+    as documents. A judge answers yes/no about (label, utterance) pairs chosen near each
+    label's decision boundary; each label's direction moves toward the utterances the judge
+    accepted for it, and a logistic curve per label, fitted to answers its own direction did
+    not see, gives its probability and threshold. Predictions need only the embedder.
+
+    Parameters
+    ----------
+    labels : dict of str to str, or list of str
+        Label names mapped to descriptions, or names alone (their words are the description),
+        as for :class:`~zsclassify.ZeroShotClassifier`.
+    embedder, query_prompt, document_prompt
+        As for :class:`~zsclassify.ZeroShotClassifier` (``None``: all-MiniLM-L6-v2, offline).
+    judge : Judge, optional
+        Answers the questions of ``judging``. ``None`` gives plain zero-shot: without answers
+        no threshold can be learned, so :meth:`predict` gives each text its best-scored label
+        (pass ``threshold`` to cut on the cosine-based probability). A fitted model is saved
+        without its judge.
+    judging : {"auto", "choice", "yes_no"}
+        ``"choice"``: for each chosen utterance, which of its ``n_candidates`` most probable
+        labels apply, any number or none; one answer settles every candidate shown.
+        ``"yes_no"``: does this utterance express this label. ``"auto"``: ``"choice"`` when the
+        judge answers multi-label questions (:attr:`zsclassify.judges.Judge.supports_multiple_choice`)
+        and ``refinement`` is not ``"kl"``, else ``"yes_no"``.
+    n_candidates : int
+        Labels shown per ``"choice"`` question (at most the number of labels).
+    judge_budget : int
+        Questions per label, on average, over the whole fit: ``judge_budget * n_labels``
+        utterances asked with ``"choice"``, or (label, utterance) pairs with ``"yes_no"``.
+    n_rounds : int
+        Rounds of judging: the first spreads each label's questions over its best-ranked
+        utterances, later ones ask where the label's current probability is nearest 0.5.
+        Ignored by ``refinement="kl"``, which judges each label's top utterances once.
+    refinement : {"logistic", "kl", "none"}
+        How a label learns from its answers. ``"logistic"``: a logistic regression per label
+        on its answers, anchored on the descriptions
+        (:func:`zsclassify._refinement.fit_label_logistic`). ``"kl"``: the paper's per-label
+        KL update of the label embedding. ``"none"``: the descriptions stay; only the
+        thresholds are learned.
+    learning_rate, n_steps : float, int
+        Adam settings of ``refinement="kl"``.
+    C : float
+        Inverse regularisation of ``refinement="logistic"``.
+    logit_scale : float
+        Inverse temperature of the zero-shot probabilities (no judge), and the prior mean of
+        each label's slope on cosines (``"kl"``, ``"none"``).
+    threshold : "auto" or float
+        Probability at or above which :meth:`predict` gives a label. ``"auto"``: 0.5 on the
+        calibrated probabilities (with a judge), each text's best label alone (without one).
+        Read at predict time (changing it needs no refit).
+    max_pool_size : int or None
+        Most distinct utterances of ``X`` embedded and judged; a larger pool is sub-sampled
+        (seeded by ``random_state``).
+    show_progress : bool, optional
+        Progress bars for embedding the pool and judging (``None``: when stderr is a terminal).
+    random_state : int, RandomState or None
+        Seed of the sub-sampling and of the calibration folds.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str
+        Label names, in the order given; the columns of :meth:`predict`.
+    descriptions_ : list of str
+    initial_label_embeddings_ : ndarray of shape (n_labels, dim)
+        Description embeddings, unit length.
+    label_embeddings_ : ndarray of shape (n_labels, dim)
+        Refined label directions, unit length (in the pool-centred space with a judge).
+    center_ : ndarray of shape (dim,) or None
+        The pool's mean embedding, subtracted before scoring (with a judge).
+    coef_, intercept_ : ndarray
+        ``decision_function(X) = transform(X) @ coef_.T + intercept_``, per-label logits.
+    thresholds_ : ndarray of shape (n_labels,) or None
+        Each label's cosine (to ``label_embeddings_``) at which its probability is 0.5;
+        None without a judge.
+    judging_ : str
+        The question asked, ``"choice"`` or ``"yes_no"`` (``"auto"`` resolved).
+    judgments_ : list of Judgment
+        Every judged pair, in the order asked; a ``"choice"`` question gives one per candidate.
+    choices_ : list of Choice
+        Every ``"choice"`` question: utterance, candidates, probabilities, the names that apply.
+    n_judge_requests_, n_judged_pairs_, n_failed_pairs_ : int
+        Requests sent, pairs judged, pairs the judge could not answer.
+    label_stats_ : dict of str to ndarray
+        Per label: ``judged`` and ``accepted`` pairs, and the average precision of the
+        zero-shot and of the (held-out) refined scores in ranking the judge's answers
+        (``ap_zero_shot``, ``ap_refined``; NaN where the answers were all alike).
+        :func:`zsclassify.reporting.report_labels` shows them as a table.
+    embedder_ : Embedder
+    judge_usage_ : JudgeUsage
+        Requests, tokens and cost of this fit (LLM judges only).
+    """
+
+    def __init__(
+        self,
+        labels: Mapping[str, str] | Sequence[str],
+        *,
+        embedder: object = None,
+        query_prompt: str | None = None,
+        document_prompt: str | None = None,
+        judge: Judge | None = None,
+        judging: str = "auto",
+        n_candidates: int = 8,
+        judge_budget: int = 20,
+        n_rounds: int = 4,
+        refinement: str = "logistic",
+        learning_rate: float = 1e-4,
+        n_steps: int = 100,
+        C: float = 10.0,
+        logit_scale: float = 20.0,
+        threshold: float | str = "auto",
+        max_pool_size: int | None = 200_000,
+        show_progress: bool | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.labels = labels
+        self.embedder = embedder
+        self.query_prompt = query_prompt
+        self.document_prompt = document_prompt
+        self.judge = judge
+        self.judging = judging
+        self.n_candidates = n_candidates
+        self.judge_budget = judge_budget
+        self.n_rounds = n_rounds
+        self.refinement = refinement
+        self.learning_rate = learning_rate
+        self.n_steps = n_steps
+        self.C = C
+        self.logit_scale = logit_scale
+        self.threshold = threshold
+        self.max_pool_size = max_pool_size
+        self.show_progress = show_progress
+        self.random_state = random_state
+
+    def __getstate__(self) -> dict:
+        """The state pickled: a fitted classifier leaves its judge out (prediction never needs it)."""
+        state = dict(super().__getstate__())
+        if "coef_" in state:
+            state["judge"] = None
+        return state
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Sequence[str], y: object = None) -> MultiLabelZeroShotClassifier:
+        """Embed labels and the pool ``X``, judge chosen pairs, refine each label and learn its threshold.
+
+        Parameters
+        ----------
+        X : list, array or pandas Series of str
+            Unlabeled utterances (the pool the judged pairs are drawn from).
+        y : ignored
+            Accepted for Pipeline / GridSearchCV and never used to fit. If given, it must
+            be multi-label targets over ``labels`` (see :func:`binarize_labels`).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        names, descriptions = check_labels(self.labels)
+        texts = check_texts(X, "X")
+        if y is not None:
+            targets = binarize_labels(y, names)
+            if len(targets) != len(texts):
+                raise ValueError(f"y has {len(targets)} rows but X has {len(texts)}.")
+        rng = check_random_state(self.random_state)
+        self.classes_ = np.array(names, dtype=object)
+        self.descriptions_ = descriptions
+        self.embedder_ = resolve_embedder(self.embedder, self.query_prompt, self.document_prompt)
+        queries = normalize_rows(np.asarray(self.embedder_.encode_query(descriptions), dtype=np.float64))
+        self.initial_label_embeddings_ = queries
+        self.center_ = None
+        self.thresholds_ = None
+        self.judging_ = self._resolve_judging()
+        self.judgments_: list[Judgment] = []
+        self.choices_: list[Choice] = []
+        self.n_judge_requests_ = self.n_judged_pairs_ = self.n_failed_pairs_ = 0
+        unjudged = np.zeros((len(texts), len(names)), dtype=bool)
+        self.label_stats_ = _label_stats(np.zeros(unjudged.shape), np.zeros(unjudged.shape), unjudged, unjudged)
+        if self.judge is None or self.judge_budget == 0:
+            self.label_embeddings_ = queries
+            self.coef_, self.intercept_ = self.logit_scale * queries, np.zeros(len(names))
+            return self
+
+        pool = list(dict.fromkeys(texts))
+        if self.max_pool_size is not None and len(pool) > self.max_pool_size:
+            pool = [pool[i] for i in np.sort(rng.choice(len(pool), self.max_pool_size, replace=False))]
+        documents = encode_with_progress(
+            self.embedder_.encode_document, pool, desc="embedding the pool", show_progress=self.show_progress
+        )
+        self.center_ = documents.mean(axis=0)
+        documents = center_and_normalize(documents, self.center_)
+        queries = center_and_normalize(queries, self.center_)
+        generator = np.random.default_rng(rng.randint(2**32 - 1))
+        usage_before = getattr(self.judge, "usage", None)
+        judged = run_multilabel_judging(
+            self.judge,
+            names,
+            descriptions,
+            pool,
+            documents,
+            queries,
+            generator,
+            judge_budget=self.judge_budget,
+            n_rounds=self.n_rounds,
+            refinement=self.refinement,
+            judging=self.judging_,
+            n_candidates=min(self.n_candidates, len(names)),
+            C=self.C,
+            learning_rate=self.learning_rate,
+            n_steps=self.n_steps,
+            logit_scale=self.logit_scale,
+            show_progress=self.show_progress,
+        )
+        if usage_before is not None:
+            self.judge_usage_ = self.judge.usage - usage_before
+        self.judgments_ = judged.judgments
+        self.choices_ = judged.choices
+        self.n_judge_requests_ = judged.n_requests
+        self.n_judged_pairs_ = judged.n_judged_pairs
+        self.n_failed_pairs_ = judged.n_failed_pairs
+
+        # calibration: each label's curve from scores its own answers did not shape
+        said_yes, said_no = judged.said_yes, judged.said_no
+        with stage("final fit: per-label thresholds", self.show_progress):
+            if self.refinement == "logistic":
+                held_out = cross_fitted_label_logits(queries, documents, said_yes, said_no, generator, C=self.C)
+                prior = {"slope_prior": (1.0, 1.0), "intercept_prior": (0.0, 5.0)}
+            else:  # "none" learns no direction from the answers; "kl" judged once (its scores are in-sample)
+                held_out = documents @ judged.coef.T
+                prior = {"slope_prior": (self.logit_scale, self.logit_scale)}
+            slopes, intercepts = fit_label_sigmoids(held_out, said_yes, said_no, **prior)
+        self.coef_ = slopes[:, None] * judged.coef
+        self.intercept_ = slopes * judged.intercept + intercepts
+        self.label_embeddings_ = normalize_rows(self.coef_)
+        self.thresholds_ = -self.intercept_ / np.linalg.norm(self.coef_, axis=1)
+        self.label_stats_ = _label_stats(documents @ queries.T, held_out, said_yes, said_no)
+        return self
+
+    def _resolve_judging(self) -> str:
+        """``judging`` with ``"auto"`` resolved (see the parameter)."""
+        if self.judging != "auto":
+            return self.judging
+        multiple = self.judge is not None and self.judge.supports_multiple_choice
+        return "choice" if multiple and self.refinement != "kl" else "yes_no"
+
+    def _check_params(self) -> None:
+        if self.refinement not in REFINEMENTS:
+            raise ValueError(f"refinement must be one of {REFINEMENTS}; got {self.refinement!r}.")
+        if self.judging not in JUDGINGS:
+            raise ValueError(f"judging must be one of {JUDGINGS}; got {self.judging!r}.")
+        if self.judging == "choice" and self.refinement == "kl":
+            raise ValueError("refinement='kl' (the paper's rule) learns from yes/no scores; use judging='yes_no'.")
+        checked = [("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0), ("n_candidates", 1)]
+        for name, minimum in checked + ([("max_pool_size", 1)] if self.max_pool_size is not None else []):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+        for name in ("learning_rate", "C", "logit_scale"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+                raise ValueError(f"{name} must be a positive number; got {value!r}.")
+        threshold = self.threshold
+        if threshold != "auto" and not (
+            isinstance(threshold, numbers.Real) and not isinstance(threshold, bool) and 0.0 < threshold < 1.0
+        ):
+            raise ValueError(f"threshold must be 'auto' or a probability in (0, 1); got {threshold!r}.")
+        if self.judge is not None and not isinstance(self.judge, Judge):
+            raise TypeError(
+                f"judge must be a zsclassify.judges.Judge (e.g. CallableJudge(fn)); got {type(self.judge).__name__}."
+            )
+        if self.judging == "choice" and self.judge is not None and not self.judge.supports_multiple_choice:
+            raise ValueError(
+                f"{self.judge!r} cannot answer multi-label questions (which labels apply); use judging='yes_no', "
+                "or give it a choose method that handles ChoiceRequest.multiple."
+            )
+
+    # -------------------------------------------------------------- predict
+    def transform(self, X: Sequence[str]) -> np.ndarray:
+        """Embed texts into the space the classifier scores in (pool-centred with a judge), unit rows."""
+        check_is_fitted(self, "coef_")
+        texts = check_texts(X, "X", allow_empty=True)
+        if not texts:
+            return np.zeros((0, self.coef_.shape[1]))
+        embeddings = np.asarray(self.embedder_.encode_document(texts), dtype=np.float64)
+        return embeddings if self.center_ is None else center_and_normalize(embeddings, self.center_)
+
+    def decision_function(self, X: Sequence[str]) -> np.ndarray:
+        """Per-label logits of shape (n_samples, n_labels); a label applies from logit 0 (``threshold="auto"``)."""
+        return self.transform(X) @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """Independent per-label probabilities of shape (n_samples, n_labels); rows need not sum to one."""
+        return expit(self.decision_function(X))
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """Indicator matrix of shape (n_samples, n_labels) over ``classes_`` (as ``MultiLabelBinarizer`` gives).
+
+        A row of zeros is a text with no label over its threshold.
+        """
+        return self.decide(self.predict_proba(X))
+
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """The indicator matrix :meth:`predict` gives for rows of :meth:`predict_proba`."""
+        if self.threshold == "auto" and self.thresholds_ is None:  # zero-shot: no threshold was learned
+            return (np.arange(proba.shape[1]) == proba.argmax(axis=1)[:, None]).astype(np.int64)
+        cut = 0.5 if self.threshold == "auto" else self.threshold
+        return (proba >= cut).astype(np.int64)
+
+    def predict_labels(self, X: Sequence[str]) -> list[list[str]]:
+        """The label names of each text (the rows of :meth:`predict` as lists; an empty list for none)."""
+        return [list(self.classes_[row.astype(bool)]) for row in self.predict(X)]
+
+    def score(self, X: Sequence[str], y: object, sample_weight: np.ndarray | None = None) -> float:
+        """Exact-match ratio (subset accuracy), as scikit-learn's multi-label classifiers report.
+
+        ``y`` is an indicator matrix over ``classes_`` or one iterable of label names per text.
+        For F1, use ``GridSearchCV(scoring="f1_micro")`` or :func:`sklearn.metrics.f1_score`.
+        """
+        check_is_fitted(self, "coef_")
+        return float(
+            accuracy_score(binarize_labels(y, list(self.classes_)), self.predict(X), sample_weight=sample_weight)
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        tags.classifier_tags.multi_label = True
+        tags.non_deterministic = False
+        return tags
+
+
+def binarize_labels(y: object, names: Sequence[str]) -> np.ndarray:
+    """Multi-label targets as an indicator matrix over ``names``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples, n_labels) of 0/1, or a sequence of iterables of label names
+        An indicator matrix (as ``MultiLabelBinarizer`` gives, columns in the order of ``names``),
+        or one list, tuple or set of names per text (an empty one for a text with no label).
+    names : sequence of str
+
+    Returns
+    -------
+    ndarray of int, shape (n_samples, n_labels)
+
+    Raises
+    ------
+    ValueError
+        For a shape that cannot be multi-label (one string per text, a matrix with the wrong
+        number of columns or values other than 0/1) or unknown label names.
+    """
+    rows = list(y.tolist() if hasattr(y, "tolist") else y) if not isinstance(y, str) else None
+    if rows is None or (rows and isinstance(rows[0], str)):
+        raise ValueError(
+            "Multi-label y must be an indicator matrix or one list of label names per text; got one string per "
+            "text. Wrap each label in a list ([['a'], ['b', 'c'], []]), or use ZeroShotClassifier for one label "
+            "per text."
+        )
+    if rows and all(isinstance(value, numbers.Number) for row in rows for value in _as_row(row)):
+        matrix = np.asarray(rows)
+        if matrix.ndim != 2 or matrix.shape[1] != len(names) or not np.isin(matrix, (0, 1)).all():
+            raise ValueError(
+                f"An indicator y must be a 0/1 matrix with one column per label ({len(names)}); "
+                f"got shape {matrix.shape}."
+            )
+        return matrix.astype(np.int64)
+    column = {name: index for index, name in enumerate(names)}
+    matrix = np.zeros((len(rows), len(names)), dtype=np.int64)
+    for index, row in enumerate(rows):
+        row = _as_row(row)
+        unknown = sorted({str(label) for label in row} - set(column))
+        if unknown:
+            raise ValueError(f"y row {index} holds labels that are not in labels: {unknown[:10]}.")
+        matrix[index, [column[label] for label in row]] = 1
+    return matrix
+
+
+def _as_row(row: object) -> list:
+    if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
+        raise ValueError(
+            f"Each row of a multi-label y must be a list of label names or a 0/1 row; got {row!r}. "
+            "Wrap a single label in a list."
+        )
+    return list(row)
+
+
+def _label_stats(zero_shot: np.ndarray, refined: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> dict:
+    """Per-label counts and average precision of zero-shot and held-out refined scores against the answers."""
+    n_labels = said_yes.shape[1]
+    stats = {
+        "judged": (said_yes | said_no).sum(axis=0),
+        "accepted": said_yes.sum(axis=0),
+        "ap_zero_shot": np.full(n_labels, np.nan),
+        "ap_refined": np.full(n_labels, np.nan),
+    }
+    for label in range(n_labels):
+        answered = said_yes[:, label] | said_no[:, label]
+        truth = said_yes[answered, label]
+        if truth.any() and not truth.all():
+            stats["ap_zero_shot"][label] = average_precision_score(truth, zero_shot[answered, label])
+            stats["ap_refined"][label] = average_precision_score(truth, refined[answered, label])
+    return stats
