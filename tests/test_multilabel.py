@@ -217,3 +217,25 @@ def test_fit_warns_nothing_on_clean_input(fitted):
         MultiLabelZeroShotClassifier(
             TOY_LABELS, embedder=HashingEmbedder(), judge=gold_for(texts, labels), judge_budget=8, random_state=0
         ).fit(texts)
+
+
+def test_server_marks_every_intent_over_its_threshold_in_the_rasa_shape(fitted):
+    from fastapi.testclient import TestClient
+
+    from zsclassify.serving import create_app
+
+    clf, _, _ = fitted
+    message = "play some jazz music and order a pizza"
+    expected = clf.predict_with_confidence([message])[0][0]
+    assert len(expected) >= 1
+    with TestClient(create_app(clf)) as client:
+        parse = client.post("/model/parse", json={"text": message}).json()
+        ranking = parse["intent_ranking"]
+        assert [r["name"] for r in ranking if r["accepted"]] == list(expected)
+        assert len(ranking) == len(NAMES) and parse["intent"]["name"] == expected[0]
+        assert all(("accepted" in r) for r in ranking)
+        prediction = client.post("/predict", json={"texts": [message, "hello there"]}).json()["predictions"]
+        assert prediction[0]["labels"] == list(expected) and prediction[0]["label"] == expected[0]
+        assert [r["accepted"] for r in prediction[0]["ranking"]] == [r["accepted"] for r in ranking]
+        labels = client.get("/labels").json()
+        assert [item["threshold"] for item in labels["labels"]] == pytest.approx(clf.thresholds_.tolist())

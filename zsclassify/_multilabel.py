@@ -354,6 +354,32 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         """The label names of each text (the rows of :meth:`predict` as lists; an empty list for none)."""
         return [list(self.classes_[row.astype(bool)]) for row in self.predict(X)]
 
+    def predict_with_confidence(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each text's labels and their probabilities, most probable first, in one pass over the texts.
+
+        The multi-label counterpart of :meth:`ZeroShotClassifier.predict_with_confidence`, used by
+        :func:`~zsclassify.batch_prediction.predict_in_chunks`, the CLI and the server.
+
+        Returns
+        -------
+        labels : ndarray of object, shape (n_samples,)
+            A tuple of label names per text (empty for none).
+        confidence : ndarray of object, shape (n_samples,)
+            A tuple of the same labels' probabilities per text.
+        """
+        return self.labels_with_confidence(self.predict_proba(X))
+
+    def labels_with_confidence(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_with_confidence` for rows of :meth:`predict_proba`."""
+        accepted = self.decide(proba).astype(bool)
+        labels = np.empty(len(proba), dtype=object)
+        confidence = np.empty(len(proba), dtype=object)
+        for row, (mask, probabilities) in enumerate(zip(accepted, proba)):
+            order = [k for k in np.argsort(-probabilities, kind="stable") if mask[k]]
+            labels[row] = tuple(str(self.classes_[k]) for k in order)
+            confidence[row] = tuple(float(probabilities[k]) for k in order)
+        return labels, confidence
+
     def score(self, X: Sequence[str], y: object, sample_weight: np.ndarray | None = None) -> float:
         """Exact-match ratio (subset accuracy), as scikit-learn's multi-label classifiers report.
 

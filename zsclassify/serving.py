@@ -36,17 +36,18 @@ import os
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from ._microbatch import MicroBatcher, ShuttingDownError
+from ._multilabel import MultiLabelZeroShotClassifier
 from ._validation import check_encodable
 
 try:
     from fastapi import Depends, FastAPI, Request
     from fastapi.responses import JSONResponse
-    from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
+    from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, StrictStr, ValidationError, model_validator
 except ImportError:  # pragma: no cover - the [serve] extra is installed in tests
     raise ImportError("zsclassify.serving needs FastAPI and uvicorn: pip install 'zsclassify[serve]'.") from None
 
@@ -59,19 +60,26 @@ logger = logging.getLogger(__name__)
 
 
 class RankedLabel(BaseModel):
-    """A label and its probability."""
+    """A label and its probability (and, for a multi-label model, whether it is over its threshold)."""
 
     label: str
     confidence: float
+    accepted: bool | None = Field(None, description="Multi-label models: the label applies (null for single-label models).")
 
 
 class Prediction(BaseModel):
     """The answer for one text."""
 
     text: str
-    label: str = Field(description="The most likely label, or the out-of-scope label when none is likely enough.")
-    confidence: float = Field(description="Probability of the most likely label.")
-    ranking: list[RankedLabel]
+    label: str | None = Field(
+        description="The most likely label, or the out-of-scope label when none is likely enough; for a multi-label "
+        "model the most probable of the labels that apply (null when none does)."
+    )
+    confidence: float = Field(description="Probability of that label (multi-label, none applies: the highest one).")
+    labels: list[str] | None = Field(
+        None, description="Multi-label models: every label that applies, most probable first (null for single-label models)."
+    )
+    ranking: list[SerializeAsAny[RankedLabel]]
 
 
 class PredictRequest(BaseModel):
@@ -105,25 +113,40 @@ class ParseRequest(BaseModel):
 class Intent(BaseModel):
     """Rasa's intent: name and confidence."""
 
-    name: str
+    name: str | None
     confidence: float
 
 
+class AcceptedIntent(Intent):
+    """A multi-label model's ranked intent: Rasa's fields and whether it is over its threshold."""
+
+    accepted: bool = Field(description="The intent applies to the message (its probability is over its threshold).")
+
+
 class ParseResponse(BaseModel):
-    """Rasa's NLU parse response (no entities: this model finds intents only)."""
+    """Rasa's NLU parse response (no entities: this model finds intents only).
+
+    For a multi-label model ``intent`` is the most probable intent that applies (name null
+    and confidence 0 when none does), ``intent_ranking`` lists every intent with its own
+    probability and ``accepted`` (an intent is accepted when its probability is at or over its
+    threshold, so several can be, or none).
+    """
 
     text: str
     intent: Intent
     entities: list[dict[str, Any]]
-    intent_ranking: list[Intent]
+    intent_ranking: list[SerializeAsAny[Intent]]
     message_id: str | None = None
 
 
 class LabelInfo(BaseModel):
-    """A label and its description."""
+    """A label and its description (and, for a multi-label model, its threshold)."""
 
     name: str
     description: str
+    threshold: float | None = Field(
+        None, description="Multi-label models: the cosine to the label's embedding at which it applies."
+    )
 
 
 class LabelsResponse(BaseModel):
@@ -243,7 +266,9 @@ class ServerSettings:
             raise ValueError(f"max_wait_ms must be >= 0; got {self.max_wait_ms!r}.")
 
 
-def prepare_model(source: str | os.PathLike | ZeroShotClassifier, backend: str | None = None) -> ZeroShotClassifier:
+def prepare_model(
+    source: str | os.PathLike | ZeroShotClassifier | MultiLabelZeroShotClassifier, backend: str | None = None
+) -> ZeroShotClassifier | MultiLabelZeroShotClassifier:
     """A fitted classifier, read by :func:`zsclassify.load_model` (``.skops`` or joblib) when given a path,
     its embedder switched to ``backend`` if set."""
     from sklearn.utils.validation import check_is_fitted
@@ -258,8 +283,10 @@ def prepare_model(source: str | os.PathLike | ZeroShotClassifier, backend: str |
         if not path.is_file():
             raise FileNotFoundError(f"model file not found: {path}")
         source = load_model(path)
-    if not isinstance(source, ZeroShotClassifier):
-        raise TypeError(f"expected a fitted ZeroShotClassifier; got {type(source).__name__}.")
+    if not isinstance(source, (ZeroShotClassifier, MultiLabelZeroShotClassifier)):
+        raise TypeError(
+            f"expected a fitted ZeroShotClassifier or MultiLabelZeroShotClassifier; got {type(source).__name__}."
+        )
     check_is_fitted(source, "coef_")
     if backend is not None:
         if not isinstance(source.embedder_, SentenceTransformerEmbedder):
@@ -271,15 +298,32 @@ def prepare_model(source: str | os.PathLike | ZeroShotClassifier, backend: str |
     return source
 
 
-def _predictor(clf: ZeroShotClassifier):
-    """The batch function: texts -> (label, confidence, probability row) per text."""
+class _Answer(NamedTuple):
+    """One text's prediction as the routes need it."""
+
+    label: str | None  # the top (accepted) label; None: a multi-label text with no label
+    confidence: float
+    probabilities: np.ndarray  # one per class
+    accepted: np.ndarray | None  # multi-label models: which classes apply
+
+
+def _predictor(clf: ZeroShotClassifier | MultiLabelZeroShotClassifier):
+    """The batch function: texts -> one :class:`_Answer` per text."""
     from .embedding import no_embedding_cache
 
-    def predict(texts: list[str]) -> list[tuple[str, float, np.ndarray]]:
+    def predict(texts: list[str]) -> list[_Answer]:
         with no_embedding_cache():  # messages are seen once: keep memory flat
             proba = clf.predict_proba(texts)
+        if isinstance(clf, MultiLabelZeroShotClassifier):
+            accepted = clf.decide(proba).astype(bool)
+            answers = []
+            for row, mask in zip(proba, accepted):
+                best = int(np.argmax(np.where(mask, row, -1.0)))
+                label = str(clf.classes_[best]) if mask.any() else None
+                answers.append(_Answer(label, float(row[best] if mask.any() else row.max()), row, mask))
+            return answers
         labels, confidence = clf._decide(proba)
-        return [(str(label), float(score), row) for label, score, row in zip(labels, confidence, proba)]
+        return [_Answer(str(label), float(score), row, None) for label, score, row in zip(labels, confidence, proba)]
 
     return predict
 
@@ -355,7 +399,7 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
             except ValueError as error:
                 raise _RefusedError(422, str(error)) from None
 
-    async def run(texts: list[str]) -> list[tuple[str, float, np.ndarray]]:
+    async def run(texts: list[str]) -> list[_Answer]:
         try:
             return await batcher.submit(texts)
         except ShuttingDownError as error:
@@ -363,9 +407,15 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
         except Exception as error:  # logged by the batcher; the client gets one JSON line, never a traceback
             raise _RefusedError(500, f"prediction failed: {type(error).__name__}") from None
 
-    def ranking(row: np.ndarray, n: int) -> list[tuple[str, float]]:
-        order = np.argsort(-row, kind="stable")[: min(n, len(classes))]
-        return [(classes[i], float(row[i])) for i in order]
+    def ranking(answer: _Answer, n: int) -> list[tuple[str, float, bool | None]]:
+        order = np.argsort(-answer.probabilities, kind="stable")[: min(n, len(classes))]
+        flags = [None] * len(classes) if answer.accepted is None else answer.accepted.tolist()
+        return [(classes[i], float(answer.probabilities[i]), flags[i]) for i in order]
+
+    def accepted_labels(answer: _Answer) -> list[str] | None:
+        if answer.accepted is None:
+            return None
+        return [name for name, _, applies in ranking(answer, len(classes)) if applies]
 
     secured = [Depends(authorize)]
 
@@ -386,11 +436,14 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
             predictions=[
                 Prediction(
                     text=text,
-                    label=label,
-                    confidence=confidence,
-                    ranking=[RankedLabel(label=name, confidence=p) for name, p in ranking(row, n)],
+                    label=answer.label,
+                    confidence=answer.confidence,
+                    labels=accepted_labels(answer),
+                    ranking=[
+                        RankedLabel(label=name, confidence=p, accepted=flag) for name, p, flag in ranking(answer, n)
+                    ],
                 )
-                for text, (label, confidence, row) in zip(texts, results)
+                for text, answer in zip(texts, results)
             ]
         )
 
@@ -404,8 +457,17 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
     async def parse(request: Request) -> ParseResponse:
         body = await _read(request, ParseRequest)
         check_texts([body.text], "text")
-        ((label, confidence, row),) = await run([body.text])
-        ranked = [Intent(name=name, confidence=p) for name, p in ranking(row, 10)]
+        (answer,) = await run([body.text])
+        label, confidence = answer.label, answer.confidence
+        if answer.accepted is not None:  # multi-label: every intent, each marked
+            ranked = [
+                AcceptedIntent(name=name, confidence=p, accepted=flag) for name, p, flag in ranking(answer, 10**6)
+            ]
+            top = Intent(name=label, confidence=confidence if label is not None else 0.0)
+            return ParseResponse(
+                text=body.text, intent=top, entities=[], intent_ranking=ranked, message_id=body.message_id
+            )
+        ranked = [Intent(name=name, confidence=p) for name, p, _ in ranking(answer, 10)]
         if clf.oos_label is not None and label == clf.oos_label:
             # as Rasa's FallbackClassifier: the fallback intent, at the threshold's confidence, leads the ranking
             top = Intent(name=label, confidence=float(clf.oos_threshold_))
@@ -420,10 +482,17 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
 
     @app.get("/labels", response_model=LabelsResponse, dependencies=secured, summary="Labels the model knows")
     async def labels() -> LabelsResponse:
+        multi_label = isinstance(clf, MultiLabelZeroShotClassifier)
+        thresholds = [None] * len(classes)
+        if multi_label and clf.thresholds_ is not None:
+            thresholds = [float(t) for t in clf.thresholds_]
+        infos = [
+            LabelInfo(name=n, description=d, threshold=t) for n, d, t in zip(classes, clf.descriptions_, thresholds)
+        ]
         return LabelsResponse(
-            labels=[LabelInfo(name=n, description=d) for n, d in zip(classes, clf.descriptions_)],
-            oos_label=clf.oos_label,
-            oos_threshold=clf.oos_threshold_,
+            labels=infos,
+            oos_label=None if multi_label else clf.oos_label,
+            oos_threshold=None if multi_label else clf.oos_threshold_,
             judge_quality=judge_quality,
         )
 
