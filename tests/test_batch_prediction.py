@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zsclassify import ZeroShotClassifier
+from zsclassify import MultiLabelZeroShotClassifier, ZeroShotClassifier
 from zsclassify.batch_prediction import PartitionPredictor, predict_in_chunks
 from zsclassify.datasets import load_demo
 from zsclassify.embedding import encoder_stats, no_embedding_cache
@@ -94,6 +94,20 @@ def test_one_bad_row_raises_naming_it_or_is_recorded_while_the_partition_goes_on
         PartitionPredictor(clf, on_error="ignore")
 
 
+def test_multi_label_partitions_and_chunks_hold_lists_of_labels(demo):
+    _, texts = demo
+    data = load_demo()
+    clf = MultiLabelZeroShotClassifier(dict(list(data.labels.items())[:8])).fit(data.pool_texts[:200])
+    expected_labels, expected_confidence = clf.predict_with_confidence(texts[:5])
+    predictor = PartitionPredictor(clf, on_error="record")
+    out = predictor.predict_frame(pd.DataFrame({"text": [*texts[:5], None]}))
+    assert out["label"].tolist() == [list(labels) for labels in expected_labels] + [None]
+    assert out["confidence"].tolist()[:5] == [list(p) for p in expected_confidence] and out["confidence"][5] is None
+    assert out["error"][:5].isna().all() and out["error"][5].startswith("is missing")
+    chunks = list(predict_in_chunks(clf, iter(texts[:5]), chunk_size=2))
+    assert [labels for chunk in chunks for labels in chunk.labels] == list(expected_labels)
+
+
 def test_partition_predictor_needs_a_fitted_classifier():
     from sklearn.exceptions import NotFittedError
 
@@ -164,9 +178,15 @@ def test_spark_map_in_pandas_in_local_mode(demo):
         extra = [StructField("pid", IntegerType()), StructField("loads", IntegerType())]
         schema = StructType([*predictor.spark_schema(frame.schema).fields, *extra])
         result = frame.mapInPandas(predict_and_report, schema=schema).toPandas().sort_values("id")
+        # a multi-label model: array columns (the labels that apply, their probabilities)
+        multi = MultiLabelZeroShotClassifier(dict(zip(clf.classes_, clf.descriptions_))).fit(texts[:50])
+        multi_predictor = PartitionPredictor(multi)
+        multi_schema = multi_predictor.spark_schema(frame.schema)
+        multi_result = frame.mapInPandas(multi_predictor, schema=multi_schema).toPandas().sort_values("id")
     finally:
         spark.stop()
     np.testing.assert_array_equal(result["label"], clf.predict(texts))
     np.testing.assert_allclose(result["confidence"], clf.predict_proba(texts).max(axis=1), atol=1e-6)
     assert result.groupby("pid")["loads"].max().eq(1).all(), "a Python worker loaded the model more than once"
     assert result.groupby("pid").size().sum() == len(texts)
+    assert [list(labels) for labels in multi_result["label"]] == [list(ls) for ls in multi.predict_labels(texts)]

@@ -470,3 +470,44 @@ def test_a_fit_whose_judge_is_too_weak_exits_1_unless_allowed(files, tmp_path, c
         assert main([str(a) for a in [*argv, "--allow-weak-judge"]]) == 0  # the same answers, from the server again
     saved = zsclassify.load_model(model)
     assert type(saved) is ZeroShotClassifier and saved.refined_weight_ == 0 and saved.judge_quality_.judge_weight == 0
+
+
+def test_multi_label_fit_predict_evaluate(tmp_path):
+    """--multi-label: labels joined in the gold cells and in the output, F1 and exact match in evaluate."""
+    demo = load_demo()
+    by_label: dict[str, list[str]] = {}
+    for text, label in zip(demo.pool_texts, demo.pool_labels):
+        by_label.setdefault(label, []).append(text)
+    names = sorted(by_label)[:6]
+    rows = [(text, label) for label in names for text in by_label[label][:8]]
+    rows += [(f"{a} and {b}", f"{la}|{lb}") for (a, la), (b, lb) in zip(rows[::2], rows[13::2]) if la != lb]
+    with (tmp_path / "pool.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows([("text", "intents"), *rows])
+    with (tmp_path / "test.jsonl").open("w") as handle:
+        for text, labels in rows[::3]:
+            handle.write(json.dumps({"text": text, "label": labels.split("|")}) + "\n")
+    (tmp_path / "labels.json").write_text(json.dumps(names))
+    model = tmp_path / "model.skops"
+    common = ["--labels", str(tmp_path / "labels.json"), "--data", str(tmp_path / "pool.csv"), "--judge", "gold",
+              "--gold-column", "intents", "--judge-budget", "6", "--multi-label", "-o", str(model)]  # fmt: skip
+    refused = run_here("--quiet", "fit", *common, "--oos-label", "other")
+    assert refused.returncode == 1 and "need no out-of-scope label" in refused.stderr
+    fitted = run_here("--quiet", "fit", *common)
+    assert fitted.returncode == 0, fitted.stderr
+
+    two_intents = rows[-1][0]
+    out = run_here("--quiet", "predict", "-m", str(model), stdin=f"{two_intents}\n")
+    assert out.returncode == 0, out.stderr
+    header, line = list(csv.reader(out.stdout.splitlines()))
+    assert header == ["text", "labels", "confidence"]
+    labels, confidence = line[1].split("|"), line[2].split("|")
+    assert set(labels) <= set(names) and len(labels) == len(confidence)
+    jsonl = run_here("--quiet", "predict", "-m", str(model), "--format", "jsonl", stdin=f"{two_intents}\n")
+    record = json.loads(jsonl.stdout)
+    assert record["labels"] == labels and len(record["confidence"]) == len(labels)
+
+    report = run_here("--quiet", "evaluate", "-m", str(model), "--data", str(tmp_path / "test.jsonl"))
+    assert report.returncode == 0, report.stderr
+    for metric in ("micro-F1", "macro-F1", "samples-F1", "exact match"):
+        assert 0.0 <= float(re.search(rf"{metric}\s+([\d.]+)", report.stdout).group(1)) <= 1.0
+    assert float(re.search(r"micro-F1\s+([\d.]+)", report.stdout).group(1)) > 0.5

@@ -25,6 +25,7 @@ __all__ = [
     "Calibration",
     "HeldOut",
     "calibrate",
+    "choose_label_C",
     "cross_fitted_label_logits",
     "cross_fitted_logits",
     "fit_blend",
@@ -44,7 +45,9 @@ an out-of-scope threshold of 0.9999999999998); fits on hundreds of answers, whos
 are 0-30 and 0.05-2, hardly feel them."""
 MIN_ANSWERS_TO_CALIBRATE = 20
 CALIBRATION_FOLDS = 5  # fewer folds leave each held-out fit too little data at small budgets
-OOS_IN_SCOPE_LOSS = 0.1  # the automatic threshold rejects this share of held-out accepted utterances
+OOS_IN_SCOPE_LOSS = 0.1
+LABEL_C_GRID = (1.0, 10.0, 100.0)
+"""The values of ``C`` that ``MultiLabelZeroShotClassifier(C="auto")`` chooses among by cross-validation."""  # the automatic threshold rejects this share of held-out accepted utterances
 
 
 class HeldOut(NamedTuple):
@@ -265,7 +268,7 @@ def cross_fitted_label_logits(
     documents: np.ndarray,
     said_yes: np.ndarray,
     said_no: np.ndarray,
-    rng: np.random.Generator,
+    seed: int,
     *,
     C: float = 10.0,
     n_folds: int = CALIBRATION_FOLDS,
@@ -276,6 +279,8 @@ def cross_fitted_label_logits(
     then recalibrated on these held-out logits (:func:`fit_label_sigmoids`), because the final
     regression has seen every answer and is too sure of them.
 
+    ``seed`` draws the folds (the same seed, the same folds: fits with different ``C`` compare alike).
+
     Returns
     -------
     ndarray of shape (n_pool, n_labels)
@@ -283,7 +288,7 @@ def cross_fitted_label_logits(
     """
     logits = np.zeros(said_yes.shape)
     rows = np.flatnonzero(said_yes.any(axis=1) | said_no.any(axis=1))
-    fold_of = rng.permutation(len(rows)) % n_folds
+    fold_of = np.random.default_rng(seed).permutation(len(rows)) % n_folds
     with one_native_thread():
         for fold in range(n_folds):
             held_out = rows[fold_of == fold]
@@ -292,6 +297,39 @@ def cross_fitted_label_logits(
             coef, intercept = fit_label_logistic(queries, documents, yes, no, C=C)
             logits[held_out] = documents[held_out] @ coef.T + intercept
     return logits
+
+
+def choose_label_C(
+    queries: np.ndarray,
+    documents: np.ndarray,
+    said_yes: np.ndarray,
+    said_no: np.ndarray,
+    seed: int,
+    grid: tuple[float, ...] = LABEL_C_GRID,
+) -> tuple[float, np.ndarray]:
+    """The regularisation of the per-label regressions that best predicts held-out answers, and its logits.
+
+    Cross-validation on the judge's own answers (the same folds for every value): the log-loss
+    of each answered pair under :func:`cross_fitted_label_logits`. With few answers a strong
+    prior on the descriptions wins; with many, a weak one (as the labelled-data baseline's C,
+    chosen by cross-validation too).
+
+    Returns
+    -------
+    C : float
+    logits : ndarray of shape (n_pool, n_labels)
+        The chosen value's held-out logits.
+    """
+    answered = said_yes | said_no
+    signs = np.where(said_yes, 1.0, -1.0)[answered]
+    best = None
+    for C in grid:
+        logits = cross_fitted_label_logits(queries, documents, said_yes, said_no, seed, C=C)
+        loss = float(np.logaddexp(0.0, -signs * logits[answered]).mean())
+        if best is None or loss < best[0]:
+            best = (loss, C, logits)
+    logger.info("per-label regularisation: C=%g (held-out log-loss %.3f)", best[1], best[0])
+    return best[1], best[2]
 
 
 def fit_label_sigmoids(

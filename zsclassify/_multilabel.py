@@ -27,9 +27,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.metrics import accuracy_score, average_precision_score
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from ._calibration import cross_fitted_label_logits, fit_label_sigmoids
+from ._calibration import choose_label_C, cross_fitted_label_logits, fit_label_sigmoids
 from ._judging import Choice, Judgment, run_multilabel_judging
 from ._progress import stage
+from ._refinement import fit_label_logistic
 from ._validation import check_labels, check_texts
 from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
 from .judges import Judge
@@ -38,6 +39,8 @@ __all__ = ["MultiLabelZeroShotClassifier", "binarize_labels"]
 
 REFINEMENTS = ("logistic", "kl", "none")
 JUDGINGS = ("auto", "choice", "yes_no")
+ROUNDS_C = 100.0
+"""``C`` of the regressions between rounds of judging when ``C="auto"`` (chosen once, at the end)."""
 
 
 class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -84,8 +87,10 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         thresholds are learned.
     learning_rate, n_steps : float, int
         Adam settings of ``refinement="kl"``.
-    C : float
-        Inverse regularisation of ``refinement="logistic"``.
+    C : float or "auto"
+        Inverse regularisation of ``refinement="logistic"``'s regressions (the prior pulling each
+        label toward its description). ``"auto"``: chosen among 1, 10 and 100 by cross-validation
+        on the judge's answers (``C_``); the rounds of judging use 10.
     logit_scale : float
         Inverse temperature of the zero-shot probabilities (no judge), and the prior mean of
         each label's slope on cosines (``"kl"``, ``"none"``).
@@ -114,6 +119,8 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         The pool's mean embedding, subtracted before scoring (with a judge).
     coef_, intercept_ : ndarray
         ``decision_function(X) = transform(X) @ coef_.T + intercept_``, per-label logits.
+    C_ : float
+        The ``C`` of the final regressions (``C="auto"`` resolved; ``refinement="logistic"`` only).
     thresholds_ : ndarray of shape (n_labels,) or None
         Each label's cosine (to ``label_embeddings_``) at which its probability is 0.5;
         None without a judge.
@@ -150,7 +157,7 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         refinement: str = "logistic",
         learning_rate: float = 1e-4,
         n_steps: int = 100,
-        C: float = 10.0,
+        C: float | str = "auto",
         logit_scale: float = 20.0,
         threshold: float | str = "auto",
         max_pool_size: int | None = 200_000,
@@ -249,7 +256,7 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
             refinement=self.refinement,
             judging=self.judging_,
             n_candidates=min(self.n_candidates, len(names)),
-            C=self.C,
+            C=ROUNDS_C if self.C == "auto" else self.C,
             learning_rate=self.learning_rate,
             n_steps=self.n_steps,
             logit_scale=self.logit_scale,
@@ -267,14 +274,22 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         said_yes, said_no = judged.said_yes, judged.said_no
         with stage("final fit: per-label thresholds", self.show_progress):
             if self.refinement == "logistic":
-                held_out = cross_fitted_label_logits(queries, documents, said_yes, said_no, generator, C=self.C)
+                seed = int(generator.integers(2**32))
+                if self.C == "auto":
+                    self.C_, held_out = choose_label_C(queries, documents, said_yes, said_no, seed)
+                    coef, intercept = fit_label_logistic(queries, documents, said_yes, said_no, C=self.C_)
+                else:
+                    self.C_ = float(self.C)
+                    held_out = cross_fitted_label_logits(queries, documents, said_yes, said_no, seed, C=self.C_)
+                    coef, intercept = judged.coef, judged.intercept
                 prior = {"slope_prior": (1.0, 1.0), "intercept_prior": (0.0, 5.0)}
             else:  # "none" learns no direction from the answers; "kl" judged once (its scores are in-sample)
-                held_out = documents @ judged.coef.T
+                coef, intercept = judged.coef, judged.intercept
+                held_out = documents @ coef.T
                 prior = {"slope_prior": (self.logit_scale, self.logit_scale)}
             slopes, intercepts = fit_label_sigmoids(held_out, said_yes, said_no, **prior)
-        self.coef_ = slopes[:, None] * judged.coef
-        self.intercept_ = slopes * judged.intercept + intercepts
+        self.coef_ = slopes[:, None] * coef
+        self.intercept_ = slopes * intercept + intercepts
         self.label_embeddings_ = normalize_rows(self.coef_)
         self.thresholds_ = -self.intercept_ / np.linalg.norm(self.coef_, axis=1)
         self.label_stats_ = _label_stats(documents @ queries.T, held_out, said_yes, said_no)
@@ -299,7 +314,7 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
                 raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-        for name in ("learning_rate", "C", "logit_scale"):
+        for name in ("learning_rate", "logit_scale") + (() if self.C == "auto" else ("C",)):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
                 raise ValueError(f"{name} must be a positive number; got {value!r}.")

@@ -118,12 +118,13 @@ class PartitionPredictor:
 
     Parameters
     ----------
-    clf : ZeroShotClassifier
+    clf : ZeroShotClassifier or MultiLabelZeroShotClassifier
         A fitted classifier.
     text_column : str
         The column holding the utterances.
     label_column, confidence_column : str
-        Names of the columns added.
+        Names of the columns added: the label and its probability, or for a multi-label model a
+        list of the labels that apply and a list of their probabilities.
     on_error : {"raise", "record"}
         What a row whose text cannot be classified (missing, not a string, blank, a lone
         surrogate) does: ``"raise"`` stops with a ``ValueError`` naming the row's index;
@@ -171,15 +172,21 @@ class PartitionPredictor:
             )
         good = np.array([error is None for error in errors], dtype=bool)
         labels = np.full(len(frame), None, dtype=object)
-        confidence = np.full(len(frame), np.nan)
+        confidence = np.full(len(frame), None, dtype=object) if self._multi_label else np.full(len(frame), np.nan)
         if good.any():
             with no_embedding_cache():
                 labels[good], confidence[good] = self.clf.predict_with_confidence(
                     frame[self.text_column][good].tolist()
                 )
             release_free_memory()
-        columns = {self.label_column: [None if label is None else str(label) for label in labels],
-                   self.confidence_column: confidence}  # fmt: skip
+        if self._multi_label:  # a list of labels and one of their probabilities per row (None for a bad row)
+            columns = {
+                self.label_column: [None if label is None else list(label) for label in labels],
+                self.confidence_column: [None if p is None else list(p) for p in confidence],
+            }
+        else:
+            columns = {self.label_column: [None if label is None else str(label) for label in labels],
+                       self.confidence_column: confidence}  # fmt: skip
         if self.on_error == "record":
             columns[self.error_column] = errors
         return frame.assign(**columns)
@@ -191,16 +198,30 @@ class PartitionPredictor:
 
     def meta(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The empty output frame for an input like ``frame`` (Dask's ``meta``)."""
-        columns = {self.label_column: np.array([], dtype=object), self.confidence_column: np.array([], dtype=float)}
+        confidence_type = object if self._multi_label else float
+        columns = {self.label_column: np.array([], dtype=object),
+                   self.confidence_column: np.array([], dtype=confidence_type)}  # fmt: skip
         if self.on_error == "record":
             columns[self.error_column] = np.array([], dtype=object)
         return frame.iloc[:0].assign(**columns)
 
-    def spark_schema(self, schema):
-        """The Spark output schema: ``schema`` plus the label (string) and confidence (double) columns (and error)."""
-        from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+    @property
+    def _multi_label(self) -> bool:
+        from ._multilabel import MultiLabelZeroShotClassifier
 
-        added = [StructField(self.label_column, StringType()), StructField(self.confidence_column, DoubleType())]
+        return isinstance(self.clf, MultiLabelZeroShotClassifier)
+
+    def spark_schema(self, schema):
+        """The Spark output schema: ``schema`` plus the label (string) and confidence (double) columns (and error).
+
+        For a multi-label model the two are arrays: the labels that apply and their probabilities.
+        """
+        from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
+
+        label_type, confidence_type = StringType(), DoubleType()
+        if self._multi_label:
+            label_type, confidence_type = ArrayType(StringType()), ArrayType(DoubleType())
+        added = [StructField(self.label_column, label_type), StructField(self.confidence_column, confidence_type)]
         if self.on_error == "record":
             added.append(StructField(self.error_column, StringType()))
         return StructType([*schema.fields, *added])

@@ -26,6 +26,8 @@ __all__ = ["main"]
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, the status a shell reports for a tool its reader left
 JUDGES = ("none", "anthropic", "openai", "gold")
+MULTI_LABEL_SEPARATOR = "|"
+"""Joins a multi-label model's labels (and their confidences) in a CSV cell, and splits a labelled cell."""
 
 
 class UserError(Exception):
@@ -244,7 +246,17 @@ def _make_judge(args: argparse.Namespace, rows: list[dict]):
         if not args.base_url:
             raise UserError("--judge openai needs --base-url, e.g. http://127.0.0.1:8000/v1")
         return OpenAICompatibleJudge(args.judge_model or "default", base_url=args.base_url)
+    if getattr(args, "multi_label", False):
+        pairs = [(r["text"], label) for r in rows for label in _label_list(r["label"], args.label_separator)]
+        return GoldJudge([text for text, _ in pairs], [label for _, label in pairs])
     return GoldJudge([r["text"] for r in rows], [r["label"] for r in rows])
+
+
+def _label_list(value: object, separator: str) -> list[str]:
+    """A multi-label cell as a list of names: a JSON list as it is, a string split on ``separator`` (blank: none)."""
+    if isinstance(value, list):
+        return [str(name) for name in value]
+    return [name.strip() for name in str(value).split(separator) if name.strip()]
 
 
 def _describe_labels(args: argparse.Namespace) -> int:
@@ -272,6 +284,11 @@ def _check_fit_args(args: argparse.Namespace) -> None:
         raise UserError(f"-o {output}: directory {output.parent} is not writable")
     if args.judge == "gold" and not args.gold_column:
         raise UserError("--judge gold needs --gold-column naming the column with known labels")
+    if args.multi_label and (args.oos_label is not None or args.oos_threshold is not None):
+        raise UserError(
+            "--multi-label models need no out-of-scope label: a text with no label over its threshold gets none; "
+            "drop --oos-label / --oos-threshold"
+        )
     if args.oos_threshold is not None and args.oos_label is None:
         raise UserError("--oos-threshold needs --oos-label (the label returned for out-of-scope input)")
     if args.oos_label is not None and args.judge == "none" and args.oos_threshold in (None, "auto"):
@@ -283,12 +300,32 @@ def _check_fit_args(args: argparse.Namespace) -> None:
 
 def _fit(args: argparse.Namespace) -> int:
     from ._estimator import ZeroShotClassifier
+    from ._multilabel import MultiLabelZeroShotClassifier
     from .persistence import save_model
 
     _check_fit_args(args)
     labels = read_labels(args.labels)
     rows = read_rows(args.data, args.text_column, args.gold_column if args.judge == "gold" else None)
     judge = _make_judge(args, rows)
+    if args.multi_label:
+        if args.warm_start is not None:
+            raise UserError("--warm-start keeps the answers of single-label fits; a --multi-label fit judges anew")
+        clf = MultiLabelZeroShotClassifier(
+            labels,
+            embedder=args.embedder,
+            judge=judge,
+            judging=args.judging,
+            n_candidates=args.n_candidates,
+            judge_budget=args.judge_budget,
+            random_state=args.seed,
+            show_progress=False if args.quiet else None,
+        ).fit([r["text"] for r in rows])
+        save_model(clf, args.output)
+        logging.getLogger("zsclassify").info(
+            "fitted %d labels (multi-label) on %d utterances, %d judged (%s); saved to %s",
+            len(clf.classes_), len(rows), clf.n_judged_pairs_, clf.judging_, args.output,
+        )  # fmt: skip
+        return EXIT_OK
     clf = ZeroShotClassifier(
         labels,
         embedder=args.embedder,
@@ -319,10 +356,11 @@ def _fit(args: argparse.Namespace) -> int:
 def _load_model(path: Path):
     """The classifier saved at ``path``; any failure to load it becomes one :class:`UserError` line."""
     from ._estimator import ZeroShotClassifier
+    from ._multilabel import MultiLabelZeroShotClassifier
     from .persistence import load_model
 
     model = load_model(_require(path))  # a corrupt file: ModelFileError; an untrusted type: UnsafeModelFileError
-    if not isinstance(model, ZeroShotClassifier) or not hasattr(model, "coef_"):
+    if not isinstance(model, (ZeroShotClassifier, MultiLabelZeroShotClassifier)) or not hasattr(model, "coef_"):
         raise UserError(f"{path}: holds a {type(model).__name__}, not a classifier saved by `zsclassify fit`")
     return model
 
@@ -331,7 +369,7 @@ def _load_model_with_threshold(args: argparse.Namespace):
     """The model of ``-m``, with ``--oos-threshold`` applied when given (read at predict time: no refit)."""
     model = _load_model(args.model_file)
     if args.oos_threshold is not None:
-        if model.oos_label is None:
+        if getattr(model, "oos_label", None) is None:
             raise UserError(
                 f"--oos-threshold: the model in {args.model_file} has no out-of-scope label (fit with --oos-label)"
             )
@@ -347,17 +385,34 @@ def _predict(args: argparse.Namespace) -> int:
     texts = (row["text"] for row in iter_rows(args.input, args.text_column))
     clf = _load_model_with_threshold(args)
     writer = csv.writer(sys.stdout)
+    multi_label = _is_multi_label(clf)
     for number, chunk in enumerate(predict_in_chunks(clf, texts, chunk_size=args.chunk_size)):
         if number == 0 and args.format == "csv":  # with the first predictions: a failure before writes nothing
-            writer.writerow(["text", "label", "confidence"])
-        if args.format == "jsonl":
-            for text, label, score in zip(*chunk):
-                record = {"text": text, "label": label, "confidence": round(float(score), 4)}
+            writer.writerow(["text", "labels" if multi_label else "label", "confidence"])
+        for text, label, score in zip(*chunk):
+            if args.format == "jsonl":
+                record = {"text": text, **_prediction_fields(label, score, multi_label)}
                 sys.stdout.write(json.dumps(record) + "\n")
-        else:
-            writer.writerows([text, label, f"{score:.4f}"] for text, label, score in zip(*chunk))
+            elif multi_label:  # the labels that apply and their probabilities, each joined in the same order
+                writer.writerow([text, MULTI_LABEL_SEPARATOR.join(label),
+                                 MULTI_LABEL_SEPARATOR.join(f"{p:.4f}" for p in score)])  # fmt: skip
+            else:
+                writer.writerow([text, label, f"{score:.4f}"])
         sys.stdout.flush()
     return EXIT_OK
+
+
+def _is_multi_label(clf) -> bool:
+    from ._multilabel import MultiLabelZeroShotClassifier
+
+    return isinstance(clf, MultiLabelZeroShotClassifier)
+
+
+def _prediction_fields(label, score, multi_label: bool) -> dict:
+    """A JSONL prediction: ``label`` and ``confidence``, or for a multi-label model ``labels`` and their list."""
+    if multi_label:
+        return {"labels": list(label), "confidence": [round(float(p), 4) for p in score]}
+    return {"label": label, "confidence": round(float(score), 4)}
 
 
 def _check_known_labels(truth: list[str], clf, path: Path) -> None:
@@ -379,11 +434,38 @@ def _check_known_labels(truth: list[str], clf, path: Path) -> None:
     )
 
 
+def _evaluate_multi_label(clf, rows: list[dict], args: argparse.Namespace) -> int:
+    """Micro-, macro- and samples-F1, exact match and a per-label report of a multi-label model."""
+    from sklearn.metrics import classification_report, f1_score
+
+    from ._multilabel import binarize_labels
+
+    names = [str(name) for name in clf.classes_]
+    truth_lists = [_label_list(r["label"], args.label_separator) for r in rows]
+    unknown = sorted({name for labels in truth_lists for name in labels} - set(names))
+    if unknown:
+        raise UserError(
+            f"{args.data}: labels the model does not know: {', '.join(unknown[:5])}"
+            f"{', ...' if len(unknown) > 5 else ''} (wrong --label-column, --label-separator, data or model?)"
+        )
+    truth = binarize_labels(truth_lists, names)
+    predicted = clf.predict([r["text"] for r in rows])
+    for average in ("micro", "macro", "samples"):
+        print(
+            f"{average}-F1{' ' * (8 - len(average))}{f1_score(truth, predicted, average=average, zero_division=0):.4f}"
+        )
+    print(f"exact match  {float((truth == predicted).all(axis=1).mean()):.4f}")
+    print(classification_report(truth, predicted, target_names=names, zero_division=0))
+    return EXIT_OK
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from sklearn.metrics import accuracy_score, classification_report, f1_score
 
     rows = read_rows(args.data, args.text_column, args.label_column)
     clf = _load_model_with_threshold(args)
+    if _is_multi_label(clf):
+        return _evaluate_multi_label(clf, rows, args)
     truth = [str(r["label"]) for r in rows]
     _check_known_labels(truth, clf, args.data)
     predicted = [str(p) for p in clf.predict([r["text"] for r in rows])]
@@ -493,6 +575,18 @@ def build_parser() -> argparse.ArgumentParser:
         "for a judge that gives the same answers with the options reversed, checked on a few questions, else yes/no)",
     )
     fit.add_argument("--n-candidates", type=int, default=8, help="labels shown per choice question (default: 8)")
+    fit.add_argument(
+        "--multi-label",
+        action="store_true",
+        help="any number of labels per text (multi-intent messages, tagging): each label gets its own threshold, "
+        "a text may get none; choice questions ask which labels apply",
+    )
+    fit.add_argument(
+        "--label-separator",
+        default=MULTI_LABEL_SEPARATOR,
+        help=f"joins the labels of a --gold-column cell with --multi-label (default: {MULTI_LABEL_SEPARATOR}; "
+        "a JSONL list needs none)",
+    )
     fit.add_argument("--oos-label", help="label returned for out-of-scope input (default: none)")
     fit.add_argument("--oos-threshold", type=_threshold, help=f"{threshold_help} (default: auto)")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -537,6 +631,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--data", type=Path, required=True, help="labeled .csv/.jsonl")
     evaluate.add_argument("--label-column", default="label")
+    evaluate.add_argument(
+        "--label-separator",
+        default=MULTI_LABEL_SEPARATOR,
+        help=f"joins the labels of a cell, for a multi-label model (default: {MULTI_LABEL_SEPARATOR}; a JSONL list "
+        "needs none)",
+    )
     evaluate.add_argument("--top-confusions", type=int, default=10)
     evaluate.set_defaults(handler=_evaluate)
 

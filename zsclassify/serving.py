@@ -64,7 +64,9 @@ class RankedLabel(BaseModel):
 
     label: str
     confidence: float
-    accepted: bool | None = Field(None, description="Multi-label models: the label applies (null for single-label models).")
+    accepted: bool | None = Field(
+        None, description="Multi-label models: the label applies (null for single-label models)."
+    )
 
 
 class Prediction(BaseModel):
@@ -77,7 +79,8 @@ class Prediction(BaseModel):
     )
     confidence: float = Field(description="Probability of that label (multi-label, none applies: the highest one).")
     labels: list[str] | None = Field(
-        None, description="Multi-label models: every label that applies, most probable first (null for single-label models)."
+        None,
+        description="Multi-label models: every label that applies, most probable first (null for single-label models).",
     )
     ranking: list[SerializeAsAny[RankedLabel]]
 
