@@ -25,7 +25,7 @@ __all__ = [
     "Calibration",
     "HeldOut",
     "calibrate",
-    "choose_label_C",
+    "choose_label_regularisation",
     "cross_fitted_label_logits",
     "cross_fitted_logits",
     "fit_blend",
@@ -45,9 +45,9 @@ an out-of-scope threshold of 0.9999999999998); fits on hundreds of answers, whos
 are 0-30 and 0.05-2, hardly feel them."""
 MIN_ANSWERS_TO_CALIBRATE = 20
 CALIBRATION_FOLDS = 5  # fewer folds leave each held-out fit too little data at small budgets
-OOS_IN_SCOPE_LOSS = 0.1
+OOS_IN_SCOPE_LOSS = 0.1  # the automatic threshold rejects this share of held-out accepted utterances
 LABEL_C_GRID = (1.0, 10.0, 100.0)
-"""The values of ``C`` that ``MultiLabelZeroShotClassifier(C="auto")`` chooses among by cross-validation."""  # the automatic threshold rejects this share of held-out accepted utterances
+"""The values of ``C`` that ``MultiLabelZeroShotClassifier(C="auto")`` chooses among by cross-validation."""
 
 
 class HeldOut(NamedTuple):
@@ -299,7 +299,7 @@ def cross_fitted_label_logits(
     return logits
 
 
-def choose_label_C(
+def choose_label_regularisation(
     queries: np.ndarray,
     documents: np.ndarray,
     said_yes: np.ndarray,

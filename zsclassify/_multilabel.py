@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.metrics import accuracy_score, average_precision_score
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from ._calibration import choose_label_C, cross_fitted_label_logits, fit_label_sigmoids
+from ._calibration import choose_label_regularisation, cross_fitted_label_logits, fit_label_sigmoids
 from ._judging import Choice, Judgment, run_multilabel_judging
 from ._progress import stage
 from ._refinement import fit_label_logistic
@@ -276,7 +276,7 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
             if self.refinement == "logistic":
                 seed = int(generator.integers(2**32))
                 if self.C == "auto":
-                    self.C_, held_out = choose_label_C(queries, documents, said_yes, said_no, seed)
+                    self.C_, held_out = choose_label_regularisation(queries, documents, said_yes, said_no, seed)
                     coef, intercept = fit_label_logistic(queries, documents, said_yes, said_no, C=self.C_)
                 else:
                     self.C_ = float(self.C)
