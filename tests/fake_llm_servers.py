@@ -162,6 +162,12 @@ class FakeLLMServer:
         """The model's multiple-choice answer: the first candidate it finds relevant, else None."""
         return next((name for name in names if self.relevant(name, text)), None)
 
+    def selection(self, text: str, names: list[str]) -> list[str] | str:
+        """The model's multi-label answer: every candidate it finds relevant (only the first, as a bare
+        string, when ``single_answers`` is set: a model that ignores "any number")."""
+        chosen = [name for name in names if self.relevant(name, text)]
+        return (chosen[0] if chosen else []) if getattr(self, "single_answers", False) else chosen
+
     def descriptions(self, prompt: str) -> dict[str, str]:
         """The model's answer to a request for label descriptions: the labels listed as ``- name`` lines."""
         written = {name: self.describe(name) for name in LISTED.findall(prompt)}
@@ -198,6 +204,11 @@ class FakeAnthropic(FakeLLMServer):
             candidates = {int(i): [html.unescape(n) for n in re.findall(r'"([^"]*)"', names)]
                           for i, names in CANDIDATES.findall(user)}  # fmt: skip
             tool_input = {"choices": [{"id": i, "label": self.choice(t, candidates[i]) or "none"} for i, t in items]}
+        elif body["tool_choice"]["name"] == "record_selections":
+            items = [(int(i), html.unescape(t)) for i, t in UTTERANCE.findall(user)]
+            candidates = {int(i): [html.unescape(n) for n in re.findall(r'"([^"]*)"', names)]
+                          for i, names in CANDIDATES.findall(user)}  # fmt: skip
+            tool_input = {"selections": [{"id": i, "labels": self.selection(t, candidates[i])} for i, t in items]}
         else:
             label, items = self.judged(user)
             tool_input = {"judgments": [{"id": i, "relevant": bool(self.relevant(label, text))} for i, text in items]}
@@ -279,6 +290,10 @@ class FakeOpenAI(FakeLLMServer):
             chosen = self.choice(html.unescape(text), names)
             letters = [letter for letter, _ in options] + [chr(ord(options[-1][0]) + 1)]
             return self._first_token(body, letters[names.index(chosen)] if chosen else letters[-1], letters, user)
+        if user.startswith("Candidate labels:"):  # a multi-label question: {"labels": [...]} in the content
+            names = [html.unescape(name) for name in LABEL.findall(user)]
+            text = html.unescape(UTTERANCE.findall(user)[0][1])
+            return self._completion(body, json.dumps({"labels": self.selection(text, names)}), None, len(user))
         if LISTED.search(user):  # a request for label descriptions: a JSON object in the content
             return self._completion(body, json.dumps(self.descriptions(user)), None, len(user))
         label, items = self.judged(user)

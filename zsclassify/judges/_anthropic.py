@@ -28,6 +28,7 @@ from ._prompts import (
     DESCRIPTIONS_TOOL_NAME,
     JUDGMENT_TOOL,
     NONE_ANSWER,
+    SELECTION_TOOL,
     TASK_INSTRUCTION,
     choice_system_prompt,
     choice_user_prompt,
@@ -35,7 +36,10 @@ from ._prompts import (
     description_schema,
     listwise_system_prompt,
     listwise_user_prompt,
+    selection_system_prompt,
+    selection_user_prompt,
 )
+from ._simple import read_selection, warn_single_answers
 
 __all__ = ["DEFAULT_ANTHROPIC_MODEL", "AnthropicJudge"]
 
@@ -157,19 +161,23 @@ class AnthropicJudge(LLMJudge):
         return parse_judgments(message.content, len(texts)), _usage(message)
 
     # -------------------------------------------------- multiple choice
-    def _choice_system(self, catalogue: tuple[tuple[str, str], ...]) -> list[dict]:
-        text = choice_system_prompt(catalogue, self.instruction or TASK_INSTRUCTION)
-        return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]
-
     def _choice_params(self, batch: ChoiceBatch) -> dict:
+        """A batch of single-choice questions, or of multi-label ones ("which apply", a tool reply with lists)."""
         items = [(request.text, [option.name for option in request.options]) for request in batch.requests]
+        multiple = batch.requests[0].multiple
+        system = (selection_system_prompt if multiple else choice_system_prompt)(
+            batch.catalogue, self.instruction or TASK_INSTRUCTION
+        )
+        tool = SELECTION_TOOL if multiple else CHOICE_TOOL
         return {
             "model": self.model,
-            "max_tokens": self._max_output_tokens(len(items)),
-            "system": self._choice_system(batch.catalogue),
-            "tools": [CHOICE_TOOL],
-            "tool_choice": {"type": "tool", "name": CHOICE_TOOL["name"]},
-            "messages": [{"role": "user", "content": choice_user_prompt(items)}],
+            "max_tokens": self._max_output_tokens(len(items) * (3 if multiple else 1)),
+            "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+            "tools": [tool],
+            "tool_choice": {"type": "tool", "name": tool["name"]},
+            "messages": [
+                {"role": "user", "content": (selection_user_prompt if multiple else choice_user_prompt)(items)}
+            ],
         }
 
     def _estimate_choice_tokens(self, batch: ChoiceBatch) -> tuple[int, int]:
@@ -179,7 +187,7 @@ class AnthropicJudge(LLMJudge):
 
     def _choose_batch(self, batch: ChoiceBatch) -> tuple[list[list[float]], JudgeUsage]:
         message = self._create_message(self._choice_params(batch))
-        return parse_choices(message.content, batch.requests), _usage(message)
+        return parse_choice_reply(message.content, batch.requests), _usage(message)
 
     def _describe(self, names: list[str]) -> tuple[object, JudgeUsage]:
         tool = {
@@ -210,7 +218,7 @@ class AnthropicJudge(LLMJudge):
     @staticmethod
     def _parse(task: JudgeRequest | ChoiceBatch, content: list) -> list:
         if isinstance(task, ChoiceBatch):
-            return parse_choices(content, task.requests)
+            return parse_choice_reply(content, task.requests)
         return parse_judgments(content, len(task.texts))
 
     @staticmethod
@@ -287,6 +295,48 @@ def parse_judgments(content: list, n_texts: int) -> list[float]:
     return [math.nan] * n_texts
 
 
+def parse_choice_reply(content: list, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+    """The answers of a reply to :meth:`AnthropicJudge._choice_params`: single choices or multi-label selections."""
+    return (parse_selections if requests and requests[0].multiple else parse_choices)(content, requests)
+
+
+def _tool_entries(content: list, tool: dict, key: str, n_requests: int) -> list[dict]:
+    """The entries of a tool call's ``key`` list; none when their ids repeat or fall outside 1..n (misaligned)."""
+    payload = next(
+        (
+            block.input
+            for block in content
+            if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == tool["name"]
+        ),
+        None,
+    )
+    entries = payload.get(key) if isinstance(payload, dict) else None
+    entries = [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    identifiers = [entry.get("id") for entry in entries]
+    aligned = all(isinstance(i, int) and 1 <= i <= n_requests for i in identifiers)
+    if not aligned or len(set(identifiers)) != len(identifiers):
+        logger.info("%s reply with repeated or out-of-range ids %s: rejected whole", tool["name"], identifiers)
+        return []
+    return entries
+
+
+def parse_selections(content: list, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+    """Multi-label answers from the ``record_selections`` tool call of a reply; NaN for every id it lacks.
+
+    An entry naming a label that is not among its utterance's candidates is left NaN (asked
+    again); a bare name where a list was asked for is read as that name alone and warned about.
+    """
+    answers = [[math.nan] * (len(request.options) + 1) for request in requests]
+    n_single = 0
+    for entry in _tool_entries(content, SELECTION_TOOL, "selections", len(requests)):
+        probabilities, single = read_selection(entry.get("labels"), requests[entry["id"] - 1])
+        if probabilities is not None:
+            answers[entry["id"] - 1] = probabilities.tolist()
+            n_single += single
+    warn_single_answers(n_single, len(requests), "The judge")
+    return answers
+
+
 def parse_choices(content: list, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
     """One-hot answers from the ``record_choices`` tool call of a reply; NaN for every id it lacks.
 
@@ -295,22 +345,7 @@ def parse_choices(content: list, requests: Sequence[ChoiceRequest]) -> list[list
     misaligned and rejected whole.
     """
     answers = [[math.nan] * (len(request.options) + 1) for request in requests]
-    payload = next(
-        (
-            block.input
-            for block in content
-            if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == CHOICE_TOOL["name"]
-        ),
-        None,
-    )
-    entries = payload.get("choices") if isinstance(payload, dict) else None
-    entries = [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
-    identifiers = [entry.get("id") for entry in entries]
-    aligned = all(isinstance(i, int) and 1 <= i <= len(requests) for i in identifiers)
-    if not aligned or len(set(identifiers)) != len(identifiers):
-        logger.info("choice reply with repeated or out-of-range ids %s: rejected whole", identifiers)
-        return answers
-    for entry in entries:
+    for entry in _tool_entries(content, CHOICE_TOOL, "choices", len(requests)):
         request = requests[entry["id"] - 1]
         names = [option.name for option in request.options]
         label = entry.get("label")

@@ -592,14 +592,28 @@ class LLMJudge(Judge):
         """Whether this backend implements multiple-choice requests."""
         return type(self)._choose_batch is not LLMJudge._choose_batch
 
+    @property
+    def supports_multiple_choice(self) -> bool:
+        """Whether this backend answers multi-label questions ("which of these apply"): as it answers choices."""
+        return self.supports_choice
+
     def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
         """Answer every multiple-choice question: from the cache where possible, else by batched requests.
 
-        Caps, failures and caching work as in :meth:`judge`.
+        Caps, failures and caching work as in :meth:`judge`. Single-choice and multi-label
+        (``multiple=True``) questions go in separate requests.
         """
         self._check_config()
         if not self.supports_choice:
             return super().choose(requests)
+        kinds = {request.multiple for request in requests}
+        if len(kinds) > 1:  # one kind per request sent: answer each kind apart, in the order asked
+            answers: list[np.ndarray | None] = [None] * len(requests)
+            for multiple in (False, True):
+                positions = [k for k, request in enumerate(requests) if request.multiple == multiple]
+                for position, answer in zip(positions, self.choose([requests[k] for k in positions])):
+                    answers[position] = answer
+            return answers
         catalogue = tuple(sorted({(o.name, o.description) for request in requests for o in request.options}))
         namespace = self._cache_namespace(self._prompt_version(CHOICE_PROMPT_VERSION))
 

@@ -10,6 +10,7 @@ from ._llm import _CHARS_PER_TOKEN, ChoiceBatch, JudgeUsage, LLMJudge, check_api
 from ._prompts import (
     JUDGMENT_TOOL,
     PROMPT_VERSION,
+    SELECTION_SCHEMA,
     TASK_INSTRUCTION,
     choice_letters,
     choice_messages,
@@ -18,7 +19,9 @@ from ._prompts import (
     listwise_system_prompt,
     listwise_user_prompt,
     pairwise_messages,
+    selection_messages,
 )
+from ._simple import read_selection, warn_single_answers
 
 __all__ = ["OpenAICompatibleJudge", "letter_probabilities", "yes_probability"]
 
@@ -227,7 +230,8 @@ class OpenAICompatibleJudge(LLMJudge):
 
     def _choice_messages(self, request) -> list[dict]:
         options = [(option.name, option.description) for option in request.options]
-        return choice_messages(request.text, options, self._instruction())
+        ask = selection_messages if request.multiple else choice_messages
+        return ask(request.text, options, self._instruction())
 
     def _estimate_choice_tokens(self, batch: ChoiceBatch) -> tuple[int, int]:
         messages = [self._choice_messages(request) for request in batch.requests]
@@ -235,11 +239,29 @@ class OpenAICompatibleJudge(LLMJudge):
         return characters // _CHARS_PER_TOKEN + 20 * len(messages), len(messages)
 
     def _choose_batch(self, batch: ChoiceBatch) -> tuple[list[list[float]], JudgeUsage]:
-        answers, spent = [], JudgeUsage()
+        """Lettered questions scored by the first token's log-probabilities; multi-label ones answered in JSON
+        (``{"labels": [...]}``: hard answers, as a reply that lists several names has no one token to score)."""
+        answers, spent, n_single = [], JudgeUsage(), 0
         for request in batch.requests:
-            completion = self._first_token_completion(self._choice_messages(request))
-            answers.append(letter_probabilities(*_first_token(completion), choice_letters(len(request.options))))
+            if request.multiple:
+                completion = self._complete(
+                    model=self.model,
+                    messages=self._choice_messages(request),
+                    temperature=0.0,
+                    max_tokens=20 + 20 * len(request.options),
+                    response_format=self._response_format(SELECTION_SCHEMA, "selection"),
+                )
+                reply = _json_content(completion)
+                probabilities, single = read_selection(
+                    reply.get("labels") if isinstance(reply, dict) else None, request
+                )
+                answers.append([math.nan] * (len(request.options) + 1) if probabilities is None else probabilities)
+                n_single += single
+            else:
+                completion = self._first_token_completion(self._choice_messages(request))
+                answers.append(letter_probabilities(*_first_token(completion), choice_letters(len(request.options))))
             spent = spent + _usage(completion)
+        warn_single_answers(n_single, len(batch.requests), f"The judge at {self.base_url}")
         return answers, spent
 
     def _response_format(self, schema: dict = JUDGMENT_TOOL["input_schema"], name: str = JUDGMENT_TOOL["name"]) -> dict:

@@ -21,6 +21,8 @@ __all__ = [
     "JUDGMENT_TOOL",
     "NONE_ANSWER",
     "PROMPT_VERSION",
+    "SELECTION_SCHEMA",
+    "SELECTION_TOOL",
     "choice_letters",
     "choice_messages",
     "choice_system_prompt",
@@ -31,6 +33,9 @@ __all__ = [
     "listwise_user_prompt",
     "pairwise_messages",
     "quote_utterance",
+    "selection_messages",
+    "selection_system_prompt",
+    "selection_user_prompt",
 ]
 
 PROMPT_VERSION = "2026-11-26.2"
@@ -152,6 +157,44 @@ CHOICE_TOOL = {
 }
 
 
+SELECTION_TOOL = {
+    "name": "record_selections",
+    "description": "Record, for every utterance id, every candidate label it expresses (an empty list for none).",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "selections": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer", "description": "the utterance's id attribute"},
+                        "labels": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "the candidate label names the utterance expresses; [] for none",
+                        },
+                    },
+                    "required": ["id", "labels"],
+                },
+            }
+        },
+        "required": ["selections"],
+    },
+}
+SELECTION_SCHEMA = {
+    "type": "object",
+    "properties": {"labels": {"type": "array", "items": {"type": "string"}}},
+    "required": ["labels"],
+}
+"""The JSON reply of one multi-label question to an OpenAI-compatible server."""
+
+_SELECTION_RULE = (
+    "A user message may express several labels at once (for example two requests joined by 'and'), one, or none. "
+    "List every candidate the utterance expresses, and no other."
+)
+
+
 def _label_tag(name: str, description: str) -> str:
     return f'<label name="{escape(name)}">{escape(description, quote=False)}</label>'
 
@@ -170,13 +213,47 @@ def choice_system_prompt(labels: Sequence[tuple[str, str]], instruction: str = T
     )
 
 
-def choice_user_prompt(items: Sequence[tuple[str, Sequence[str]]]) -> str:
+def choice_user_prompt(
+    items: Sequence[tuple[str, Sequence[str]]], question: str = "which candidate does it express, if any?"
+) -> str:
     """User message of a batched multiple-choice request: each tagged utterance with its candidate names."""
     blocks = []
     for identifier, (text, names) in enumerate(items, start=1):
         candidates = ", ".join(f'"{escape(name)}"' for name in names)
         blocks.append(f"{quote_utterance(text, identifier)}\ncandidates for {identifier}: {candidates}")
-    return "\n".join(blocks) + f"\n{_REMINDER}\nFor each utterance id: which candidate does it express, if any?"
+    return "\n".join(blocks) + f"\n{_REMINDER}\nFor each utterance id: {question}"
+
+
+def selection_system_prompt(labels: Sequence[tuple[str, str]], instruction: str = TASK_INSTRUCTION) -> str:
+    """System prompt of a batched multi-label request ("which of these apply"): the task and every label."""
+    catalogue = "\n".join(_label_tag(name, description) for name, description in labels)
+    return (
+        "You classify user utterances in a multi-label text classification task.\n"
+        f"Task: {instruction}\n"
+        f"The labels:\n{catalogue}\n"
+        f"{_SECURITY_NOTE}\n"
+        f"Each utterance comes with its candidate labels. {_SELECTION_RULE} Call the record_selections tool "
+        "exactly once, with one entry for every utterance id (an empty list when it expresses none)."
+    )
+
+
+def selection_user_prompt(items: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """User message of a batched multi-label request: each tagged utterance with its candidate names."""
+    return choice_user_prompt(items, "which candidates does it express (all of them, or none)?")
+
+
+def selection_messages(
+    text: str, options: Sequence[tuple[str, str]], instruction: str = TASK_INSTRUCTION
+) -> list[dict[str, str]]:
+    """Chat messages of one multi-label question answered in JSON: ``{"labels": [names that apply]}``."""
+    listed = "\n".join(_label_tag(name, description) for name, description in options)
+    system = (
+        "You classify a user utterance in a multi-label text classification task.\n"
+        f"Task: {instruction}\n{_SECURITY_NOTE}\n{_SELECTION_RULE}\n"
+        'Reply with JSON only: {"labels": [the names of the candidate labels it expresses]}; [] for none.'
+    )
+    user = f"Candidate labels:\n{listed}\n{quote_utterance(text)}\n{_REMINDER}\nWhich candidates does it express?"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def choice_letters(n_options: int) -> list[str]:

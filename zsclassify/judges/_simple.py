@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -13,6 +14,8 @@ from ..exceptions import InvalidJudgeResponseError
 from ._base import ChoiceRequest, Judge, JudgeRequest
 
 __all__ = ["CallableJudge", "GoldJudge", "RecordedJudge"]
+
+logger = logging.getLogger(__name__)
 
 
 ChoiceAnswer = str | None | Mapping[str, float]
@@ -147,6 +150,17 @@ def selection_probabilities(answer: object, request: ChoiceRequest) -> tuple[np.
         probabilities[names.index(name)] = float(value)
     probabilities[-1] = float(not (probabilities[:-1] >= 0.5).any())
     return probabilities, single
+
+
+def read_selection(answer: object, request: ChoiceRequest) -> tuple[np.ndarray | None, bool]:
+    """:func:`selection_probabilities` of an LLM's reply, or None (asked again) for one that is malformed or missing."""
+    if answer is None:
+        return None, False
+    try:
+        return selection_probabilities(answer, request)
+    except InvalidJudgeResponseError as error:
+        logger.info("malformed multi-label answer, asked again: %s", error)
+        return None, False
 
 
 def warn_single_answers(n_single: int, n_asked: int, who: str) -> None:
