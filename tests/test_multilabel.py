@@ -309,3 +309,14 @@ def test_multi_label_fit_with_claude_end_to_end(tmp_path, monkeypatch):
     for choice in clf.choices_:
         assert set(choice.answer) == set(truth[choice.text]) & set(choice.options)
     assert f1_score(binarize_labels(labels, NAMES), clf.predict(texts), average="micro") > 0.8
+
+
+def test_report_labels_gives_thresholds_and_ranking_quality_before_and_after(fitted):
+    from zsclassify.reporting import report_labels
+
+    clf, _, _ = fitted
+    table = report_labels(clf).set_index("label")
+    assert list(table.index.sort_values()) == sorted(NAMES)
+    assert {"judged", "accepted", "threshold", "ap_zero_shot", "ap_refined"} <= set(table.columns)
+    np.testing.assert_allclose(table.loc[NAMES, "threshold"], clf.thresholds_)
+    assert (table["accepted"] <= table["judged"]).all() and table["ap_refined"].between(0, 1).all()

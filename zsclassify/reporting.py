@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
+from ._multilabel import MultiLabelZeroShotClassifier
 from ._validation import check_texts
 from .embedding import center_and_normalize, normalize_rows
 
@@ -74,13 +75,19 @@ def label_similarities(clf: ZeroShotClassifier, X: Sequence[str], refined: bool 
     return normalize_rows(documents) @ clf.initial_label_embeddings_.T
 
 
-def report_labels(clf: ZeroShotClassifier) -> pd.DataFrame:
+def report_labels(clf: ZeroShotClassifier | MultiLabelZeroShotClassifier) -> pd.DataFrame:
     """Per label: what the judge answered and how far the label embedding moved.
 
     Columns: ``label``, ``judged``, ``accepted`` (score >= 0.5), ``rejected``,
     ``failed`` (no answer) and ``cosine_to_initial``, the cosine between the
     description embedding and the refined embedding, measured in the space the
     classifier scores in (1.0: the label did not move). Sorted by movement, largest first.
+
+    A :class:`~zsclassify.MultiLabelZeroShotClassifier` adds ``threshold`` (the cosine at which
+    the label applies) and ``ap_zero_shot`` / ``ap_refined``: the average precision with which
+    the zero-shot and the refined scores (held out: from fits that did not see the answer) rank
+    the judge's answers for the label; NaN when its answers were all alike. They measure the
+    refinement without labelled data.
     """
     check_is_fitted(clf, "coef_")
     initial = clf.initial_label_embeddings_
@@ -96,6 +103,10 @@ def report_labels(clf: ZeroShotClassifier) -> pd.DataFrame:
             counts["accepted" if judgment.score >= 0.5 else "rejected"] += 1
     table = _pandas().DataFrame([{"label": label, **counts} for label, counts in rows.items()])
     table["cosine_to_initial"] = np.sum(normalize_rows(initial) * clf.label_embeddings_, axis=1)
+    if isinstance(clf, MultiLabelZeroShotClassifier):
+        table["threshold"] = np.nan if clf.thresholds_ is None else clf.thresholds_
+        table["ap_zero_shot"] = clf.label_stats_["ap_zero_shot"]
+        table["ap_refined"] = clf.label_stats_["ap_refined"]
     return table.sort_values("cosine_to_initial", kind="stable").reset_index(drop=True)
 
 
