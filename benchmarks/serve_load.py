@@ -32,6 +32,7 @@ import joblib
 import numpy as np
 import torch
 from _common import ROOT, label_spec, load_split, table, write_results
+from speed import multi_label_model
 
 from zsclassify import ZeroShotClassifier
 from zsclassify.embedding import SentenceTransformerEmbedder, no_embedding_cache
@@ -139,12 +140,16 @@ def main() -> None:
     parser.add_argument(
         "--poison", action="store_true", help="one more client sends texts no encoder can take, all along"
     )
+    parser.add_argument("--multi-label", action="store_true", help="serve a judged MultiLabelZeroShotClassifier")
     args = parser.parse_args()
     torch.set_num_threads(1)
     test, _ = load_split("clinc150", "test")
-    pool, _ = load_split("clinc150", "train")
+    pool, pool_labels = load_split("clinc150", "train")
     embedder = SentenceTransformerEmbedder(backend=args.backend)
-    clf = ZeroShotClassifier(label_spec("clinc150"), embedder=embedder).fit(pool[:50])
+    if args.multi_label:
+        clf = multi_label_model(pool, pool_labels, embedder)
+    else:
+        clf = ZeroShotClassifier(label_spec("clinc150"), embedder=embedder).fit(pool[:50])
     model_path = Path(tempfile.mkdtemp()) / "clinc150.joblib"
     joblib.dump(clf, model_path)
 
@@ -170,8 +175,15 @@ def main() -> None:
     print(f"in-process predict([text]): p50 {in_process_p50:.2f} ms ({args.backend}, 1 thread)")
     print(table(rows))
     path = write_results(
-        f"serve_load_{args.backend.replace('-', '_')}{'_poisoned' if args.poison else ''}",
-        {"backend": args.backend, "poison": args.poison, "in_process_p50_ms": in_process_p50, "rows": rows},
+        f"serve_load_{args.backend.replace('-', '_')}{'_poisoned' if args.poison else ''}"
+        f"{'_multi_label' if args.multi_label else ''}",
+        {
+            "backend": args.backend,
+            "poison": args.poison,
+            "multi_label": args.multi_label,
+            "in_process_p50_ms": in_process_p50,
+            "rows": rows,
+        },
     )
     print(f"wrote {path}")
 
