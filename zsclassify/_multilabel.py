@@ -225,7 +225,7 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         self.judgments_: list[Judgment] = []
         self.choices_: list[Choice] = []
         self.n_judge_requests_ = self.n_judged_pairs_ = self.n_failed_pairs_ = 0
-        unjudged = np.zeros((len(texts), len(names)), dtype=bool)
+        unjudged = np.zeros((0, len(names)), dtype=bool)
         self.label_stats_ = _label_stats(np.zeros(unjudged.shape), np.zeros(unjudged.shape), unjudged, unjudged)
         if self.judge is None or self.judge_budget == 0:
             self.label_embeddings_ = queries
