@@ -4,7 +4,7 @@ A fitted :class:`~zsclassify.ZeroShotClassifier` pickles to a few hundred KB (no
 weights, no clients); each worker process loads the embedding model once, on first use,
 and reuses it for every partition it receives.
 
-Dask (see ``README.md``)::
+Dask (see the documentation, "Predict at scale")::
 
     from dask_ml.wrappers import ParallelPostFit
     labels = ParallelPostFit(clf).predict(ddf["text"])           # a lazy dask Series

@@ -27,7 +27,7 @@ def expected_calibration_error(
     Returns
     -------
     float
-        Sum over bins of (bin share) * |accuracy in bin - mean confidence in bin|.
+        Sum over bins of (bin share) * ``|accuracy in bin - mean confidence in bin|``.
     """
     proba = np.asarray(proba, dtype=float)
     confidence = proba.max(axis=1)
