@@ -23,8 +23,9 @@ from ._calibration import Calibration, calibrate, shrink_toward_zero_shot, smoot
 from ._judge_quality import NEAR_ZERO_SHOT, JudgeQuality, assess_judge
 from ._judging import Choice, JudgingResult, Judgment, PreviousJudging, cosine_scoring, noise_rates, run_judging
 from ._progress import stage
+from ._text_estimator import TextEstimatorMixin
 from ._validation import check_labels, check_texts
-from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
+from .embedding import center_and_normalize, normalize_rows, resolve_embedder
 from .exceptions import WeakJudgeError
 from .judges import Judge
 
@@ -36,7 +37,7 @@ JUDGINGS = ("auto", "choice", "yes_no")
 ON_WEAK_JUDGE = ("warn", "raise")
 
 
-class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
     """Zero-shot text classifier whose label embeddings are refined by a judge.
 
     Label descriptions are embedded as queries and unlabeled utterances (the pool
@@ -277,13 +278,6 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.warm_start = warm_start
 
     # ----------------------------------------------------------- saving
-    def __getstate__(self) -> dict:
-        """The state pickled: a fitted classifier leaves its judge out (prediction never needs it)."""
-        state = dict(super().__getstate__())  # a copy: the live estimator keeps its judge
-        if "coef_" in state:
-            state["judge"] = None
-        return state
-
     def __deepcopy__(self, memo: dict) -> ZeroShotClassifier:
         """A full copy, judge included (only saving leaves the judge out)."""
         duplicate = object.__new__(type(self))
@@ -338,12 +332,7 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             self._set_calibration(calibration)
             self.label_embeddings_ = normalize_rows(queries)
             return self
-        pool = list(dict.fromkeys(texts))  # judge each distinct utterance at most once per label
-        if self.max_pool_size is not None and len(pool) > self.max_pool_size:
-            pool = [pool[i] for i in np.sort(rng.choice(len(pool), self.max_pool_size, replace=False))]
-        documents = encode_with_progress(
-            self.embedder_.encode_document, pool, desc="embedding the pool", show_progress=self.show_progress
-        )
+        pool, documents = self._embed_pool(texts, rng)
         if self.refinement == "joint":  # score in the pool-centred space (see center_and_normalize)
             self.center_ = documents.mean(axis=0)
             documents = center_and_normalize(documents, self.center_)
@@ -532,15 +521,8 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError("warm_start keeps answers for refinement='joint'; the paper's 'kl' judges anew each fit.")
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}; got {self.sampling!r}.")
-        checked = [("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0), ("n_candidates", 2)]
-        for name, minimum in checked + ([("max_pool_size", 1)] if self.max_pool_size is not None else []):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-        for name in ("learning_rate", "C", "logit_scale"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
-                raise ValueError(f"{name} must be a positive number; got {value!r}.")
+        integers = [("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0), ("n_candidates", 2)]
+        self._check_numbers(integers, ("learning_rate", "C", "logit_scale"))
         if self.oos_label is not None and not isinstance(self.oos_label, str):
             raise TypeError(f"oos_label must be a string; got {self.oos_label!r}.")
         threshold = self.oos_threshold
@@ -550,10 +532,6 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(
                 "oos_threshold='auto' is learned from judge answers with refinement='joint'; "
                 "give a judge or pass a number, e.g. oos_threshold=0.5."
-            )
-        if self.judge is not None and not isinstance(self.judge, Judge):
-            raise TypeError(
-                f"judge must be a zsclassify.judges.Judge (e.g. CallableJudge(fn)); got {type(self.judge).__name__}."
             )
         if self.judging == "choice" and self.judge is not None and not self.judge.supports_choice:
             raise ValueError(
@@ -571,27 +549,6 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"y holds labels that are not in labels: {unknown[:10]}.")
 
     # -------------------------------------------------------------- predict
-    def transform(self, X: Sequence[str]) -> np.ndarray:
-        """Embed texts into the space the classifier scores in.
-
-        Unit-length rows; for ``refinement="joint"`` with a judge, the pool-centred space
-        (see ``center_``). :meth:`decision_function` is ``transform(X) @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : list, array or pandas Series of str
-
-        Returns
-        -------
-        ndarray of shape (n_samples, dim)
-        """
-        check_is_fitted(self, "coef_")
-        texts = check_texts(X, "X", allow_empty=True)
-        if not texts:
-            return np.zeros((0, self.coef_.shape[1]))
-        embeddings = np.asarray(self.embedder_.encode_document(texts), dtype=np.float64)
-        return embeddings if self.center_ is None else center_and_normalize(embeddings, self.center_)
-
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         """Scores of shape (n_samples, n_labels); higher means a better match."""
         return self.transform(X) @ self.coef_.T + self.intercept_
@@ -625,13 +582,6 @@ class ZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if threshold is not None:
             predicted = np.where(confidence < threshold, self.oos_label, predicted).astype(object)
         return predicted, confidence
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.non_deterministic = False
-        return tags
 
 
 def _check_threshold(threshold: object) -> None:

@@ -31,8 +31,9 @@ from ._calibration import choose_label_regularisation, cross_fitted_label_logits
 from ._judging import Choice, Judgment, run_multilabel_judging
 from ._progress import stage
 from ._refinement import fit_label_logistic
+from ._text_estimator import TextEstimatorMixin
 from ._validation import check_labels, check_texts
-from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
+from .embedding import center_and_normalize, normalize_rows, resolve_embedder
 from .judges import Judge
 
 __all__ = ["MultiLabelZeroShotClassifier", "binarize_labels"]
@@ -43,7 +44,7 @@ ROUNDS_C = 100.0
 """``C`` of the regressions between rounds of judging when ``C="auto"`` (chosen once, at the end)."""
 
 
-class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
     """Zero-shot multi-label classifier: each label's embedding and threshold refined by a judge.
 
     Label descriptions are embedded as queries and the unlabeled pool (``X`` in :meth:`fit`)
@@ -183,13 +184,6 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
         self.show_progress = show_progress
         self.random_state = random_state
 
-    def __getstate__(self) -> dict:
-        """The state pickled: a fitted classifier leaves its judge out (prediction never needs it)."""
-        state = dict(super().__getstate__())
-        if "coef_" in state:
-            state["judge"] = None
-        return state
-
     # ------------------------------------------------------------------ fit
     def fit(self, X: Sequence[str], y: object = None) -> MultiLabelZeroShotClassifier:
         """Embed labels and the pool ``X``, judge chosen pairs, refine each label and learn its threshold.
@@ -232,12 +226,7 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
             self.coef_, self.intercept_ = self.logit_scale * queries, np.zeros(len(names))
             return self
 
-        pool = list(dict.fromkeys(texts))
-        if self.max_pool_size is not None and len(pool) > self.max_pool_size:
-            pool = [pool[i] for i in np.sort(rng.choice(len(pool), self.max_pool_size, replace=False))]
-        documents = encode_with_progress(
-            self.embedder_.encode_document, pool, desc="embedding the pool", show_progress=self.show_progress
-        )
+        pool, documents = self._embed_pool(texts, rng)
         self.center_ = documents.mean(axis=0)
         documents = center_and_normalize(documents, self.center_)
         queries = center_and_normalize(queries, self.center_)
@@ -309,24 +298,13 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
             raise ValueError(f"judging must be one of {JUDGINGS}; got {self.judging!r}.")
         if self.judging == "choice" and self.refinement == "kl":
             raise ValueError("refinement='kl' (the paper's rule) learns from yes/no scores; use judging='yes_no'.")
-        checked = [("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0), ("n_candidates", 1)]
-        for name, minimum in checked + ([("max_pool_size", 1)] if self.max_pool_size is not None else []):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-        for name in ("learning_rate", "logit_scale") + (() if self.C == "auto" else ("C",)):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
-                raise ValueError(f"{name} must be a positive number; got {value!r}.")
+        integers = [("judge_budget", 0), ("n_rounds", 1), ("n_steps", 0), ("n_candidates", 1)]
+        self._check_numbers(integers, ("learning_rate", "logit_scale") + (() if self.C == "auto" else ("C",)))
         threshold = self.threshold
         if threshold != "auto" and not (
             isinstance(threshold, numbers.Real) and not isinstance(threshold, bool) and 0.0 < threshold < 1.0
         ):
             raise ValueError(f"threshold must be 'auto' or a probability in (0, 1); got {threshold!r}.")
-        if self.judge is not None and not isinstance(self.judge, Judge):
-            raise TypeError(
-                f"judge must be a zsclassify.judges.Judge (e.g. CallableJudge(fn)); got {type(self.judge).__name__}."
-            )
         if self.judging == "choice" and self.judge is not None and not self.judge.supports_multiple_choice:
             raise ValueError(
                 f"{self.judge!r} cannot answer multi-label questions (which labels apply); use judging='yes_no', "
@@ -334,15 +312,6 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
             )
 
     # -------------------------------------------------------------- predict
-    def transform(self, X: Sequence[str]) -> np.ndarray:
-        """Embed texts into the space the classifier scores in (pool-centred with a judge), unit rows."""
-        check_is_fitted(self, "coef_")
-        texts = check_texts(X, "X", allow_empty=True)
-        if not texts:
-            return np.zeros((0, self.coef_.shape[1]))
-        embeddings = np.asarray(self.embedder_.encode_document(texts), dtype=np.float64)
-        return embeddings if self.center_ is None else center_and_normalize(embeddings, self.center_)
-
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         """Per-label logits of shape (n_samples, n_labels); a label applies from logit 0 (``threshold="auto"``)."""
         return self.transform(X) @ self.coef_.T + self.intercept_
@@ -408,12 +377,9 @@ class MultiLabelZeroShotClassifier(ClassifierMixin, TransformerMixin, BaseEstima
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         tags.classifier_tags.multi_label = True
-        tags.non_deterministic = False
         return tags
 
 

@@ -1,0 +1,91 @@
+"""What the two estimators share: texts in, an embedded pool, a judge checked at fit, linear scores out.
+
+:class:`~zsclassify.ZeroShotClassifier` (one label per text) and
+:class:`~zsclassify.MultiLabelZeroShotClassifier` (any number) differ in what they ask the judge and how
+they turn scores into labels; how they embed, check their numbers and get pickled is the same, and lives here.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_texts
+from .embedding import center_and_normalize, encode_with_progress
+from .judges import Judge
+
+__all__ = ["TextEstimatorMixin"]
+
+
+class TextEstimatorMixin:
+    """Pool embedding, parameter checks, ``transform`` and pickling for the zero-shot estimators.
+
+    The estimator sets ``embedder_``, ``center_`` (None for raw cosines) and ``coef_`` at fit, and
+    has the parameters ``judge``, ``max_pool_size`` and ``show_progress``.
+    """
+
+    def __getstate__(self) -> dict:
+        """The state pickled: a fitted classifier leaves its judge out (prediction never needs it)."""
+        state = dict(super().__getstate__())  # type: ignore[misc]  # a copy: the live estimator keeps its judge
+        if "coef_" in state:
+            state["judge"] = None
+        return state
+
+    def _embed_pool(self, texts: Sequence[str], rng: np.random.RandomState) -> tuple[list[str], np.ndarray]:
+        """The distinct texts (at most ``max_pool_size``, drawn with ``rng``) and their document embeddings."""
+        pool = list(dict.fromkeys(texts))  # judge each distinct utterance at most once per label
+        if self.max_pool_size is not None and len(pool) > self.max_pool_size:
+            pool = [pool[i] for i in np.sort(rng.choice(len(pool), self.max_pool_size, replace=False))]
+        documents = encode_with_progress(
+            self.embedder_.encode_document, pool, desc="embedding the pool", show_progress=self.show_progress
+        )
+        return pool, documents
+
+    def _check_numbers(self, integers: Sequence[tuple[str, int]], positives: Sequence[str]) -> None:
+        """Raise for a parameter of ``integers`` that is not an integer at least its minimum (``max_pool_size``
+        too, unless None), or of ``positives`` that is not a positive finite number; and for a judge that is
+        not a :class:`~zsclassify.judges.Judge`."""
+        limits = list(integers) + ([("max_pool_size", 1)] if self.max_pool_size is not None else [])
+        for name, minimum in limits:
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+        for name in positives:
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+                raise ValueError(f"{name} must be a positive number; got {value!r}.")
+        if self.judge is not None and not isinstance(self.judge, Judge):
+            raise TypeError(
+                f"judge must be a zsclassify.judges.Judge (e.g. CallableJudge(fn)); got {type(self.judge).__name__}."
+            )
+
+    def transform(self, X: Sequence[str]) -> np.ndarray:
+        """Embed texts into the space the classifier scores in.
+
+        Unit-length rows; with a judge (single-label: ``refinement="joint"``), the pool-centred space
+        (see ``center_``). :meth:`decision_function` is ``transform(X) @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : list, array or pandas Series of str
+
+        Returns
+        -------
+        ndarray of shape (n_samples, dim)
+        """
+        check_is_fitted(self, "coef_")
+        texts = check_texts(X, "X", allow_empty=True)
+        if not texts:
+            return np.zeros((0, self.coef_.shape[1]))
+        embeddings = np.asarray(self.embedder_.encode_document(texts), dtype=np.float64)
+        return embeddings if self.center_ is None else center_and_normalize(embeddings, self.center_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.non_deterministic = False
+        return tags
