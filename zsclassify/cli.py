@@ -306,20 +306,19 @@ def _fit(args: argparse.Namespace) -> int:
     _check_fit_args(args)
     labels = read_labels(args.labels)
     rows = read_rows(args.data, args.text_column, args.gold_column if args.judge == "gold" else None)
-    judge = _make_judge(args, rows)
+    shared = {  # the parameters both estimators take
+        "embedder": args.embedder,
+        "judge": _make_judge(args, rows),
+        "judging": args.judging,
+        "n_candidates": args.n_candidates,
+        "judge_budget": args.judge_budget,
+        "random_state": args.seed,
+        "show_progress": False if args.quiet else None,
+    }
     if args.multi_label:
         if args.warm_start is not None:
             raise UserError("--warm-start keeps the answers of single-label fits; a --multi-label fit judges anew")
-        clf = MultiLabelZeroShotClassifier(
-            labels,
-            embedder=args.embedder,
-            judge=judge,
-            judging=args.judging,
-            n_candidates=args.n_candidates,
-            judge_budget=args.judge_budget,
-            random_state=args.seed,
-            show_progress=False if args.quiet else None,
-        ).fit([r["text"] for r in rows])
+        clf = MultiLabelZeroShotClassifier(labels, **shared).fit([r["text"] for r in rows])
         save_model(clf, args.output)
         logging.getLogger("zsclassify").info(
             "fitted %d labels (multi-label) on %d utterances, %d judged (%s); saved to %s",
@@ -328,15 +327,9 @@ def _fit(args: argparse.Namespace) -> int:
         return EXIT_OK
     clf = ZeroShotClassifier(
         labels,
-        embedder=args.embedder,
-        judge=judge,
-        judging=args.judging,
-        n_candidates=args.n_candidates,
-        judge_budget=args.judge_budget,
+        **shared,
         oos_label=args.oos_label,
         oos_threshold="auto" if args.oos_threshold is None else args.oos_threshold,
-        random_state=args.seed,
-        show_progress=False if args.quiet else None,
         on_weak_judge="warn" if args.allow_weak_judge else "raise",
     )
     if args.warm_start is not None:  # the earlier model's answers, with this command's parameters

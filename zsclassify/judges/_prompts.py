@@ -199,17 +199,27 @@ def _label_tag(name: str, description: str) -> str:
     return f'<label name="{escape(name)}">{escape(description, quote=False)}</label>'
 
 
-def choice_system_prompt(labels: Sequence[tuple[str, str]], instruction: str = TASK_INSTRUCTION) -> str:
-    """System prompt of a batched multiple-choice request: the task and every label (the cacheable prefix)."""
+def _catalogue_system_prompt(labels: Sequence[tuple[str, str]], instruction: str, task: str, rule: str) -> str:
+    """A batched request's system prompt: the task, every label (the cacheable prefix), the safety note, the rule."""
     catalogue = "\n".join(_label_tag(name, description) for name, description in labels)
     return (
-        "You classify user utterances in a text classification task.\n"
+        f"You classify user utterances in a {task}.\n"
         f"Task: {instruction}\n"
         f"The labels:\n{catalogue}\n"
         f"{_SECURITY_NOTE}\n"
+        f"{rule}"
+    )
+
+
+def choice_system_prompt(labels: Sequence[tuple[str, str]], instruction: str = TASK_INSTRUCTION) -> str:
+    """System prompt of a batched multiple-choice request: the task and every label (the cacheable prefix)."""
+    return _catalogue_system_prompt(
+        labels,
+        instruction,
+        "text classification task",
         "Each utterance comes with its candidate labels. Choose the one candidate the utterance expresses; "
         f"answer {NONE_ANSWER!r} if it expresses none of them. Call the record_choices tool exactly once, "
-        "with one entry for every utterance id."
+        "with one entry for every utterance id.",
     )
 
 
@@ -226,14 +236,12 @@ def choice_user_prompt(
 
 def selection_system_prompt(labels: Sequence[tuple[str, str]], instruction: str = TASK_INSTRUCTION) -> str:
     """System prompt of a batched multi-label request ("which of these apply"): the task and every label."""
-    catalogue = "\n".join(_label_tag(name, description) for name, description in labels)
-    return (
-        "You classify user utterances in a multi-label text classification task.\n"
-        f"Task: {instruction}\n"
-        f"The labels:\n{catalogue}\n"
-        f"{_SECURITY_NOTE}\n"
+    return _catalogue_system_prompt(
+        labels,
+        instruction,
+        "multi-label text classification task",
         f"Each utterance comes with its candidate labels. {_SELECTION_RULE} Call the record_selections tool "
-        "exactly once, with one entry for every utterance id (an empty list when it expresses none)."
+        "exactly once, with one entry for every utterance id (an empty list when it expresses none).",
     )
 
 
