@@ -25,7 +25,7 @@ from ._judging import Choice, JudgingResult, Judgment, PreviousJudging, cosine_s
 from ._progress import stage
 from ._text_estimator import TextEstimatorMixin
 from ._validation import check_labels, check_texts
-from .embedding import center_and_normalize, normalize_rows, resolve_embedder
+from .embedding import normalize_rows
 from .exceptions import WeakJudgeError
 from .judges import Judge
 
@@ -311,13 +311,9 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
             self._check_targets(y, names, len(texts))
         rng = check_random_state(self.random_state)
         previous = self._previous_judging()
-        self.classes_ = np.array(names, dtype=object)
-        self.descriptions_ = descriptions
 
         # 2. embed: descriptions as queries, the pool as documents
-        self.embedder_ = resolve_embedder(self.embedder, self.query_prompt, self.document_prompt)
-        queries = normalize_rows(np.asarray(self.embedder_.encode_query(descriptions), dtype=np.float64))
-        self.initial_label_embeddings_ = queries
+        queries = self._embed_labels(names, descriptions)
         self.center_ = None
         judging = self._resolve_judging()  # "auto" left to the order probe
         self.judging_ = "choice" if judging == "auto" else judging  # what a fit without questions reports
@@ -334,9 +330,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
             return self
         pool, documents = self._embed_pool(texts, rng)
         if self.refinement == "joint":  # score in the pool-centred space (see center_and_normalize)
-            self.center_ = documents.mean(axis=0)
-            documents = center_and_normalize(documents, self.center_)
-            queries = center_and_normalize(queries, self.center_)
+            documents, queries = self._center(documents, queries)
 
         # 3. the judging loop: sampling -> judge -> refinement
         generator = np.random.default_rng(rng.randint(2**32 - 1))

@@ -33,7 +33,7 @@ from ._progress import stage
 from ._refinement import fit_label_logistic
 from ._text_estimator import TextEstimatorMixin
 from ._validation import check_labels, check_texts
-from .embedding import center_and_normalize, normalize_rows, resolve_embedder
+from .embedding import normalize_rows
 from .judges import Judge
 
 __all__ = ["MultiLabelZeroShotClassifier", "binarize_labels"]
@@ -208,11 +208,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
             if len(targets) != len(texts):
                 raise ValueError(f"y has {len(targets)} rows but X has {len(texts)}.")
         rng = check_random_state(self.random_state)
-        self.classes_ = np.array(names, dtype=object)
-        self.descriptions_ = descriptions
-        self.embedder_ = resolve_embedder(self.embedder, self.query_prompt, self.document_prompt)
-        queries = normalize_rows(np.asarray(self.embedder_.encode_query(descriptions), dtype=np.float64))
-        self.initial_label_embeddings_ = queries
+        queries = self._embed_labels(names, descriptions)
         self.center_ = None
         self.thresholds_ = None
         self.judging_ = self._resolve_judging()
@@ -227,9 +223,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
             return self
 
         pool, documents = self._embed_pool(texts, rng)
-        self.center_ = documents.mean(axis=0)
-        documents = center_and_normalize(documents, self.center_)
-        queries = center_and_normalize(queries, self.center_)
+        documents, queries = self._center(documents, queries)
         generator = np.random.default_rng(rng.randint(2**32 - 1))
         usage_before = getattr(self.judge, "usage", None)
         judged = run_multilabel_judging(

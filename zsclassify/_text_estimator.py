@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_texts
-from .embedding import center_and_normalize, encode_with_progress
+from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
 from .judges import Judge
 
 __all__ = ["TextEstimatorMixin"]
@@ -23,8 +23,8 @@ __all__ = ["TextEstimatorMixin"]
 class TextEstimatorMixin:
     """Pool embedding, parameter checks, ``transform`` and pickling for the zero-shot estimators.
 
-    The estimator sets ``embedder_``, ``center_`` (None for raw cosines) and ``coef_`` at fit, and
-    has the parameters ``judge``, ``max_pool_size`` and ``show_progress``.
+    The estimator sets ``center_`` (None for raw cosines) and ``coef_`` at fit, and has the parameters
+    ``judge``, ``embedder``, ``query_prompt``, ``document_prompt``, ``max_pool_size`` and ``show_progress``.
     """
 
     def __getstate__(self) -> dict:
@@ -33,6 +33,20 @@ class TextEstimatorMixin:
         if "coef_" in state:
             state["judge"] = None
         return state
+
+    def _embed_labels(self, names: Sequence[str], descriptions: Sequence[str]) -> np.ndarray:
+        """Set ``classes_``, ``descriptions_``, ``embedder_`` and ``initial_label_embeddings_``; return the latter."""
+        self.classes_ = np.array(names, dtype=object)
+        self.descriptions_ = list(descriptions)
+        self.embedder_ = resolve_embedder(self.embedder, self.query_prompt, self.document_prompt)
+        queries = normalize_rows(np.asarray(self.embedder_.encode_query(descriptions), dtype=np.float64))
+        self.initial_label_embeddings_ = queries
+        return queries
+
+    def _center(self, documents: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Set ``center_`` to the pool's mean and return pool and labels in the pool-centred space."""
+        self.center_ = documents.mean(axis=0)
+        return center_and_normalize(documents, self.center_), center_and_normalize(queries, self.center_)
 
     def _embed_pool(self, texts: Sequence[str], rng: np.random.RandomState) -> tuple[list[str], np.ndarray]:
         """The distinct texts (at most ``max_pool_size``, drawn with ``rng``) and their document embeddings."""
