@@ -16,7 +16,7 @@ from conftest import TOY_LABELS, HashingEmbedder
 from sklearn.base import clone
 from sklearn.utils import estimator_checks as checks
 
-from zsclassify import ZeroShotClassifier
+from zsclassify import MultiLabelZeroShotClassifier, ZeroShotClassifier
 from zsclassify.judges import GoldJudge
 
 APPLICABLE = [
@@ -81,6 +81,18 @@ NOT_APPLICABLE = {
     "check_transformer_general": NUMERIC_INPUT + " (test_methods_are_row_wise)",
     "check_transformer_preserve_dtypes": NUMERIC_INPUT + " (embeddings are float64 whatever the input)",
     "check_transformer_data_not_an_array": NUMERIC_INPUT,
+}
+
+
+MULTI_LABEL_NOT_APPLICABLE = {
+    name: NUMERIC_INPUT + " (tests/test_multilabel.py: indicator predict, per-label proba, decision_function)"
+    for name in (
+        "check_classifiers_multilabel_representation_invariance",
+        "check_classifiers_multilabel_output_format_predict",
+        "check_classifiers_multilabel_output_format_predict_proba",
+        "check_classifiers_multilabel_output_format_decision_function",
+        "check_classifier_multioutput",
+    )
 }
 
 
@@ -156,3 +168,22 @@ def test_predict_does_not_change_state(toy):
     clf.predict(texts)
     clf.predict_proba(texts)
     assert state() == before
+
+
+def multi_label_estimator(**params):
+    return MultiLabelZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), **params)
+
+
+@pytest.mark.parametrize("check_name", APPLICABLE)
+def test_sklearn_check_multi_label(check_name):
+    getattr(checks, check_name)("MultiLabelZeroShotClassifier", multi_label_estimator())
+
+
+def test_every_sklearn_check_of_a_multi_label_classifier_is_run_or_explained():
+    est = multi_label_estimator()
+    tags = est.__sklearn_tags__()
+    tags.input_tags.two_d_array, tags.input_tags.string = True, False
+    est.__sklearn_tags__ = lambda: tags
+    names = {getattr(check, "func", check).__name__ for check in checks._yield_all_checks(est, legacy=True)}
+    unexplained = names - set(APPLICABLE) - set(NOT_APPLICABLE) - set(MULTI_LABEL_NOT_APPLICABLE)
+    assert unexplained == set()
