@@ -356,18 +356,12 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
             show_progress=self.show_progress,
             previous=previous,
         )
-        if usage_before is not None:
-            self.judge_usage_ = self.judge.usage - usage_before
+        self._keep_answers(judged, usage_before)
         self.judging_ = judged.judging
         self._check_pool_size(len(pool), judged.n_labels_judged)
         self.order_probe_ = judged.order_probe
-        self.judgments_ = judged.judgments
-        self.choices_ = judged.choices
         # what the next fit's warm_start compares with, set with the answers it describes
         self._judged_with = (self.judging_, self._judging_settings(), dict(zip(names, descriptions)))
-        self.n_judge_requests_ = judged.n_requests
-        self.n_judged_pairs_ = judged.n_judged_pairs
-        self.n_failed_pairs_ = judged.n_failed_pairs
         self.n_reused_judgments_ = judged.n_reused
 
         # 4. calibration: blend with the zero-shot scores on held-out answers, as far as the judge earns

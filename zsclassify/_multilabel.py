@@ -245,13 +245,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
             logit_scale=self.logit_scale,
             show_progress=self.show_progress,
         )
-        if usage_before is not None:
-            self.judge_usage_ = self.judge.usage - usage_before
-        self.judgments_ = judged.judgments
-        self.choices_ = judged.choices
-        self.n_judge_requests_ = judged.n_requests
-        self.n_judged_pairs_ = judged.n_judged_pairs
-        self.n_failed_pairs_ = judged.n_failed_pairs
+        self._keep_answers(judged, usage_before)
 
         # calibration: each label's curve from scores its own answers did not shape
         said_yes, said_no = judged.said_yes, judged.said_no

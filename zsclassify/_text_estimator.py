@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._judging import JudgingResult
+from ._usage import JudgeUsage
 from ._validation import check_texts
 from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
 from .judges import Judge
@@ -57,6 +59,16 @@ class TextEstimatorMixin:
             self.embedder_.encode_document, pool, desc="embedding the pool", show_progress=self.show_progress
         )
         return pool, documents
+
+    def _keep_answers(self, judged: JudgingResult, usage_before: JudgeUsage | None) -> None:
+        """Set the fitted attributes every judged fit has: the answers, the counts and (LLM judges) the usage."""
+        if usage_before is not None:
+            self.judge_usage_ = self.judge.usage - usage_before
+        self.judgments_ = judged.judgments
+        self.choices_ = judged.choices
+        self.n_judge_requests_ = judged.n_requests
+        self.n_judged_pairs_ = judged.n_judged_pairs
+        self.n_failed_pairs_ = judged.n_failed_pairs
 
     def _check_numbers(self, integers: Sequence[tuple[str, int]], positives: Sequence[str]) -> None:
         """Raise for a parameter of ``integers`` that is not an integer at least its minimum (``max_pool_size``
