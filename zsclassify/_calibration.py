@@ -328,6 +328,7 @@ def choose_label_regularisation(
         loss = float(np.logaddexp(0.0, -signs * logits[answered]).mean())
         if best is None or loss < best[0]:
             best = (loss, C, logits)
+    assert best is not None  # the grid is never empty
     logger.info("per-label regularisation: C=%g (held-out log-loss %.3f)", best[1], best[0])
     return best[1], best[2]
 

@@ -59,24 +59,24 @@ def choose_demo_judge(data: DemoData) -> DemoJudge:
         return DemoJudge(OpenAICompatibleJudge(model, base_url=url), f"OpenAICompatibleJudge({model!r}) at {url}, live")
     recorded = load_demo_judge()
     if recorded is not None:
-        judge, header = recorded
-        probes = len(judge.order_probes)
+        replay, header = recorded
+        probes = len(replay.order_probes)
         answers = ", ".join(
             part
             for part, count in (
                 (f"an order probe of {probes} questions in both orders", probes),
-                (f"{len(judge.choices) - probes} multiple choices", len(judge.choices) - probes),
-                (f"{len(judge.records)} yes/no pairs", len(judge.records)),
+                (f"{len(replay.choices) - probes} multiple choices", len(replay.choices) - probes),
+                (f"{len(replay.records)} yes/no pairs", len(replay.records)),
             )
             if count
         )
         note = (
-            f"{judge!r}: replays {answers} recorded from {header['model']} ({header['server']}, {header['scoring']}); "
+            f"{replay!r}: replays {answers} recorded from {header['model']} ({header['server']}, {header['scoring']}); "
             "set ANTHROPIC_API_KEY or ZSCLASSIFY_JUDGE_URL for a live LLM"
         )
-        return DemoJudge(judge, note, header.get("judge_budget", DEFAULT_BUDGET))
-    judge = GoldJudge(data.pool_texts, data.pool_labels)
-    return DemoJudge(judge, f"{judge!r}: answers from the pool's known labels; it is not an LLM")
+        return DemoJudge(replay, note, header.get("judge_budget", DEFAULT_BUDGET))
+    gold = GoldJudge(data.pool_texts, data.pool_labels)
+    return DemoJudge(gold, f"{gold!r}: answers from the pool's known labels; it is not an LLM")
 
 
 def run_demo(

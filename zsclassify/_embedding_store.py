@@ -70,7 +70,7 @@ class EmbeddingCache:
         return {"path": self.path, "max_entries": self.max_entries}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["path"], max_entries=state["max_entries"])
+        EmbeddingCache.__init__(self, state["path"], max_entries=state["max_entries"])
 
     def __deepcopy__(self, memo: dict) -> EmbeddingCache:
         return self  # clones of an estimator share one cache

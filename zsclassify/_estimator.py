@@ -13,6 +13,7 @@ import copy
 import numbers
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import softmax
@@ -230,7 +231,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
 
     def __init__(
         self,
-        labels: Mapping[str, str] | Sequence[str],
+        labels: Mapping[str, str | None] | Sequence[str],
         *,
         embedder: object = None,
         query_prompt: str | None = None,
@@ -465,7 +466,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         """The answers of the fit before this one, for ``warm_start`` (None when there is nothing to keep)."""
         if not self.warm_start or not getattr(self, "judgments_", None) or self.refinement != "joint":
             return None
-        recorded = getattr(self, "_judged_with", ())  # (judging, settings, descriptions); other shapes keep nothing
+        recorded: tuple = getattr(self, "_judged_with", ())  # (judging, settings, descriptions); else keep nothing
         judging, settings, descriptions = recorded if len(recorded) == 3 else (None, (), {})
         wanted = self._resolve_judging()
         now = (judging if wanted == "auto" else wanted, *self._judging_settings())
@@ -478,7 +479,8 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
                 stacklevel=3,
             )
             return None
-        checks = () if getattr(self, "judge_quality_", None) is None else self.judge_quality_.checks
+        quality = getattr(self, "judge_quality_", None)
+        checks = () if quality is None else quality.checks
         return PreviousJudging(judging, descriptions, self.judgments_, self.choices_, checks)
 
     def _resolve_judging(self) -> str:
@@ -528,7 +530,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
             )
 
     @staticmethod
-    def _check_targets(y: object, names: list[str], n_samples: int) -> None:
+    def _check_targets(y: Any, names: list[str], n_samples: int) -> None:
         targets = np.asarray(list(y) if not hasattr(y, "to_numpy") else y.to_numpy(), dtype=object).ravel()
         if len(targets) != n_samples:
             raise ValueError(f"y has {len(targets)} entries but X has {n_samples}.")
@@ -565,7 +567,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
     def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Labels (``oos_label`` under the threshold) and top probabilities from :meth:`predict_proba` rows."""
         threshold = self.oos_threshold_
-        predicted = self.classes_[proba.argmax(axis=1)]
+        predicted = np.asarray(self.classes_[proba.argmax(axis=1)])
         confidence = proba.max(axis=1)
         if threshold is not None:
             predicted = np.where(confidence < threshold, self.oos_label, predicted).astype(object)
@@ -573,5 +575,5 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
 
 
 def _check_threshold(threshold: object) -> None:
-    if threshold != "auto" and not (isinstance(threshold, numbers.Real) and 0.0 <= threshold <= 1.0):
+    if threshold != "auto" and not (isinstance(threshold, numbers.Real) and 0.0 <= float(threshold) <= 1.0):
         raise ValueError(f"oos_threshold must be 'auto' or a probability in [0, 1]; got {threshold!r}.")

@@ -288,7 +288,7 @@ show_progress
         session.result.judging = judging
     if refinement == "joint" and previous is None:
         session.check_quality(documents, total, show_progress)  # paid from the budget: counted as judged
-    elif refinement == "joint":
+    elif refinement == "joint" and previous is not None:
         session.reuse_checks(previous)
     ask = session.ask if session.result.judging == "yes_no" else partial(session.ask_choices, documents, n_candidates)
     return session.rounds(ask, to_judge, documents, queries, total, n_rounds, refinement == "joint", C, show_progress)
@@ -426,7 +426,7 @@ class _Session:
     def report(self, bar, n_pairs: int) -> None:
         """Advance the judging bar by ``n_pairs``: pairs done, accepted so far, cost so far (LLM judges)."""
         bar.update(n_pairs)
-        status = {"accepted": int(self.result.said_yes.sum())}
+        status: dict[str, object] = {"accepted": int(self.result.said_yes.sum())}
         usage = getattr(self.judge, "usage", None)
         if self.usage_before is not None and usage is not None and usage.cost_usd is not None:
             status["cost"] = f"${usage.cost_usd - (self.usage_before.cost_usd or 0.0):.4f}"
@@ -556,7 +556,7 @@ class _Session:
         logger.info("round %d: %d utterances judged, %d labels accepted", round_index, len(items),
                     int(result.said_yes[items].sum()))  # fmt: skip
 
-    def as_choice(self, item: int, options: np.ndarray, answer: np.ndarray, round_index: int) -> Choice:
+    def as_choice(self, item: int | np.integer, options: np.ndarray, answer: np.ndarray, round_index: int) -> Choice:
         """One answered question as a :class:`Choice` (answer None for "none" or a failure)."""
         names = tuple(str(self.names[c]) for c in options)
         best = -1 if np.isnan(answer).any() else int(np.argmax(answer))

@@ -80,6 +80,7 @@ class MicroBatcher(Generic[Result]):
         if self._worker is None:
             return
         queue, self._queue = self._queue, None
+        assert queue is not None and self._executor is not None  # set together by start()
         queue.put_nowait(None)
         await self._worker
         self._executor.shutdown(wait=True)
@@ -95,6 +96,7 @@ class MicroBatcher(Generic[Result]):
 
     async def _run(self) -> None:
         queue = self._queue
+        assert queue is not None  # start() sets it before it starts this task
         last_batch_requests = 0
         stopping = False
         while not stopping:

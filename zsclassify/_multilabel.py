@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
@@ -145,7 +146,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
 
     def __init__(
         self,
-        labels: Mapping[str, str] | Sequence[str],
+        labels: Mapping[str, str | None] | Sequence[str],
         *,
         embedder: object = None,
         query_prompt: str | None = None,
@@ -239,7 +240,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
             refinement=self.refinement,
             judging=self.judging_,
             n_candidates=min(self.n_candidates, len(names)),
-            C=ROUNDS_C if self.C == "auto" else self.C,
+            C=ROUNDS_C if self.C == "auto" else float(self.C),
             learning_rate=self.learning_rate,
             n_steps=self.n_steps,
             logit_scale=self.logit_scale,
@@ -371,7 +372,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         return tags
 
 
-def binarize_labels(y: object, names: Sequence[str]) -> np.ndarray:
+def binarize_labels(y: Any, names: Sequence[str]) -> np.ndarray:
     """Multi-label targets as an indicator matrix over ``names``.
 
     Parameters

@@ -441,7 +441,7 @@ def self_train(
         log_likelihood[chose] = np.log(choice_likelihood(probabilities, n_options, reliability))
     posterior = _softmax(np.log(np.clip(prior_probabilities, 1e-300, None)) + log_likelihood)
     relabelled, weight = posterior.argmax(axis=1), posterior.max(axis=1)
-    kept = has_yes[rows] | (weight >= 0.5)
+    kept = np.asarray(has_yes[rows] | (weight >= 0.5), dtype=bool)
 
     features = np.vstack([pool[rows[kept]], pool[pseudo]])
     targets = np.concatenate([relabelled[kept], predicted[pseudo]])

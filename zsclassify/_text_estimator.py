@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -29,9 +30,19 @@ class TextEstimatorMixin:
     ``judge``, ``embedder``, ``query_prompt``, ``document_prompt``, ``max_pool_size`` and ``show_progress``.
     """
 
+    judge: Judge | None
+    embedder: object
+    query_prompt: str | None
+    document_prompt: str | None
+    max_pool_size: int | None
+    show_progress: bool | None
+    embedder_: Any
+    center_: np.ndarray | None
+    coef_: np.ndarray
+
     def __getstate__(self) -> dict:
         """The state pickled: a fitted classifier leaves its judge out (prediction never needs it)."""
-        state = dict(super().__getstate__())  # type: ignore[misc]  # a copy: the live estimator keeps its judge
+        state = dict(super().__getstate__())  # type: ignore[misc, call-overload]  # a copy: the estimator keeps its judge
         if "coef_" in state:
             state["judge"] = None
         return state
@@ -81,7 +92,7 @@ class TextEstimatorMixin:
                 raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
         for name in positives:
             value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+            if not isinstance(value, numbers.Real) or not np.isfinite(float(value)) or value <= 0:
                 raise ValueError(f"{name} must be a positive number; got {value!r}.")
         if self.judge is not None and not isinstance(self.judge, Judge):
             raise TypeError(

@@ -7,6 +7,7 @@ depending on the judges.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 __all__ = ["JudgeUsage"]
 
@@ -25,7 +26,7 @@ class JudgeUsage:
     failed_pairs: int = 0
 
     def _combine(self, other: JudgeUsage, sign: int) -> JudgeUsage:
-        values = {}
+        values: dict[str, Any] = {}
         for field in fields(self):
             a, b = getattr(self, field.name), getattr(other, field.name)
             values[field.name] = None if a is None or b is None else a + sign * b

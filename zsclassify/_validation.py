@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ _SEPARATORS = re.compile(r"[_\-\s]+")
 _CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
-def _as_sequence(values: object, name: str) -> list:
+def _as_sequence(values: Any, name: str) -> list:
     if values is None:
         raise TypeError(f"{name} is None; pass a list, array or pandas Series of strings.")
     if isinstance(values, (str, bytes)):

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -84,7 +84,7 @@ class EncoderStats:
 
 _STATS = EncoderStats()
 _CACHING: ContextVar[bool] = ContextVar("zsclassify_embedding_cache", default=True)
-_MODELS: dict[tuple[str, str, str], object] = {}
+_MODELS: dict[tuple[str, str, str], Any] = {}
 _CACHE: OrderedDict[tuple[str, str | None, str], np.ndarray] = OrderedDict()
 _LOCK = threading.RLock()
 _INSTANCE_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # never reused, unlike id()

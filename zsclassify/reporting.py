@@ -196,7 +196,7 @@ def report_out_of_scope(
     X: Sequence[str],
     y: Sequence[str],
     oos_X: Sequence[str],
-    thresholds: Sequence[float] | None = None,
+    thresholds: Sequence[float] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """In-scope accuracy against out-of-scope recall as the rejection threshold varies.
 

@@ -169,7 +169,7 @@ class JudgmentCache:
         return {"path": self.path, "lock_timeout": self.lock_timeout, "hits": self.hits, "misses": self.misses}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["path"], state.get("lock_timeout", LOCK_TIMEOUT))
+        JudgmentCache.__init__(self, state["path"], state.get("lock_timeout", LOCK_TIMEOUT))
         self.hits, self.misses = state["hits"], state["misses"]
 
     def __deepcopy__(self, memo: dict) -> JudgmentCache:
