@@ -1,7 +1,8 @@
-"""The code passes ruff (the project's linter and formatter)."""
+"""The code passes ruff (the project's linter and formatter) and mypy (its type checker)."""
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,16 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is installed with the test extra")
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
 def test_ruff_is_clean(command):
-    command = ["ruff", *command, "zsclassify", "tests", "benchmarks", "notebooks"]
+    command = ["ruff", *command, "zsclassify", "tests", "benchmarks", "notebooks", "docs"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_mypy_is_clean():
+    pytest.importorskip("mypy", reason="mypy is installed with the test extra")
+    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
 
 
 def test_tests_need_no_benchmark_data():

@@ -60,13 +60,13 @@ def choose_demo_judge(data: DemoData) -> DemoJudge:
     recorded = load_demo_judge()
     if recorded is not None:
         replay, header = recorded
-        probes = len(replay.order_probes)
+        probes = len(list(replay.order_probes))
         answers = ", ".join(
             part
             for part, count in (
                 (f"an order probe of {probes} questions in both orders", probes),
-                (f"{len(replay.choices) - probes} multiple choices", len(replay.choices) - probes),
-                (f"{len(replay.records)} yes/no pairs", len(replay.records)),
+                (f"{len(list(replay.choices)) - probes} multiple choices", len(list(replay.choices)) - probes),
+                (f"{len(list(replay.records))} yes/no pairs", len(list(replay.records))),
             )
             if count
         )

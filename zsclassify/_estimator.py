@@ -481,6 +481,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
             return None
         quality = getattr(self, "judge_quality_", None)
         checks = () if quality is None else quality.checks
+        assert judging is not None  # an earlier fit recorded how it asked, or the settings differed above
         return PreviousJudging(judging, descriptions, self.judgments_, self.choices_, checks)
 
     def _resolve_judging(self) -> str:
@@ -570,7 +571,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         predicted = np.asarray(self.classes_[proba.argmax(axis=1)])
         confidence = proba.max(axis=1)
         if threshold is not None:
-            predicted = np.where(confidence < threshold, self.oos_label, predicted).astype(object)
+            predicted = np.where(confidence < threshold, str(self.oos_label), predicted).astype(object)
         return predicted, confidence
 
 

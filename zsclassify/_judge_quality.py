@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -225,11 +225,11 @@ def position_counts(first: Sequence[int], second: Sequence[int], n_options: Sequ
     n_options : sequence of int
         Options of each question, "none" included.
     """
-    first, second, n_options = np.asarray(first), np.asarray(second), np.asarray(n_options)
-    real = n_options > 2
-    last = n_options - 2  # the last real option: the first one of the other order
-    n_first = int(((first == 0) & (second == 0) & real).sum())
-    n_last = int(((first == last) & (second == last) & real).sum())
+    first_at, second_at, options = np.asarray(first), np.asarray(second), np.asarray(n_options)
+    real = options > 2
+    last = options - 2  # the last real option: the first one of the other order
+    n_first = int(((first_at == 0) & (second_at == 0) & real).sum())
+    n_last = int(((first_at == last) & (second_at == last) & real).sum())
     return n_first, n_last, int(real.sum())
 
 
@@ -325,7 +325,12 @@ class JudgeQuality:
 
     def describe(self) -> str:
         """One line: the rates with their 90% intervals, the position bias, the decision."""
-        if self.false_yes is None or self.false_no is None:
+        if (
+            self.false_yes is None
+            or self.false_no is None
+            or self.false_yes_interval is None
+            or self.false_no_interval is None
+        ):
             return f"not measured ({self.reason})"
         parts = [
             f"false-yes {self.false_yes:.2f} [{self.false_yes_interval[0]:.2f}, {self.false_yes_interval[1]:.2f}]",
@@ -398,7 +403,7 @@ def assess_judge(
         share, low, high = position_bias(*probe)
         bias, bias_interval, n_probe = share, (low, high), len(probe[0])
     n_check_pairs = sum(len(c.options) for c in checks)
-    common = {
+    common: dict[str, Any] = {
         "position_bias": bias,
         "position_bias_interval": bias_interval,
         "n_check_utterances": len(checks),

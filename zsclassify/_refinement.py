@@ -403,7 +403,7 @@ def self_train(
         As :func:`fit_joint`.
     """
     n_labels = initial_labels.shape[0]
-    has_yes = said_yes.any(axis=1)
+    has_yes = np.asarray(said_yes.any(axis=1), dtype=bool)
     judged = has_yes | said_no.any(axis=1)
     first_yes = said_yes.argmax(axis=1)
     coef, intercept = fit_joint(initial_labels, pool[has_yes], first_yes[has_yes], C=C)

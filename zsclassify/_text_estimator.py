@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -42,7 +42,7 @@ class TextEstimatorMixin:
 
     def __getstate__(self) -> dict:
         """The state pickled: a fitted classifier leaves its judge out (prediction never needs it)."""
-        state = dict(super().__getstate__())  # type: ignore[misc, call-overload]  # a copy: the estimator keeps its judge
+        state = dict(super().__getstate__())  # type: ignore[call-overload]  # a copy: the estimator keeps its judge
         if "coef_" in state:
             state["judge"] = None
         return state
@@ -74,7 +74,7 @@ class TextEstimatorMixin:
     def _keep_answers(self, judged: JudgingResult, usage_before: JudgeUsage | None) -> None:
         """Set the fitted attributes every judged fit has: the answers, the counts and (LLM judges) the usage."""
         if usage_before is not None:
-            self.judge_usage_ = self.judge.usage - usage_before
+            self.judge_usage_ = cast(Any, self.judge).usage - usage_before  # judges with usage: the LLM ones
         self.judgments_ = judged.judgments
         self.choices_ = judged.choices
         self.n_judge_requests_ = judged.n_requests
@@ -121,7 +121,7 @@ class TextEstimatorMixin:
         return embeddings if self.center_ is None else center_and_normalize(embeddings, self.center_)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.non_deterministic = False

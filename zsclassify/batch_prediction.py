@@ -22,7 +22,7 @@ import ctypes.util
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -179,6 +179,7 @@ class PartitionPredictor:
                     frame[self.text_column][good].tolist()
                 )
             release_free_memory()
+        columns: dict[str, Any]
         if self._multi_label:  # a list of labels and one of their probabilities per row (None for a bad row)
             columns = {
                 self.label_column: [None if label is None else list(label) for label in labels],

@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from ._validation import check_texts
@@ -68,7 +69,7 @@ def _parse_json(text: str, name: object, number: int | None = None, **options):
         raise UserError(f"{name}, {where}: not valid JSON ({error.msg})") from None
 
 
-def _unique(pairs: Iterable[tuple[object, object]], path: Path, what: str, start: int = 1) -> dict[str, str | None]:
+def _unique(pairs: Iterable[tuple[object, Any]], path: Path, what: str, start: int = 1) -> dict[str, str | None]:
     """Label name -> description; a name given twice is an error (it would silently merge two labels)."""
     labels: dict[str, str | None] = {}
     where: dict[str, int] = {}

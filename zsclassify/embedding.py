@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -212,12 +212,13 @@ class SentenceTransformerEmbedder:
 
     def _disk_store(self) -> tuple[EmbeddingCache, str] | None:
         """The on-disk cache and this model's key in it (path, backend, fingerprint of its files), if any."""
-        if self.disk_cache in (None, False):
+        setting = self.disk_cache
+        if setting in (None, False):
             return None
-        if not isinstance(self.disk_cache, EmbeddingCache):
-            path = default_embedding_cache_path() if self.disk_cache is True else Path(self.disk_cache)
-            self.disk_cache = EmbeddingCache(path)
-        return self.disk_cache, f"{self._cache_model_key}@{model_fingerprint(self.model_path)}"
+        if not isinstance(setting, EmbeddingCache):
+            path = default_embedding_cache_path() if setting is True else Path(cast(str, setting))
+            setting = self.disk_cache = EmbeddingCache(path)
+        return setting, f"{self._cache_model_key}@{model_fingerprint(self.model_path)}"
 
     @property
     def model_path(self) -> str:

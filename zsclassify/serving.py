@@ -32,11 +32,12 @@ import copy
 import hmac
 import json
 import logging
+import math
 import os
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -211,7 +212,10 @@ def _json_body(model: type[BaseModel]) -> dict:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
-async def _read(request: Request, model: type[BaseModel]) -> BaseModel:
+_Body = TypeVar("_Body", bound="BaseModel")
+
+
+async def _read(request: Request, model: type[_Body]) -> _Body:
     """The body parsed as JSON (whatever the Content-Type says) and validated; bad input as one line."""
     try:
         data = json.loads(await request.body())
@@ -285,20 +289,22 @@ def prepare_model(
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"model file not found: {path}")
-        source = load_model(path)
-    if not isinstance(source, (ZeroShotClassifier, MultiLabelZeroShotClassifier)):
+        loaded: object = load_model(path)
+    else:
+        loaded = source
+    if not isinstance(loaded, (ZeroShotClassifier, MultiLabelZeroShotClassifier)):
         raise TypeError(
-            f"expected a fitted ZeroShotClassifier or MultiLabelZeroShotClassifier; got {type(source).__name__}."
+            f"expected a fitted ZeroShotClassifier or MultiLabelZeroShotClassifier; got {type(loaded).__name__}."
         )
-    check_is_fitted(source, "coef_")
+    check_is_fitted(loaded, "coef_")
     if backend is not None:
-        if not isinstance(source.embedder_, SentenceTransformerEmbedder):
+        if not isinstance(loaded.embedder_, SentenceTransformerEmbedder):
             raise ValueError(f"backend={backend!r} needs a sentence-transformers embedder.")
-        embedder = copy.copy(source.embedder_)
+        embedder = copy.copy(loaded.embedder_)
         embedder.backend = backend
         embedder._check_options()
-        source.embedder_ = embedder
-    return source
+        loaded.embedder_ = embedder
+    return loaded
 
 
 class _Answer(NamedTuple):
@@ -431,7 +437,7 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
     )
     async def predict(request: Request) -> PredictResponse:
         body = await _read(request, PredictRequest)
-        texts = [body.text] if body.text is not None else body.texts
+        texts = [body.text] if body.text is not None else list(body.texts or [])  # the model sets one of them
         check_texts(texts, "text" if body.text is not None else "texts")
         n = settings.top_n if body.top_n is None else body.top_n
         results = await run(texts)
@@ -463,17 +469,18 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
         (answer,) = await run([body.text])
         label, confidence = answer.label, answer.confidence
         if answer.accepted is not None:  # multi-label: every intent, each marked
-            ranked = [
-                AcceptedIntent(name=name, confidence=p, accepted=flag) for name, p, flag in ranking(answer, 10**6)
+            ranked: list[Intent] = [
+                AcceptedIntent(name=name, confidence=p, accepted=bool(flag)) for name, p, flag in ranking(answer, 10**6)
             ]
             top = Intent(name=label, confidence=confidence if label is not None else 0.0)
             return ParseResponse(
                 text=body.text, intent=top, entities=[], intent_ranking=ranked, message_id=body.message_id
             )
         ranked = [Intent(name=name, confidence=p) for name, p, _ in ranking(answer, 10)]
-        if clf.oos_label is not None and label == clf.oos_label:
+        threshold = clf.oos_threshold_
+        if clf.oos_label is not None and label == clf.oos_label and threshold is not None:
             # as Rasa's FallbackClassifier: the fallback intent, at the threshold's confidence, leads the ranking
-            top = Intent(name=label, confidence=float(clf.oos_threshold_))
+            top = Intent(name=label, confidence=float(threshold))
             ranked = [top, *ranked]
         else:
             top = Intent(name=label, confidence=confidence)
@@ -486,7 +493,7 @@ def create_app(model: str | os.PathLike | ZeroShotClassifier, settings: ServerSe
     @app.get("/labels", response_model=LabelsResponse, dependencies=secured, summary="Labels the model knows")
     async def labels() -> LabelsResponse:
         multi_label = isinstance(clf, MultiLabelZeroShotClassifier)
-        thresholds = [None] * len(classes)
+        thresholds: list[float | None] = [None] * len(classes)
         if multi_label and clf.thresholds_ is not None:
             thresholds = [float(t) for t in clf.thresholds_]
         infos = [
@@ -547,6 +554,6 @@ def serve(
         port=port,
         log_level=log_level,
         access_log=access_log,
-        timeout_graceful_shutdown=shutdown_timeout,
+        timeout_graceful_shutdown=math.ceil(shutdown_timeout),  # uvicorn counts whole seconds
     )
     uvicorn.Server(config).run()

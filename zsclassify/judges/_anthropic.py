@@ -6,7 +6,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -228,7 +228,7 @@ class AnthropicJudge(LLMJudge):
             return replace(task, requests=tuple(task.requests[k] for k in positions))
         return replace(task, texts=tuple(task.texts[k] for k in positions))
 
-    def _run_tasks(self, tasks: list, work) -> Iterator[tuple[int, list | BaseException]]:
+    def _run_tasks(self, tasks: list, work) -> Generator[tuple[int, list | BaseException], None, None]:
         if not self.use_batches:
             yield from super()._run_tasks(tasks, work)
             return
@@ -243,8 +243,10 @@ class AnthropicJudge(LLMJudge):
             again = self._submit_batch([subtask for _, subtask in retry.values()])
             for (position, (missing, _)), outcome in zip(retry.items(), again):
                 if isinstance(outcome, list):
+                    earlier = outcomes[position]
+                    assert isinstance(earlier, list)  # only answered tasks are asked again
                     for k, answer in zip(missing, outcome):
-                        outcomes[position][k] = answer
+                        earlier[k] = answer
         yield from enumerate(outcomes)
 
     def _submit_batch(self, tasks: list) -> list[list | BaseException]:

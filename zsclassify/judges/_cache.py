@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -304,7 +305,7 @@ class JudgmentCache:
     def save(
         self,
         namespace: CacheNamespace,
-        answers: Sequence[tuple[Sequence[Triple], Sequence[float]]],
+        answers: Sequence[tuple[Sequence[Triple], Sequence[float] | np.ndarray]],
         owner: str | None = None,
     ) -> None:
         """Store the answers of one request in one transaction: the scores of each answer's triples.
@@ -314,7 +315,8 @@ class JudgmentCache:
         fails, the answers go to a side file named by the :class:`~zsclassify.CacheError`.
         """
         row = (namespace.backend, namespace.model, namespace.version)
-        rows, claims = {}, []
+        rows: dict[str, tuple] = {}
+        claims: list[str] = []
         for triples, scores in answers:
             if all(0.0 <= score <= 1.0 for score in scores):
                 keys = [namespace.key(*triple) for triple in triples]
@@ -413,8 +415,8 @@ class JudgmentCache:
         self._write([("DELETE FROM judgments", [()])])
 
 
-Ask = Callable[[list[JudgeRequest]], Iterator[tuple[int, Sequence[float]]]]
-AskChoices = Callable[[list[tuple[ChoiceRequest, ...]]], Iterator[tuple[int, Sequence[Sequence[float]]]]]
+Ask = Callable[[list[JudgeRequest]], Iterator[tuple[int, Any]]]  # one score list (or array) per request
+AskChoices = Callable[[list[tuple[ChoiceRequest, ...]]], Iterator[tuple[int, Any]]]  # per batch: a list per choice
 Triple = tuple[str, str, str]  # (label, description, utterance): one stored score
 
 
@@ -535,7 +537,7 @@ def judge_with_cache(
     requests: Sequence[JudgeRequest],
     ask: Ask,
     batch_size: int | None = None,
-    **options: float | None,
+    **options: Any,
 ) -> list[np.ndarray]:
     """Yes/no scores of ``requests``: from ``store`` where known, else from ``ask``.
 
@@ -603,7 +605,7 @@ def choose_with_cache(
     requests: Sequence[ChoiceRequest],
     ask: AskChoices,
     batch_size: int | None = None,
-    **options: float | None,
+    **options: Any,
 ) -> list[np.ndarray]:
     """Choice probabilities of ``requests``: from ``store`` where known, else from ``ask``.
 

@@ -18,7 +18,7 @@ import threading
 import time
 import warnings
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -463,7 +463,7 @@ class LLMJudge(Judge):
                 answers[i] = answer
         return answers
 
-    def _run_tasks(self, tasks: list, work: Callable) -> Iterator[tuple[int, list | BaseException]]:
+    def _run_tasks(self, tasks: list, work: Callable) -> Generator[tuple[int, list | BaseException], None, None]:
         """Run ``work`` on each task, yielding its index with the result (or the error that stopped it) as it finishes.
 
         The default sends up to ``max_concurrency`` requests at once (:func:`run_concurrently`).
@@ -613,7 +613,7 @@ class LLMJudge(Judge):
                 positions = [k for k, request in enumerate(requests) if request.multiple == multiple]
                 for position, answer in zip(positions, self.choose([requests[k] for k in positions])):
                     answers[position] = answer
-            return answers
+            return [answer for answer in answers if answer is not None]  # every position was answered
         catalogue = tuple(sorted({(o.name, o.description) for request in requests for o in request.options}))
         namespace = self._cache_namespace(self._prompt_version(CHOICE_PROMPT_VERSION))
 

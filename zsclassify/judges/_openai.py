@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from typing import cast
 
 from ._llm import _CHARS_PER_TOKEN, ChoiceBatch, JudgeUsage, LLMJudge, check_api_reply, scores_from_judgments
 from ._prompts import (
@@ -238,7 +239,7 @@ class OpenAICompatibleJudge(LLMJudge):
         characters = sum(len(m["content"]) for pair in messages for m in pair)
         return characters // _CHARS_PER_TOKEN + 20 * len(messages), len(messages)
 
-    def _choose_batch(self, batch: ChoiceBatch) -> tuple[list[list[float]], JudgeUsage]:
+    def _choose_batch(self, batch: ChoiceBatch) -> tuple[list, JudgeUsage]:
         """Lettered questions scored by the first token's log-probabilities; multi-label ones answered in JSON
         (``{"labels": [...]}``: hard answers, as a reply that lists several names has no one token to score)."""
         answers, spent, n_single = [], JudgeUsage(), 0
@@ -264,7 +265,10 @@ class OpenAICompatibleJudge(LLMJudge):
         warn_single_answers(n_single, len(batch.requests), f"The judge at {self.base_url}")
         return answers, spent
 
-    def _response_format(self, schema: dict = JUDGMENT_TOOL["input_schema"], name: str = JUDGMENT_TOOL["name"]) -> dict:
+    def _response_format(self, schema: dict | None = None, name: str | None = None) -> dict:
+        """The ``response_format`` of a JSON reply: ``schema`` named ``name`` (the yes/no judgments by default)."""
+        schema = cast(dict, JUDGMENT_TOOL["input_schema"]) if schema is None else schema
+        name = str(JUDGMENT_TOOL["name"]) if name is None else name
         if self.json_mode == "json_object":
             return {"type": "json_object", "schema": schema}
         return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}

@@ -7,6 +7,7 @@ import logging
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class CallableJudge(Judge):
     def __init__(
         self,
         fn: Callable[[str, str, list[str]], Sequence[float]] | None = None,
-        choose_fn: Callable[[str, list[tuple[str, str]]], ChoiceAnswer] | None = None,
+        choose_fn: Callable[..., Any] | None = None,
     ) -> None:
         self.fn = fn
         self.choose_fn = choose_fn
@@ -65,7 +66,7 @@ class CallableJudge(Judge):
         """True when ``choose_fn`` is given (it is called with ``multiple=True`` for those questions)."""
         return self.choose_fn is not None
 
-    def judge(self, requests: Sequence[JudgeRequest]) -> list[Sequence[float]]:
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[Any]:
         """Call ``fn`` once per request (the classifier validates what it returns)."""
         if self.fn is None:
             raise TypeError("This CallableJudge has no fn for yes/no questions; pass fn= or fit with judging='choice'.")
@@ -335,7 +336,7 @@ class RecordedJudge(Judge):
 
     def choose(self, requests: Sequence[ChoiceRequest]) -> list[np.ndarray]:
         """Look each choice up in the recording: by utterance and set of options (probes: their order)."""
-        recorded = {}
+        recorded: dict[tuple[str, frozenset[str] | tuple[str, ...]], dict[str | None, float]] = {}
         for text, names, probabilities in self.choices:
             recorded[text, frozenset(names)] = dict(zip([*names, None], map(float, probabilities)))
         for text, names, probabilities in self.order_probes:
