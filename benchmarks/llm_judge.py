@@ -21,7 +21,7 @@ to ``results/llm_recordings/<dataset>_pairs.jsonl`` for ``benchmarks/score_repla
 ``--describe-labels`` gives datasets whose labels are bare names (SNIPS) the LLM's own drafts
 of descriptions (``OpenAICompatibleJudge.describe_labels``, one request) for both judges' fits.
 
-Needs ``pip install llama-cpp-python[server]==0.3.36 openai`` and a GGUF file (see benchmarks/README.md).
+Needs ``pip install llama-cpp-python[server]==0.3.36 openai`` and a GGUF file (see benchmarks/HISTORY.md).
 Usage: python benchmarks/llm_judge.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf [--parts fits study demo]
 """
 
@@ -343,7 +343,7 @@ def record_demo(url, cache_dir, judge_budget: int, judging: str, seed: int = 0) 
     ``judging="auto"`` (the default) writes the recording the package ships
     (``zsclassify/data``): the order probe, then the questions it settled on. ``"choice"``
     and ``"yes_no"`` write ``RECORDINGS/demo30_<judging>.jsonl`` for replay (with this
-    1.5B model, choices made the demo worse than zero-shot: see benchmarks/README.md, section 0).
+    1.5B model, choices made the demo worse than zero-shot: see benchmarks/HISTORY.md, section 0).
     Only ``seed`` 0 (the demo's ``random_state``) is recorded; other seeds measure how much
     one real-LLM fit varies with the questions it happens to ask.
     """

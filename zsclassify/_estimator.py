@@ -82,7 +82,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         one that follows the options' positions. Small local models do: one of 1.5B
         parameters answered multiple choice by position and made fits far worse than
         zero-shot (20 CLINC150 intents: 0.460 against 0.828; yes/no: 0.950;
-        benchmarks/README.md).
+        benchmarks/HISTORY.md).
     n_candidates : int
         Labels shown per question with ``judging="choice"`` (at most the number of labels).
     judge_budget : int

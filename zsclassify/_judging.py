@@ -56,7 +56,7 @@ questions gets the same answer with the options reversed. A judge right with pro
 and otherwise picking the first option shown agrees with itself when right both times, or
 right once while the right label is shown first: passing asks for q >= 0.65 when the
 best-scored label is right 80% of the time, 0.77 when never. The 1.5B model measured in
-benchmarks/README.md (first option in 86% of its answers, q about 0.24) is far below."""
+benchmarks/HISTORY.md (first option in 86% of its answers, q about 0.24) is far below."""
 MIN_POSITION_BIAS = 0.15
 """A judge under :data:`MIN_ORDER_CONSISTENCY` gets yes/no questions when its answers follow
 positions: the share of probe questions answered with the first option both times exceeds the
@@ -64,7 +64,7 @@ share answered with the last one both times by at least this much
 (:func:`~zsclassify._judge_quality.position_bias`; about 0.15 for a judge that picks the first
 option in 40% of its questions). A judge that errs whatever the order (GoldJudge with 20-30%
 of its choices moved at random agrees with itself on 50-65%) keeps multiple choice: on SNIPS
-its choices refine better than its yes/no answers (benchmarks/README.md, the judge zoo)."""
+its choices refine better than its yes/no answers (benchmarks/HISTORY.md, the judge zoo)."""
 MIN_BLIND_CONSISTENCY = 0.3
 """A judge whose choices agree with themselves under this share of the time gets yes/no
 questions, whatever its position bias. A chooser right with probability q, its errors spread
@@ -490,7 +490,7 @@ class _Session:
         ``labels`` (whose quota picked each utterance) is not shown to the judge: the
         candidates are the utterance's ``n_candidates`` best labels under the current scores,
         best first. (A shuffled order was measured and rejected: a small LLM's answers then
-        fell to chance, see benchmarks/README.md.)
+        fell to chance, see benchmarks/HISTORY.md.)
         """
         items = _distinct(items)  # one question per utterance
         candidates = self.candidates(documents, items, n_candidates)

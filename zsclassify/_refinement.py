@@ -387,7 +387,7 @@ def self_train(
         Pseudo-labels allowed per judged utterance. Few answers make a weak first fit
         whose less confident predictions are often wrong, so the pool's share grows with
         the evidence (SNIPS, GoldJudge: more pseudo-labels gain 0.9 points at 20 questions
-        per label and lose 5 at 2; benchmarks/README.md, section 0).
+        per label and lose 5 at 2; benchmarks/HISTORY.md, section 0).
     max_pseudo_labels : int
         Most pseudo-labels in all. It bounds the size of the fits, so that their cost
         stops growing with the pool.

@@ -81,7 +81,7 @@ def words_of_label_name(name: str) -> str:
     (``"AddToPlaylist"`` -> ``"add to playlist"``, ``"card-arrival"`` -> ``"card arrival"``);
     words in capitals are kept as acronyms (``"getATMLocation"`` -> ``"get ATM location"``).
     Embedders read words, not identifiers: on SNIPS, zero-shot accuracy with the default
-    embedder rises from 0.55 (names with ``_`` as a space) to 0.76 (benchmarks/README.md).
+    embedder rises from 0.55 (names with ``_`` as a space) to 0.76 (benchmarks/HISTORY.md).
     A name with no letters or digits is kept as it is.
     """
     words = _CASE_BOUNDARY.sub(" ", _SEPARATORS.sub(" ", name)).split()

@@ -509,7 +509,7 @@ class LLMJudge(Judge):
         that they are told apart (with the judge's ``instruction``, when set, as the task).
         The drafts are a starting point: read them, fix what is wrong, and pass the mapping
         as ``labels`` to :class:`~zsclassify.ZeroShotClassifier`. A small model can get a label
-        wrong (benchmarks/README.md, "Prompt variants"). Answers are not cached: keep the result.
+        wrong (benchmarks/HISTORY.md, "Prompt variants"). Answers are not cached: keep the result.
 
         Parameters
         ----------
