@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from zsclassify import MultiLabelZeroShotClassifier, load_model, save_model
+from zsclassify import InvalidJudgeResponseError, JudgeError, MultiLabelZeroShotClassifier, load_model, save_model
 from zsclassify._calibration import fit_label_sigmoids
 from zsclassify._multilabel import binarize_labels
 from zsclassify._refinement import fit_label_logistic
@@ -320,3 +320,44 @@ def test_report_labels_gives_thresholds_and_ranking_quality_before_and_after(fit
     assert {"judged", "accepted", "threshold", "ap_zero_shot", "ap_refined"} <= set(table.columns)
     np.testing.assert_allclose(table.loc[NAMES, "threshold"], clf.thresholds_)
     assert (table["accepted"] <= table["judged"]).all() and table["ap_refined"].between(0, 1).all()
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [(3.5, "must be a list of candidate names"), (["sport"], "not among the candidates")],
+)
+def test_a_malformed_multi_label_answer_is_a_clear_error(answer, message):
+    texts, _ = multi_intent_data()
+    judge = CallableJudge(choose_fn=lambda text, options, multiple=False: answer)
+    clf = MultiLabelZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=2)
+    with pytest.raises(InvalidJudgeResponseError, match=message):
+        clf.fit(texts)
+
+
+def test_multi_label_probabilities_outside_zero_one_are_refused():
+    from zsclassify._judging import check_choice
+
+    request = _ask_many("play jazz")
+    with pytest.raises(InvalidJudgeResponseError, match=r"must lie in \[0, 1\]"):
+        check_choice([1.2, 0.0, 0.0, 0.0], request)
+    np.testing.assert_array_equal(check_choice([1, 1, 0, 0], request), [1, 1, 0, 0])  # need not sum to 1
+
+
+def test_a_judge_that_mostly_fails_stops_a_multi_label_fit():
+    texts, _ = multi_intent_data()
+    judge = CallableJudge(choose_fn=lambda text, options, multiple=False: {name: float("nan") for name, _ in options})
+    clf = MultiLabelZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder(), judge=judge, judge_budget=4)
+    with pytest.raises(JudgeError):
+        clf.fit(texts)
+
+
+def test_a_claude_reply_naming_a_label_outside_the_candidates_is_asked_again():
+    from types import SimpleNamespace
+
+    from zsclassify.judges._anthropic import parse_selections
+
+    requests = [_ask_many("play jazz", ("music", "food")), _ask_many("order pizza", ("music", "food"))]
+    entries = [{"id": 1, "labels": ["music"]}, {"id": 2, "labels": ["sports"]}]
+    block = SimpleNamespace(type="tool_use", name="record_selections", input={"selections": entries})
+    first, second = parse_selections([block], requests)
+    assert first == [1.0, 0.0, 0.0] and all(np.isnan(second))
