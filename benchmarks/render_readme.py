@@ -130,8 +130,8 @@ SECTIONS = [
     Section(
         "predict against raw encoding",
         "The same 5,000 CLINC150 texts through the embedder's own encode and through predict (target: overhead "
-        "<= 5%), a single-label and a judged multi-label model, medians of 3, 1 torch thread. The single-label row "
-        "of this run shared the machine with another job; alone, in one process: 0.5% (multi-label 0.3%).",
+        "<= 5%), a single-label and a judged multi-label model, medians of 3, 1 torch thread, the machine otherwise "
+        "idle.",
         "python benchmarks/speed.py --parts predict predict_multi_label --name speed_multi_label",
         "speed_multi_label.json",
         "predict,predict_multi_label",
