@@ -242,6 +242,7 @@ def test_an_unusable_cache_fails_before_any_request(
     toy, anthropic_server, tmp_path, caplog, monkeypatch, fault, prepare, match
 ):
     path = tmp_path / "cache" / "judgments.sqlite"
+    prepared = None
     if prepare == "folder-is-a-file":
         path.parent.write_text("a file where the cache folder should be")
     else:
@@ -250,7 +251,8 @@ def test_an_unusable_cache_fails_before_any_request(
         JudgmentCache(path).check()
         read_only_connect(monkeypatch)
     elif callable(prepare):
-        prepare(path)
+        # keep what `prepare` returns: a lock holder collected by the garbage collector would release its lock
+        prepared = prepare(path)
     judge = anthropic(anthropic_server, tmp_path, cache=JudgmentCache(path, lock_timeout=0.3))
     figures = observe(
         fault, anthropic_server, tmp_path, lambda: judge.judge(all_requests(toy)), caplog, error=CacheError, match=match
@@ -258,6 +260,8 @@ def test_an_unusable_cache_fails_before_any_request(
     assert str(path) in figures["error"] and "nothing was sent" in figures["error"]
     assert figures["requests_sent"] == 0
     record(figures, wasted=0, lost=0)
+    if isinstance(prepared, sqlite3.Connection):
+        prepared.close()
 
 
 def test_an_older_cache_layout_is_upgraded_and_kept(toy, anthropic_server, tmp_path):
