@@ -494,6 +494,7 @@ def test_multi_label_fit_predict_evaluate(tmp_path):
     assert refused.returncode == 1 and "need no out-of-scope label" in refused.stderr
     fitted = run_here("--quiet", "fit", *common)
     assert fitted.returncode == 0, fitted.stderr
+    assert zsclassify.load_model(model).segmenter == "clauses"  # each request scored where it is said
 
     two_intents = rows[-1][0]
     out = run_here("--quiet", "predict", "-m", str(model), stdin=f"{two_intents}\n")
@@ -511,3 +512,13 @@ def test_multi_label_fit_predict_evaluate(tmp_path):
     for metric in ("micro-F1", "macro-F1", "samples-F1", "exact match"):
         assert 0.0 <= float(re.search(rf"{metric}\s+([\d.]+)", report.stdout).group(1)) <= 1.0
     assert float(re.search(r"micro-F1\s+([\d.]+)", report.stdout).group(1)) > 0.5
+
+
+def test_whole_texts_is_for_multi_label_fits(files, tmp_path, capsys):
+    root, _ = files
+    model = tmp_path / "whole.skops"
+    argv = ["-q", "fit", "--labels", root / "labels.json", "--data", root / "pool.csv", "--text-column", "utterance",
+            "--judge", "none", "-o", model]  # fmt: skip
+    assert "--whole-texts is for --multi-label fits" in fails(capsys, *argv, "--whole-texts")
+    assert main([str(a) for a in [*argv, "--multi-label", "--whole-texts"]]) == 0
+    assert zsclassify.load_model(model).segmenter is None

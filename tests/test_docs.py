@@ -21,9 +21,10 @@ from zsclassify.datasets import load_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PUBLIC_MODULES = ["zsclassify", "zsclassify.judges", "zsclassify.embedding", "zsclassify.reporting",
-                  "zsclassify.plotting", "zsclassify.batch_prediction", "zsclassify.persistence",
-                  "zsclassify.serving", "zsclassify.datasets", "zsclassify.metrics"]  # fmt: skip
+PUBLIC_MODULES = ["zsclassify", "zsclassify.judges", "zsclassify.embedding", "zsclassify.segmenting",
+                  "zsclassify.reporting", "zsclassify.plotting", "zsclassify.batch_prediction",
+                  "zsclassify.persistence", "zsclassify.serving", "zsclassify.datasets",
+                  "zsclassify.metrics"]  # fmt: skip
 
 
 def blocks(path: Path) -> list[tuple[str, str]]:

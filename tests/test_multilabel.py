@@ -19,6 +19,7 @@ from zsclassify._multilabel import binarize_labels
 from zsclassify._refinement import fit_label_logistic
 from zsclassify._sampling import select_near_threshold, select_rank_spread
 from zsclassify.judges import CallableJudge, ChoiceRequest, GoldJudge, LabelOption
+from zsclassify.segmenting import max_by_owner, split_clauses, split_texts
 
 NAMES = list(TOY_LABELS)
 
@@ -124,12 +125,58 @@ def test_clone_pickle_skops_pipeline_and_grid_search(fitted, tmp_path):
     assert search.best_score_ > 0.5
 
 
+def test_a_label_scores_on_the_best_clause_of_a_text(fitted):
+    clf, texts, _ = fitted
+    two_intents = next(text for text in texts if " and " in text)
+    pieces = split_clauses(two_intents)
+    assert len(pieces) == 2 and " and ".join(pieces) == two_intents
+    best = (clf.transform(pieces) @ clf.coef_.T).max(axis=0) + clf.intercept_
+    np.testing.assert_allclose(clf.decision_function([two_intents])[0], best)
+    whole = clone(clf).set_params(segmenter=None).fit(texts)
+    scored_whole = whole.transform(texts) @ whole.coef_.T + whole.intercept_
+    np.testing.assert_allclose(whole.decision_function(texts), scored_whole)
+    assert clf.label_stats_["judged"].sum() == whole.label_stats_["judged"].sum()  # the judge sees whole texts
+
+
+def test_clauses_split_at_punctuation_and_conjunctions_and_keep_single_requests_whole():
+    assert split_clauses("Play some jazz, and then set an alarm for 7. Also, what's the weather?") == [
+        "Play some jazz", "set an alarm for 7", "what's the weather"
+    ]  # fmt: skip
+    assert split_clauses("add it to my list , and also rate it 5") == ["add it to my list", "rate it 5"]
+    assert split_clauses("book a table AND THEN rate it five stars") == ["book a table", "rate it five stars"]
+    assert split_clauses("play rock and roll") == ["play rock and roll"]  # one piece left: kept whole
+    assert split_clauses("flights between boston and denver") == ["flights between boston and denver"]
+    assert split_clauses("rated 3.5 stars and play jazz") == ["rated 3.5 stars", "play jazz"]  # no space, no break
+
+
+def test_pieces_of_texts_and_their_best_scores():
+    owners, pieces = split_texts(["a b and c d", "one", "x y, z w"], split_clauses)
+    assert owners.tolist() == [0, 0, 1, 2, 2] and pieces == ["a b", "c d", "one", "x y", "z w"]
+    scores = np.array([[1.0, 5.0], [2.0, 0.0], [3.0, 3.0], [-1.0, 0.5], [-2.0, 0.25]])
+    np.testing.assert_array_equal(max_by_owner(scores, owners), [[2.0, 5.0], [3.0, 3.0], [-1.0, 0.5]])
+    assert split_texts(["kept whole"], lambda text: [])[1] == ["kept whole"]
+    with pytest.raises(TypeError, match="must return a list of strings"):
+        split_texts(["a text"], lambda text: text.upper())
+
+
+def test_a_segmenter_of_your_own():
+    texts, labels = multi_intent_data()
+    clf = MultiLabelZeroShotClassifier(
+        TOY_LABELS, embedder=HashingEmbedder(), judge=gold_for(texts, labels), judge_budget=8, random_state=0,
+        segmenter=lambda text: text.split(" and "),
+    ).fit(texts)  # fmt: skip
+    truth = binarize_labels(labels, NAMES)
+    assert f1_score(truth, clf.predict(texts), average="micro") > 0.8
+
+
 def test_not_fitted_and_bad_parameters():
     clf = MultiLabelZeroShotClassifier(TOY_LABELS, embedder=HashingEmbedder())
     with pytest.raises(NotFittedError):
         clf.predict(["x"])
     texts, _ = multi_intent_data()
-    for bad in ({"threshold": 1.5}, {"refinement": "joint"}, {"judging": "maybe"}, {"judge_budget": -1}, {"C": 0}):
+    bad_values = ({"threshold": 1.5}, {"refinement": "joint"}, {"judging": "maybe"}, {"judge_budget": -1}, {"C": 0},
+                  {"segmenter": "sentences"})  # fmt: skip
+    for bad in bad_values:
         with pytest.raises(ValueError):
             clone(clf).set_params(**bad).fit(texts)
     with pytest.raises(ValueError, match="cannot answer multi-label questions"):

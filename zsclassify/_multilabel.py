@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy.special import expit
@@ -36,6 +36,7 @@ from ._text_estimator import TextEstimatorMixin
 from ._validation import check_labels, check_texts
 from .embedding import normalize_rows
 from .judges import Judge
+from .segmenting import Segmenter, max_by_owner, resolve_segmenter, split_texts
 
 __all__ = ["MultiLabelZeroShotClassifier", "binarize_labels"]
 
@@ -61,6 +62,12 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         as for :class:`~zsclassify.ZeroShotClassifier`.
     embedder, query_prompt, document_prompt
         As for :class:`~zsclassify.ZeroShotClassifier` (``None``: all-MiniLM-L6-v2, offline).
+    segmenter : "clauses", callable or None
+        How a text is cut into the pieces its labels are scored on; a label's score is its best
+        piece's. ``"clauses"``: :func:`zsclassify.segmenting.split_clauses` (at punctuation, "and",
+        "and then", "but"), so each request of a multi-intent message is scored where it is said.
+        A callable maps a text to its pieces (a model saved with one needs it importable to load).
+        ``None``: each text is scored whole, as one embedding. The judge always sees whole texts.
     judge : Judge, optional
         Answers the questions of ``judging``. ``None`` gives plain zero-shot: without answers
         no threshold can be learned, so :meth:`predict` gives each text its best-scored label
@@ -120,7 +127,8 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
     center_ : ndarray of shape (dim,) or None
         The pool's mean embedding, subtracted before scoring (with a judge).
     coef_, intercept_ : ndarray
-        ``decision_function(X) = transform(X) @ coef_.T + intercept_``, per-label logits.
+        Per-label logits: ``decision_function(X) = transform(X) @ coef_.T + intercept_`` with
+        ``segmenter=None``; otherwise the same on each piece of a text, the best piece per label.
     C_ : float
         The ``C`` of the final regressions (``C="auto"`` resolved; ``refinement="logistic"`` only).
     thresholds_ : ndarray of shape (n_labels,) or None
@@ -151,6 +159,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         embedder: object = None,
         query_prompt: str | None = None,
         document_prompt: str | None = None,
+        segmenter: str | Segmenter | None = "clauses",
         judge: Judge | None = None,
         judging: str = "auto",
         n_candidates: int = 8,
@@ -170,6 +179,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         self.embedder = embedder
         self.query_prompt = query_prompt
         self.document_prompt = document_prompt
+        self.segmenter = segmenter
         self.judge = judge
         self.judging = judging
         self.n_candidates = n_candidates
@@ -265,13 +275,43 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
                 coef, intercept = judged.coef, judged.intercept
                 held_out = documents @ coef.T
                 prior = {"slope_prior": (self.logit_scale, self.logit_scale)}
+            zero_shot = documents @ queries.T
+            if self.segmenter is not None:  # curves and statistics on the scores predict will give
+                answered = said_yes | said_no
+                held_out, zero_shot = self._score_judged_pieces(pool, documents, answered, held_out, coef, queries)
             slopes, intercepts = fit_label_sigmoids(held_out, said_yes, said_no, **prior)
         self.coef_ = slopes[:, None] * coef
         self.intercept_ = slopes * intercept + intercepts
         self.label_embeddings_ = normalize_rows(self.coef_)
         self.thresholds_ = -self.intercept_ / np.linalg.norm(self.coef_, axis=1)
-        self.label_stats_ = _label_stats(documents @ queries.T, held_out, said_yes, said_no)
+        self.label_stats_ = _label_stats(zero_shot, held_out, said_yes, said_no)
         return self
+
+    def _score_judged_pieces(
+        self,
+        pool: list[str],
+        documents: np.ndarray,
+        answered: np.ndarray,
+        held_out: np.ndarray,
+        coef: np.ndarray,
+        queries: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The judged texts' held-out and zero-shot scores as :meth:`decision_function` forms them: best piece.
+
+        A held-out logit moves by what the best piece adds over the whole text under the final
+        directions (the regressions that did not see a text's answers differ from the final one
+        by about as much on its pieces as on the whole).
+        """
+        rows = np.flatnonzero(answered.any(axis=1))
+        owners, pieces = split_texts([pool[i] for i in rows], self._segmenter())
+        embedded = self._embed_documents(pieces)
+        held_out, zero_shot = held_out.copy(), documents @ queries.T
+        held_out[rows] += max_by_owner(embedded @ coef.T, owners) - documents[rows] @ coef.T
+        zero_shot[rows] = max_by_owner(embedded @ queries.T, owners)
+        return held_out, zero_shot
+
+    def _segmenter(self) -> Segmenter:
+        return cast(Segmenter, resolve_segmenter(self.segmenter))
 
     def _resolve_judging(self) -> str:
         """``judging`` with ``"auto"`` resolved (see the parameter)."""
@@ -281,6 +321,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         return "choice" if multiple and self.refinement != "kl" else "yes_no"
 
     def _check_params(self) -> None:
+        resolve_segmenter(self.segmenter)
         if self.refinement not in REFINEMENTS:
             raise ValueError(f"refinement must be one of {REFINEMENTS}; got {self.refinement!r}.")
         if self.judging not in JUDGINGS:
@@ -302,8 +343,15 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
 
     # -------------------------------------------------------------- predict
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
-        """Per-label logits of shape (n_samples, n_labels); a label applies from logit 0 (``threshold="auto"``)."""
-        return self.transform(X) @ self.coef_.T + self.intercept_
+        """Per-label logits of shape (n_samples, n_labels); a label applies from logit 0 (``threshold="auto"``).
+
+        With a ``segmenter``, each label's logit is that of the text's best-scored piece.
+        """
+        if self.segmenter is None:
+            return self.transform(X) @ self.coef_.T + self.intercept_
+        check_is_fitted(self, "coef_")
+        owners, pieces = split_texts(check_texts(X, "X", allow_empty=True), self._segmenter())
+        return max_by_owner(self.transform(pieces) @ self.coef_.T, owners) + self.intercept_
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Independent per-label probabilities of shape (n_samples, n_labels); rows need not sum to one."""

@@ -39,6 +39,7 @@ class TextEstimatorMixin:
     embedder_: Any
     center_: np.ndarray | None
     coef_: np.ndarray
+    initial_label_embeddings_: np.ndarray
 
     def __getstate__(self) -> dict:
         """The state pickled: a fitted classifier leaves its judge out (prediction never needs it)."""
@@ -114,9 +115,12 @@ class TextEstimatorMixin:
         ndarray of shape (n_samples, dim)
         """
         check_is_fitted(self, "coef_")
-        texts = check_texts(X, "X", allow_empty=True)
+        return self._embed_documents(check_texts(X, "X", allow_empty=True))
+
+    def _embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Checked texts as documents in the space the classifier scores in (``center_`` applied)."""
         if not texts:
-            return np.zeros((0, self.coef_.shape[1]))
+            return np.zeros((0, self.initial_label_embeddings_.shape[1]))
         embeddings = np.asarray(self.embedder_.encode_document(texts), dtype=np.float64)
         return embeddings if self.center_ is None else center_and_normalize(embeddings, self.center_)
 

@@ -290,6 +290,8 @@ def _check_fit_args(args: argparse.Namespace) -> None:
             "--multi-label models need no out-of-scope label: a text with no label over its threshold gets none; "
             "drop --oos-label / --oos-threshold"
         )
+    if args.whole_texts and not args.multi_label:
+        raise UserError("--whole-texts is for --multi-label fits (a single-label model scores texts whole)")
     if args.oos_threshold is not None and args.oos_label is None:
         raise UserError("--oos-threshold needs --oos-label (the label returned for out-of-scope input)")
     if args.oos_label is not None and args.judge == "none" and args.oos_threshold in (None, "auto"):
@@ -319,7 +321,8 @@ def _fit(args: argparse.Namespace) -> int:
     if args.multi_label:
         if args.warm_start is not None:
             raise UserError("--warm-start keeps the answers of single-label fits; a --multi-label fit judges anew")
-        clf = MultiLabelZeroShotClassifier(labels, **shared).fit([r["text"] for r in rows])
+        segmenter = None if args.whole_texts else "clauses"
+        clf = MultiLabelZeroShotClassifier(labels, segmenter=segmenter, **shared).fit([r["text"] for r in rows])
         save_model(clf, args.output)
         logging.getLogger("zsclassify").info(
             "fitted %d labels (multi-label) on %d utterances, %d judged (%s); saved to %s",
@@ -574,6 +577,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="any number of labels per text (multi-intent messages, tagging): each label gets its own threshold, "
         "a text may get none; choice questions ask which labels apply",
+    )
+    fit.add_argument(
+        "--whole-texts",
+        action="store_true",
+        help="with --multi-label: score each text as one embedding (default: clause by clause, each label "
+        "on its best clause, so each request of a multi-intent message is scored where it is said)",
     )
     fit.add_argument(
         "--label-separator",

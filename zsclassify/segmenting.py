@@ -1,0 +1,102 @@
+"""Splitting a message into the clauses that may each carry a label, and scoring a text by its best clause.
+
+A multi-intent message ("play some jazz and then set an alarm for 7") embedded whole is one
+vector halfway between its intents, and each intent scores lower than it would alone. Scored
+clause by clause, with a label's score the best of the clauses', each intent is measured where
+it is said. :class:`~zsclassify.MultiLabelZeroShotClassifier` does this by default
+(``segmenter="clauses"``); on MixSNIPS it raises the per-label MAP of a judged model from
+0.895 to 0.944 (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+__all__ = ["MIN_CLAUSE_WORDS", "Segmenter", "max_by_owner", "resolve_segmenter", "split_clauses", "split_texts"]
+
+Segmenter = Callable[[str], Sequence[str]]
+"""A function from a text to its pieces (each scored on its own; a text's score is its best piece's)."""
+
+MIN_CLAUSE_WORDS = 2
+"""Pieces with fewer words are dropped ("rock and roll" keeps "rock and roll" whole)."""
+
+_CLAUSE_BREAK = re.compile(r"[,;.!?]+(?=\s|$)|\s(?:and|but|then)\s", re.IGNORECASE)
+_LEADING_LINKS = re.compile(r"^(?:(?:and|but|then|also)\b[\s,]*)+", re.IGNORECASE)
+
+
+def split_clauses(text: str) -> list[str]:
+    """Split a message at punctuation and at "and", "but" and "then" (linking words opening a piece dropped).
+
+    Pieces of fewer than :data:`MIN_CLAUSE_WORDS` words are dropped; a text that leaves fewer
+    than two pieces is kept whole, so a single request with an "and" inside it ("flights between
+    boston and denver") is not cut.
+
+    Examples
+    --------
+    >>> split_clauses("play some jazz and then set an alarm for 7")
+    ['play some jazz', 'set an alarm for 7']
+    >>> split_clauses("play rock and roll")
+    ['play rock and roll']
+    """
+    pieces = [_LEADING_LINKS.sub("", piece.strip()) for piece in _CLAUSE_BREAK.split(text)]
+    kept = [piece for piece in pieces if len(piece.split()) >= MIN_CLAUSE_WORDS]
+    return kept if len(kept) >= 2 else [text]
+
+
+def resolve_segmenter(segmenter: object) -> Segmenter | None:
+    """The function a ``segmenter`` parameter stands for: ``"clauses"`` is :func:`split_clauses`, None is None.
+
+    Raises
+    ------
+    ValueError
+        For anything but ``"clauses"``, None or a callable.
+    """
+    if segmenter is None or callable(segmenter):
+        return segmenter  # type: ignore[return-value]
+    if segmenter == "clauses":
+        return split_clauses
+    raise ValueError(f"segmenter must be 'clauses', None or a function from a text to its pieces; got {segmenter!r}.")
+
+
+def split_texts(texts: Sequence[str], segmenter: Segmenter) -> tuple[np.ndarray, list[str]]:
+    """Every text's pieces, flattened, with the index of the text each came from.
+
+    A text the segmenter returns no piece for is kept whole.
+
+    Returns
+    -------
+    owners : ndarray of int, shape (n_pieces,)
+        Non-decreasing; every text index appears at least once.
+    pieces : list of str
+
+    Raises
+    ------
+    TypeError
+        When the segmenter returns something other than a list of strings.
+    """
+    owners: list[int] = []
+    pieces: list[str] = []
+    for index, text in enumerate(texts):
+        parts = segmenter(text)
+        if isinstance(parts, str) or not all(isinstance(part, str) for part in parts):
+            raise TypeError(
+                f"segmenter {segmenter!r} returned {parts!r} for {text!r}; it must return a list of strings."
+            )
+        parts = [part for part in parts if part.strip()] or [text]
+        owners.extend([index] * len(parts))
+        pieces.extend(parts)
+    return np.asarray(owners, dtype=np.int64), pieces
+
+
+def max_by_owner(scores: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """Each text's best score per column: the maximum over its pieces' rows of ``scores``.
+
+    ``owners`` is as :func:`split_texts` returns it (non-decreasing, no text without a piece).
+    """
+    if len(owners) == 0:
+        return scores[:0]
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+    return np.maximum.reduceat(scores, starts, axis=0)
