@@ -285,15 +285,18 @@ class FakeOpenAI(FakeLLMServer):
         assert path == "/v1/chat/completions", path
         user = body["messages"][-1]["content"]
         options = OPTION.findall(user)
+        if user.startswith("Lettered candidates:"):  # a multi-label question: a JSON boolean per letter
+            text = html.unescape(UTTERANCE.findall(user)[0][1])
+            chosen = self.selection(text, [html.unescape(name) for _, name in options])
+            verdicts = {letter: html.unescape(name) in chosen for letter, name in options}
+            if isinstance(chosen, str):  # a model ignoring "any number": an answer the schema does not allow
+                return self._completion(body, json.dumps({"labels": chosen}), None, len(user))
+            return self._verdicts(body, verdicts, user)
         if options:  # a lettered multiple choice: the last letter is "none of these"
             (_, text), names = UTTERANCE.findall(user)[0], [html.unescape(name) for _, name in options]
             chosen = self.choice(html.unescape(text), names)
             letters = [letter for letter, _ in options] + [chr(ord(options[-1][0]) + 1)]
             return self._first_token(body, letters[names.index(chosen)] if chosen else letters[-1], letters, user)
-        if user.startswith("Candidate labels:"):  # a multi-label question: {"labels": [...]} in the content
-            names = [html.unescape(name) for name in LABEL.findall(user)]
-            text = html.unescape(UTTERANCE.findall(user)[0][1])
-            return self._completion(body, json.dumps({"labels": self.selection(text, names)}), None, len(user))
         if LISTED.search(user):  # a request for label descriptions: a JSON object in the content
             return self._completion(body, json.dumps(self.descriptions(user)), None, len(user))
         label, items = self.judged(user)
@@ -316,6 +319,26 @@ class FakeOpenAI(FakeLLMServer):
                 "content": [{"token": answer, "logprob": top[0]["logprob"], "bytes": None, "top_logprobs": top}]
             }
         return self._completion(body, answer, logprobs, len(user))
+
+    def _verdicts(self, body: dict, verdicts: dict[str, bool], user: str) -> dict:
+        """``{"A": true, "B": false}`` as a tokenizer splits it; each value token's top log-probabilities give
+        it ``confidence`` and the other boolean the rest."""
+        pieces = ["{"]
+        for index, (letter, value) in enumerate(verdicts.items()):
+            pieces += [', "' if index else '"', letter, '":', " true" if value else " false"]
+        pieces.append("}")
+        logprobs = None
+        if self.with_logprobs and body.get("logprobs"):
+            content = []
+            for token in pieces:
+                top = [{"token": token, "logprob": 0.0, "bytes": None}]
+                if token.strip() in ("true", "false"):
+                    other = " false" if token.strip() == "true" else " true"
+                    top = [{"token": token, "logprob": math.log(self.confidence), "bytes": None},
+                           {"token": other, "logprob": math.log(1 - self.confidence), "bytes": None}]  # fmt: skip
+                content.append({"token": token, "logprob": top[0]["logprob"], "bytes": None, "top_logprobs": top})
+            logprobs = {"content": content}
+        return self._completion(body, "".join(pieces), logprobs, len(user))
 
     @staticmethod
     def _completion(body: dict, content: str, logprobs: dict | None, prompt_chars: int) -> dict:

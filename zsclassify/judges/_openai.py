@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from typing import cast
 
 from ._llm import _CHARS_PER_TOKEN, ChoiceBatch, JudgeUsage, LLMJudge, check_api_reply, scores_from_judgments
 from ._prompts import (
     JUDGMENT_TOOL,
     PROMPT_VERSION,
-    SELECTION_SCHEMA,
     TASK_INSTRUCTION,
     choice_letters,
     choice_messages,
@@ -20,11 +20,12 @@ from ._prompts import (
     listwise_system_prompt,
     listwise_user_prompt,
     pairwise_messages,
-    selection_messages,
+    verdict_messages,
+    verdict_schema,
 )
-from ._simple import read_selection, warn_single_answers
+from ._simple import read_selection
 
-__all__ = ["OpenAICompatibleJudge", "letter_probabilities", "yes_probability"]
+__all__ = ["OpenAICompatibleJudge", "letter_probabilities", "verdict_probabilities", "yes_probability"]
 
 SCORINGS = ("pairwise", "listwise")
 JSON_MODES = ("json_schema", "json_object")
@@ -74,6 +75,35 @@ def letter_probabilities(top_logprobs: list, content: str | None, letters: list[
     return [math.nan] * len(letters)
 
 
+_KEY_BEFORE_VALUE = re.compile(r'"([A-Z])"\s*:\s*$')
+
+
+def verdict_probabilities(tokens: list, reply: object, letters: list[str]) -> list[float] | None:
+    """P(true) of each lettered candidate of a :func:`~zsclassify.judges._prompts.verdict_messages` reply.
+
+    Read from the top log-probabilities of the token that opens each value (mass on "true" and
+    its prefixes against "false" and its), else the value as given; None when the reply is not
+    a JSON object with a boolean for every letter (the question is asked again).
+    """
+    if not isinstance(reply, dict) or not all(isinstance(reply.get(letter), bool) for letter in letters):
+        return None
+    probabilities = {letter: float(reply[letter]) for letter in letters}
+    text = ""
+    for token in tokens or []:
+        key, word = _KEY_BEFORE_VALUE.search(text), (token.token or "").strip().lower()
+        if key and key.group(1) in probabilities and word and ("true".startswith(word) or "false".startswith(word)):
+            mass = {"true": 0.0, "false": 0.0}
+            for entry in token.top_logprobs or []:
+                candidate = (entry.token or "").strip().lower()
+                value = next((v for v in mass if candidate and v.startswith(candidate)), None)
+                if value is not None:
+                    mass[value] += math.exp(entry.logprob)
+            if mass["true"] + mass["false"] > 0.0:
+                probabilities[key.group(1)] = mass["true"] / (mass["true"] + mass["false"])
+        text += token.token or ""
+    return [probabilities[letter] for letter in letters]
+
+
 def _first_token(completion) -> tuple[list, str | None]:
     """The first generated token's top log-probabilities (empty without them) and the reply's text."""
     choice = completion.choices[0] if completion.choices else None
@@ -105,7 +135,10 @@ class OpenAICompatibleJudge(LLMJudge):
     Multiple-choice questions (:meth:`choose`, contrastive judging) letter the
     candidate labels, add a letter for "none of these" and read each option's
     probability from the first generated token's log-probabilities (the verbalised
-    letter when the server gives none); one question per request.
+    letter when the server gives none); one question per request. Multi-label questions
+    ("which of these apply") are answered as a JSON boolean per lettered candidate, each
+    scored from the log-probabilities of its value's first token (:func:`verdict_probabilities`;
+    the booleans as given without them).
 
     ``scoring="pairwise"`` (default) asks one yes/no question per pair and scores it
     P(yes) / (P(yes) + P(no)) from the first generated token's log-probabilities when
@@ -231,7 +264,7 @@ class OpenAICompatibleJudge(LLMJudge):
 
     def _choice_messages(self, request) -> list[dict]:
         options = [(option.name, option.description) for option in request.options]
-        ask = selection_messages if request.multiple else choice_messages
+        ask = verdict_messages if request.multiple else choice_messages
         return ask(request.text, options, self._instruction())
 
     def _estimate_choice_tokens(self, batch: ChoiceBatch) -> tuple[int, int]:
@@ -240,29 +273,32 @@ class OpenAICompatibleJudge(LLMJudge):
         return characters // _CHARS_PER_TOKEN + 20 * len(messages), len(messages)
 
     def _choose_batch(self, batch: ChoiceBatch) -> tuple[list, JudgeUsage]:
-        """Lettered questions scored by the first token's log-probabilities; multi-label ones answered in JSON
-        (``{"labels": [...]}``: hard answers, as a reply that lists several names has no one token to score)."""
-        answers, spent, n_single = [], JudgeUsage(), 0
+        """Lettered questions scored by the first token's log-probabilities; multi-label ones answered in JSON,
+        a boolean per candidate, each scored by the log-probabilities of its value's first token."""
+        answers, spent = [], JudgeUsage()
         for request in batch.requests:
             if request.multiple:
+                letters = choice_letters(len(request.options))[:-1]
+                extra = {"logprobs": True, "top_logprobs": 5} if self.logprobs else {}
                 completion = self._complete(
                     model=self.model,
                     messages=self._choice_messages(request),
                     temperature=0.0,
-                    max_tokens=20 + 20 * len(request.options),
-                    response_format=self._response_format(SELECTION_SCHEMA, "selection"),
+                    max_tokens=10 + 8 * len(letters),
+                    response_format=self._response_format(verdict_schema(len(letters)), "verdicts"),
+                    **extra,
                 )
-                reply = _json_content(completion)
-                probabilities, single = read_selection(
-                    reply.get("labels") if isinstance(reply, dict) else None, request
-                )
+                choice = completion.choices[0] if completion.choices else None
+                tokens = choice.logprobs.content if choice and choice.logprobs else None
+                verdicts = verdict_probabilities(tokens or [], _json_content(completion), letters)
+                names = [option.name for option in request.options]
+                chosen = None if verdicts is None else dict(zip(names, verdicts))
+                probabilities, _ = read_selection(chosen, request)
                 answers.append([math.nan] * (len(request.options) + 1) if probabilities is None else probabilities)
-                n_single += single
             else:
                 completion = self._first_token_completion(self._choice_messages(request))
                 answers.append(letter_probabilities(*_first_token(completion), choice_letters(len(request.options))))
             spent = spent + _usage(completion)
-        warn_single_answers(n_single, len(batch.requests), f"The judge at {self.base_url}")
         return answers, spent
 
     def _response_format(self, schema: dict | None = None, name: str | None = None) -> dict:

@@ -21,7 +21,6 @@ __all__ = [
     "JUDGMENT_TOOL",
     "NONE_ANSWER",
     "PROMPT_VERSION",
-    "SELECTION_SCHEMA",
     "SELECTION_TOOL",
     "choice_letters",
     "choice_messages",
@@ -33,9 +32,10 @@ __all__ = [
     "listwise_user_prompt",
     "pairwise_messages",
     "quote_utterance",
-    "selection_messages",
     "selection_system_prompt",
     "selection_user_prompt",
+    "verdict_messages",
+    "verdict_schema",
 ]
 
 PROMPT_VERSION = "2026-11-26.2"
@@ -182,13 +182,6 @@ SELECTION_TOOL = {
         "required": ["selections"],
     },
 }
-SELECTION_SCHEMA = {
-    "type": "object",
-    "properties": {"labels": {"type": "array", "items": {"type": "string"}}},
-    "required": ["labels"],
-}
-"""The JSON reply of one multi-label question to an OpenAI-compatible server."""
-
 _SELECTION_RULE = (
     "A user message may express several labels at once (for example two requests joined by 'and'), one, or none. "
     "List every candidate the utterance expresses, and no other."
@@ -250,18 +243,38 @@ def selection_user_prompt(items: Sequence[tuple[str, Sequence[str]]]) -> str:
     return choice_user_prompt(items, "which candidates does it express (all of them, or none)?")
 
 
-def selection_messages(
+def verdict_messages(
     text: str, options: Sequence[tuple[str, str]], instruction: str = TASK_INSTRUCTION
 ) -> list[dict[str, str]]:
-    """Chat messages of one multi-label question answered in JSON: ``{"labels": [names that apply]}``."""
-    listed = "\n".join(_label_tag(name, description) for name, description in options)
+    """Chat messages of one multi-label question answered as one JSON boolean per lettered candidate.
+
+    ``{"A": true, "B": false, ...}`` in letter order: each value's first token has log-probabilities,
+    so a server that gives them scores every candidate (:func:`verdict_schema` constrains the reply).
+    """
+    letters = choice_letters(len(options))[:-1]
+    lettered = "\n".join(
+        f"{letter}. {_label_tag(name, description)}" for letter, (name, description) in zip(letters, options)
+    )
+    template = ", ".join(f'"{letter}": true or false' for letter in letters)
     system = (
         "You classify a user utterance in a multi-label text classification task.\n"
         f"Task: {instruction}\n{_SECURITY_NOTE}\n{_SELECTION_RULE}\n"
-        'Reply with JSON only: {"labels": [the names of the candidate labels it expresses]}; [] for none.'
+        f"Reply with JSON only, one key per candidate letter in this order: {{{template}}}; "
+        "true when the utterance expresses that candidate."
     )
-    user = f"Candidate labels:\n{listed}\n{quote_utterance(text)}\n{_REMINDER}\nWhich candidates does it express?"
+    user = f"Lettered candidates:\n{lettered}\n{quote_utterance(text)}\n{_REMINDER}\nWhich candidates does it express?"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def verdict_schema(n_options: int) -> dict:
+    """The JSON schema of a :func:`verdict_messages` reply: a boolean for each of ``n_options`` letters, in order."""
+    letters = choice_letters(n_options)[:-1]
+    return {
+        "type": "object",
+        "properties": {letter: {"type": "boolean"} for letter in letters},
+        "required": letters,
+        "additionalProperties": False,
+    }
 
 
 def choice_letters(n_options: int) -> list[str]:
