@@ -6,9 +6,11 @@ import pytest
 from zsclassify import _refinement
 from zsclassify._refinement import (
     ChoiceEvidence,
+    PiecedTexts,
     choice_likelihood,
     estimate_judge_reliability,
     fit_joint,
+    fit_label_logistic,
     kl_loss_and_grad,
     kl_refine,
     self_train,
@@ -183,3 +185,34 @@ def test_self_train_caps_pseudo_labels_by_answers_and_in_all_split_over_the_labe
     per_fit.clear()
     self_train(labels, pool, said_yes, said_no)
     assert per_fit[1].min() > 30 and per_fit[1].sum() > 150
+
+
+def test_pieced_texts_score_the_best_piece_and_learn_each_yes_from_the_piece_that_carries_it():
+    rng = np.random.default_rng(0)
+    # texts 0-9: a label-0 piece (axis 0) and a piece of another topic (axis 2); texts 10-19: label 1 alone
+    # (axis 1); texts 20-29: the other topic alone, neither label
+    pieces = np.vstack([[1, 0, 0, 0], [0, 0, 1, 0]] * 10 + [[0, 1, 0, 0]] * 10 + [[0, 0, 1, 0]] * 10)
+    pieces = pieces + 0.05 * rng.standard_normal(pieces.shape)
+    owners = np.r_[np.repeat(np.arange(10), 2), np.arange(10, 30)]
+    rows = np.arange(100, 130)
+    cut = PiecedTexts(rows, owners, pieces)
+    coef, intercept = np.eye(2, 4), np.array([0.5, -0.5])
+    expected = [[max(pieces[2 * k] @ coef[j], pieces[2 * k + 1] @ coef[j]) + intercept[j] for j in range(2)]
+                for k in range(10)]  # fmt: skip
+    np.testing.assert_allclose(cut.score(rows[:10], coef, intercept), expected)
+
+    documents = np.zeros((130, 4))
+    documents[rows[:10]] = pieces[0:20:2] + pieces[1:20:2]  # a whole text: both of its topics at once
+    documents[rows[10:]] = pieces[20:]
+    said_yes, said_no = np.zeros((130, 2), bool), np.zeros((130, 2), bool)
+    said_yes[rows[:10], 0] = said_no[rows[10:], 0] = True
+    said_yes[rows[10:20], 1] = said_no[rows[:10], 1] = said_no[rows[20:], 1] = True
+    labels = np.eye(2, 4)
+    whole, whole_intercept = fit_label_logistic(labels, documents, said_yes, said_no, C=10.0)
+    coef, intercept = cut.fit_label_logistic(labels, documents, said_yes, said_no, C=10.0)
+    label_0_piece, other_piece = pieces[0], pieces[1]
+    # whole texts: "yes" comes with the other topic, whose texts alone are "no"; the label-0 piece alone scores low
+    assert label_0_piece @ whole[0] + whole_intercept[0] < label_0_piece @ coef[0] + intercept[0]
+    assert label_0_piece @ coef[0] + intercept[0] > 0 > other_piece @ coef[0] + intercept[0]
+    with pytest.raises(ValueError, match="not cut into pieces"):
+        cut.score(np.array([5]), coef, intercept)

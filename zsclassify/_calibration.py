@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, softmax
 
-from ._refinement import ChoiceEvidence, _softmax, fit_label_logistic, one_native_thread, self_train
+from ._refinement import ChoiceEvidence, PiecedTexts, _softmax, fit_label_logistic, one_native_thread, self_train
 
 __all__ = [
     "Calibration",
@@ -272,6 +272,7 @@ def cross_fitted_label_logits(
     *,
     C: float = 10.0,
     n_folds: int = CALIBRATION_FOLDS,
+    pieces: PiecedTexts | None = None,
 ) -> np.ndarray:
     """Each judged utterance's per-label logits from regressions that did not see its answers (multi-label).
 
@@ -280,6 +281,8 @@ def cross_fitted_label_logits(
     regression has seen every answer and is too sure of them.
 
     ``seed`` draws the folds (the same seed, the same folds: fits with different ``C`` compare alike).
+    With ``pieces``, the regressions learn from the judged texts' pieces and a text scores as its
+    best piece (:class:`~zsclassify._refinement.PiecedTexts`), as the multi-label estimator predicts.
 
     Returns
     -------
@@ -294,8 +297,12 @@ def cross_fitted_label_logits(
             held_out = rows[fold_of == fold]
             yes, no = said_yes.copy(), said_no.copy()
             yes[held_out] = no[held_out] = False
-            coef, intercept = fit_label_logistic(queries, documents, yes, no, C=C)
-            logits[held_out] = documents[held_out] @ coef.T + intercept
+            if pieces is None:
+                coef, intercept = fit_label_logistic(queries, documents, yes, no, C=C)
+                logits[held_out] = documents[held_out] @ coef.T + intercept
+            else:
+                coef, intercept = pieces.fit_label_logistic(queries, documents, yes, no, C=C)
+                logits[held_out] = pieces.score(held_out, coef, intercept)
     return logits
 
 
@@ -306,13 +313,14 @@ def choose_label_regularisation(
     said_no: np.ndarray,
     seed: int,
     grid: tuple[float, ...] = LABEL_C_GRID,
+    pieces: PiecedTexts | None = None,
 ) -> tuple[float, np.ndarray]:
     """The regularisation of the per-label regressions that best predicts held-out answers, and its logits.
 
     Cross-validation on the judge's own answers (the same folds for every value): the log-loss
     of each answered pair under :func:`cross_fitted_label_logits`. With few answers a strong
     prior on the descriptions wins; with many, a weak one (as the labelled-data baseline's C,
-    chosen by cross-validation too).
+    chosen by cross-validation too). ``pieces`` as for :func:`cross_fitted_label_logits`.
 
     Returns
     -------
@@ -324,7 +332,7 @@ def choose_label_regularisation(
     signs = np.where(said_yes, 1.0, -1.0)[answered]
     best = None
     for C in grid:
-        logits = cross_fitted_label_logits(queries, documents, said_yes, said_no, seed, C=C)
+        logits = cross_fitted_label_logits(queries, documents, said_yes, said_no, seed, C=C, pieces=pieces)
         loss = float(np.logaddexp(0.0, -signs * logits[answered]).mean())
         if best is None or loss < best[0]:
             best = (loss, C, logits)

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 from ._calibration import choose_label_regularisation, cross_fitted_label_logits, fit_label_sigmoids
 from ._judging import Choice, Judgment, run_multilabel_judging
 from ._progress import stage
-from ._refinement import fit_label_logistic
+from ._refinement import PiecedTexts, fit_label_logistic
 from ._text_estimator import TextEstimatorMixin
 from ._validation import check_labels, check_texts
 from .embedding import normalize_rows
@@ -260,25 +260,30 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
 
         # calibration: each label's curve from scores its own answers did not shape
         said_yes, said_no = judged.said_yes, judged.said_no
+        judged_rows = np.flatnonzero((said_yes | said_no).any(axis=1))
         with stage("final fit: per-label thresholds", self.show_progress):
+            # learned and calibrated as predict scores: each text's best piece (with a segmenter), or the whole text
+            pieces = self._cut_judged([pool[i] for i in judged_rows], judged_rows) if self.segmenter else None
             if self.refinement == "logistic":
                 seed = int(generator.integers(2**32))
+                fold_data = (queries, documents, said_yes, said_no, seed)
                 if self.C == "auto":
-                    self.C_, held_out = choose_label_regularisation(queries, documents, said_yes, said_no, seed)
-                    coef, intercept = fit_label_logistic(queries, documents, said_yes, said_no, C=self.C_)
+                    self.C_, held_out = choose_label_regularisation(*fold_data, pieces=pieces)
                 else:
                     self.C_ = float(self.C)
-                    held_out = cross_fitted_label_logits(queries, documents, said_yes, said_no, seed, C=self.C_)
-                    coef, intercept = judged.coef, judged.intercept
+                    held_out = cross_fitted_label_logits(*fold_data, C=self.C_, pieces=pieces)
+                fit = fit_label_logistic if pieces is None else pieces.fit_label_logistic
+                coef, intercept = fit(queries, documents, said_yes, said_no, C=self.C_)
                 prior = {"slope_prior": (1.0, 1.0), "intercept_prior": (0.0, 5.0)}
             else:  # "none" learns no direction from the answers; "kl" judged once (its scores are in-sample)
                 coef, intercept = judged.coef, judged.intercept
                 held_out = documents @ coef.T
+                if pieces is not None:
+                    held_out[judged_rows] = pieces.score(judged_rows, coef, np.zeros(len(names)))
                 prior = {"slope_prior": (self.logit_scale, self.logit_scale)}
             zero_shot = documents @ queries.T
-            if self.segmenter is not None:  # curves and statistics on the scores predict will give
-                answered = said_yes | said_no
-                held_out, zero_shot = self._score_judged_pieces(pool, documents, answered, held_out, coef, queries)
+            if pieces is not None:
+                zero_shot[judged_rows] = pieces.score(judged_rows, queries, np.zeros(len(names)))
             slopes, intercepts = fit_label_sigmoids(held_out, said_yes, said_no, **prior)
         self.coef_ = slopes[:, None] * coef
         self.intercept_ = slopes * intercept + intercepts
@@ -287,28 +292,10 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         self.label_stats_ = _label_stats(zero_shot, held_out, said_yes, said_no)
         return self
 
-    def _score_judged_pieces(
-        self,
-        pool: list[str],
-        documents: np.ndarray,
-        answered: np.ndarray,
-        held_out: np.ndarray,
-        coef: np.ndarray,
-        queries: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The judged texts' held-out and zero-shot scores as :meth:`decision_function` forms them: best piece.
-
-        A held-out logit moves by what the best piece adds over the whole text under the final
-        directions (the regressions that did not see a text's answers differ from the final one
-        by about as much on its pieces as on the whole).
-        """
-        rows = np.flatnonzero(answered.any(axis=1))
-        owners, pieces = split_texts([pool[i] for i in rows], self._segmenter())
-        embedded = self._embed_documents(pieces)
-        held_out, zero_shot = held_out.copy(), documents @ queries.T
-        held_out[rows] += max_by_owner(embedded @ coef.T, owners) - documents[rows] @ coef.T
-        zero_shot[rows] = max_by_owner(embedded @ queries.T, owners)
-        return held_out, zero_shot
+    def _cut_judged(self, texts: list[str], rows: np.ndarray) -> PiecedTexts:
+        """The judged texts (pool ``rows``) cut by the segmenter, their pieces embedded as the pool is."""
+        owners, pieces = split_texts(texts, self._segmenter())
+        return PiecedTexts(rows, owners, self._embed_documents(pieces))
 
     def _segmenter(self) -> Segmenter:
         return cast(Segmenter, resolve_segmenter(self.segmenter))

@@ -25,6 +25,7 @@ from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "ChoiceEvidence",
+    "PiecedTexts",
     "choice_likelihood",
     "estimate_judge_reliability",
     "fit_joint",
@@ -35,6 +36,8 @@ __all__ = [
     "self_train",
 ]
 
+PIECE_ASSIGNMENT_ROUNDS = 2
+"""Rounds of :meth:`PiecedTexts.fit_label_logistic`: which piece carries each "yes", then a refit on it."""
 MAX_JUDGE_RELIABILITY = 0.99
 """Upper bound of :func:`estimate_judge_reliability`: no judge is read as never wrong."""
 MAX_EM_ITERATIONS = 1000
@@ -495,3 +498,64 @@ def fit_label_logistic(
         model = LogisticRegression(C=C, max_iter=1000).fit(features, targets, sample_weight=weights)
         coef[label], intercept[label] = model.coef_[0], model.intercept_[0]
     return coef, intercept
+
+
+class PiecedTexts:
+    """Judged pool texts cut into pieces (clauses): scored by their best piece, and learned from piece by piece.
+
+    A judge's "yes" for a multi-intent text says that one of its pieces expresses the label,
+    not which; a "no" says that none does. :meth:`fit_label_logistic` reads answers that way
+    (multiple-instance learning): every piece of a "no" text is a negative, and the piece of a
+    "yes" text the label's current direction scores best is its positive, refitted
+    :data:`PIECE_ASSIGNMENT_ROUNDS` times from the whole-text fit.
+
+    Parameters
+    ----------
+    rows : ndarray of int
+        The pool indices of the texts cut, ascending.
+    owners : ndarray of int
+        For each piece, its text's position in ``rows`` (non-decreasing, every text at least once).
+    embeddings : ndarray of shape (n_pieces, dim)
+        The pieces, embedded as the pool is (same centring).
+    """
+
+    def __init__(self, rows: np.ndarray, owners: np.ndarray, embeddings: np.ndarray) -> None:
+        self.embeddings = embeddings
+        self._first = np.searchsorted(owners, np.arange(len(rows) + 1))
+        self._position = np.full(int(rows.max()) + 1 if len(rows) else 0, -1)
+        self._position[rows] = np.arange(len(rows))
+
+    def _pieces(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The piece indices of pool ``rows`` and, for each, its position in ``rows``."""
+        positions = self._position[rows]
+        if (positions < 0).any():
+            raise ValueError("scored a pool row that was not cut into pieces")
+        starts, ends = self._first[positions], self._first[positions + 1]
+        local = np.repeat(np.arange(len(rows)), ends - starts)
+        pieces = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if len(rows) else local
+        return pieces, local
+
+    def score(self, rows: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """Per-label logits of pool ``rows``: each label's best piece, ``piece @ coef.T + intercept``."""
+        pieces, local = self._pieces(rows)
+        scores = self.embeddings[pieces] @ coef.T
+        best = np.full((len(rows), coef.shape[0]), -np.inf)
+        np.maximum.at(best, local, scores)
+        return best + intercept
+
+    def fit_label_logistic(
+        self, initial_labels: np.ndarray, documents: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray, *, C: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`fit_label_logistic` on the pieces of the answered rows, each "yes" on its best piece."""
+        coef, intercept = fit_label_logistic(initial_labels, documents, said_yes, said_no, C=C)
+        rows = np.flatnonzero((said_yes | said_no).any(axis=1))
+        pieces, local = self._pieces(rows)
+        embedded = self.embeddings[pieces]
+        piece_no = said_no[rows][local]
+        for _ in range(PIECE_ASSIGNMENT_ROUNDS):
+            scores = embedded @ coef.T
+            best = np.full((len(rows), coef.shape[0]), -np.inf)
+            np.maximum.at(best, local, scores)
+            piece_yes = said_yes[rows][local] & (scores == best[local])
+            coef, intercept = fit_label_logistic(initial_labels, embedded, piece_yes, piece_no, C=C)
+        return coef, intercept
