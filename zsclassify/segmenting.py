@@ -4,8 +4,10 @@ A multi-intent message ("play some jazz and then set an alarm for 7") embedded w
 vector halfway between its intents, and each intent scores lower than it would alone. Scored
 clause by clause, with a label's score the best of the clauses', each intent is measured where
 it is said. :class:`~zsclassify.MultiLabelZeroShotClassifier` does this by default
-(``segmenter="clauses"``); on MixSNIPS it raises the per-label MAP of a judged model from
-0.895 to 0.944 (benchmarks/README.md).
+(``segmenter="clauses"``), and learns each label from the clauses its judged texts hold
+(:class:`zsclassify._refinement.PiecedTexts`). With GoldJudge at budget 20 on MixSNIPS, micro-F1
+rises from 0.823 to 0.918 and per-label MAP from 0.895 to 0.960; cut into clauses, 5,000 MixSNIPS
+messages are also predicted 40% faster than they are encoded whole (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def resolve_segmenter(segmenter: object) -> Segmenter | None:
         For anything but ``"clauses"``, None or a callable.
     """
     if segmenter is None or callable(segmenter):
-        return segmenter  # type: ignore[return-value]
+        return segmenter
     if segmenter == "clauses":
         return split_clauses
     raise ValueError(f"segmenter must be 'clauses', None or a function from a text to its pieces; got {segmenter!r}.")
