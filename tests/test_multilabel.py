@@ -155,8 +155,10 @@ def test_pieces_of_texts_and_their_best_scores():
     scores = np.array([[1.0, 5.0], [2.0, 0.0], [3.0, 3.0], [-1.0, 0.5], [-2.0, 0.25]])
     np.testing.assert_array_equal(max_by_owner(scores, owners), [[2.0, 5.0], [3.0, 3.0], [-1.0, 0.5]])
     assert split_texts(["kept whole"], lambda text: [])[1] == ["kept whole"]
-    with pytest.raises(TypeError, match="must return a list of strings"):
-        split_texts(["a text"], lambda text: text.upper())
+    assert split_texts(["a b and c d"], lambda text: (part for part in text.split(" and ")))[1] == ["a b", "c d"]
+    for returned in ("A TEXT", None, [1, 2]):
+        with pytest.raises(TypeError, match="must return a list of strings"):
+            split_texts(["a text"], lambda text, returned=returned: returned)
 
 
 def test_a_segmenter_of_your_own():
