@@ -56,11 +56,14 @@ def start_server(gguf: Path, port: int, logits_all: bool = True) -> subprocess.P
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",
         "--logits_all", str(logits_all).lower(), "--verbose", "false",
     ]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # stderr to a file, not a pipe: llama.cpp logs each grammar-constrained request there, and a pipe nobody reads
+    # fills up and stops the server mid-request
+    log = tempfile.NamedTemporaryFile("w+", prefix="llama_cpp_server_", suffix=".log", delete=False)  # noqa: SIM115
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, text=True)
     deadline = time.time() + 300
     while time.time() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited: {server.stderr.read()[-2000:]}")
+            raise RuntimeError(f"llama_cpp.server exited: {Path(log.name).read_text()[-2000:]}")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
             return server

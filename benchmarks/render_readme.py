@@ -53,6 +53,17 @@ SECTIONS = [
         "summary",
     ),
     Section(
+        "A real local LLM answering multi-label questions",
+        "Qwen2.5-Coder-1.5B-Instruct (Q4_K_M, llama.cpp server, 2 threads) asked `OpenAICompatibleJudge`'s "
+        "multi-label question (a JSON boolean per lettered candidate, each scored by its first token's "
+        "log-probabilities) about 30 MixSNIPS test messages (10 each with 1, 2 and 3 intents), all 7 intents shown. "
+        "It says false to nearly everything: its hard answers rank no better than chance, its log-probabilities "
+        "somewhat better. Not yet compared with other question forms on a real LLM.",
+        "python benchmarks/llm_multilabel.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf --per-size 10",
+        "llm_multilabel.json",
+        "rows",
+    ),
+    Section(
         "Judge zoo: every kind of judge against zero-shot",
         "`ZeroShotClassifier` defaults, pool = the train texts, seeds 0-2 (median and range), beside logistic "
         "regression on 20 true labels per label (C by CV, same run). Judges: GoldJudge with 0 / 15 / 30% flipped "
