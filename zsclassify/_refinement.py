@@ -23,6 +23,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import ThreadpoolController
 
+from .segmenting import max_by_owner
+
 __all__ = [
     "ChoiceEvidence",
     "PiecedTexts",
@@ -538,10 +540,7 @@ class PiecedTexts:
     def score(self, rows: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
         """Per-label logits of pool ``rows``: each label's best piece, ``piece @ coef.T + intercept``."""
         pieces, local = self._pieces(rows)
-        scores = self.embeddings[pieces] @ coef.T
-        best = np.full((len(rows), coef.shape[0]), -np.inf)
-        np.maximum.at(best, local, scores)
-        return best + intercept
+        return max_by_owner(self.embeddings[pieces] @ coef.T, local) + intercept
 
     def fit_label_logistic(
         self, initial_labels: np.ndarray, documents: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray, *, C: float
@@ -554,8 +553,6 @@ class PiecedTexts:
         piece_no = said_no[rows][local]
         for _ in range(PIECE_ASSIGNMENT_ROUNDS):
             scores = embedded @ coef.T
-            best = np.full((len(rows), coef.shape[0]), -np.inf)
-            np.maximum.at(best, local, scores)
-            piece_yes = said_yes[rows][local] & (scores == best[local])
+            piece_yes = said_yes[rows][local] & (scores == max_by_owner(scores, local)[local])
             coef, intercept = fit_label_logistic(initial_labels, embedded, piece_yes, piece_no, C=C)
         return coef, intercept
