@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from zsclassify import WeakJudgeError, ZeroShotClassifier, load_model, save_model
-from zsclassify._judge_quality import MIN_SEPARATION, fit_answer_model, judge_weight, position_bias
+from zsclassify._judge_quality import (
+    MIN_SEPARATION,
+    assess_judge,
+    bounded_rates,
+    decide_multilabel,
+    fit_answer_model,
+    judge_weight,
+    position_bias,
+)
 from zsclassify.judges import CallableJudge, GoldJudge
 from zsclassify.reporting import report_judge
 
@@ -56,6 +64,39 @@ def test_the_judge_weight_ramps_with_the_separation():
     assert judge_weight(0.1, min_separation=0.15, full_separation=0.3) == 0.0
     assert judge_weight(0.225, min_separation=0.15, full_separation=0.3) == pytest.approx(0.5)
     assert judge_weight(0.9, min_separation=0.15, full_separation=0.3) == 1.0
+
+
+def test_with_far_labels_the_weight_rests_on_right_against_far_answers():
+    """Multi-label: a judge that says yes to near misses is still followed if it says no to far labels."""
+    rng = np.random.default_rng(0)
+    near_miss, _ = simulated_answers(rng, 300, 0.45, 0.13)
+    model = fit_answer_model([near_miss], rng)
+    plain = assess_judge(model, probe=None, checks=(), budget=1000, noise_rates=(0.45, 0.13))
+    reading = assess_judge(model, probe=None, checks=(), budget=1000, noise_rates=(0.45, 0.13), far_false_yes=0.05)
+    assert reading.judge_weight == 1.0 and reading.far_false_yes == 0.05 and "far labels" in reading.reason
+    assert reading.separation == plain.separation  # still 1 - false_yes - false_no, as reported
+    random = assess_judge(model, probe=None, checks=(), budget=1000, noise_rates=(0.45, 0.13), far_false_yes=0.8)
+    assert random.judge_weight == 0.0 and random.decision == "zero-shot"
+
+
+def test_a_multi_label_fit_follows_a_judge_or_drops_it_whole():
+    rng = np.random.default_rng(0)
+    model = fit_answer_model([simulated_answers(rng, 300, 0.45, 0.13)[0]], rng)
+    rates = {"probe": None, "checks": (), "budget": 1000, "noise_rates": (0.45, 0.13)}
+    weak = assess_judge(model, **rates, far_false_yes=0.8)  # a check that misjudges a reading judge
+    assert weak.judge_weight < 1.0
+    reads = decide_multilabel(weak, n_yes=50, n_no=50, held_out_auc=0.67)
+    assert reads.judge_weight == 1.0 and reads.decision == "refined" and reads.held_out_auc == 0.67
+    coin_flips = decide_multilabel(assess_judge(model, **rates, far_false_yes=0.0), n_yes=50, n_no=50, held_out_auc=0.4)
+    assert coin_flips.judge_weight == 0.0 and coin_flips.decision == "zero-shot" and "AUC 0.40" in coin_flips.reason
+    contrary = decide_multilabel(assess_judge(model, **rates, far_false_yes=0.99), n_yes=50, n_no=50, held_out_auc=0.9)
+    assert contrary.judge_weight == 0.0 and "far labels at least as readily" in contrary.reason
+    unmeasured = assess_judge(None, probe=None, checks=(), budget=1000, noise_rates=(0.0, 0.0))
+    assert decide_multilabel(unmeasured, n_yes=30, n_no=30, held_out_auc=0.9).decision == "not measured"
+    always_yes = decide_multilabel(unmeasured, n_yes=60, n_no=0, held_out_auc=None)
+    assert always_yes.judge_weight == 0.0 and "yes to all 60" in always_yes.reason
+    assert bounded_rates(0.2, 0.1) == (0.2, 0.1)
+    assert sum(bounded_rates(0.5, 0.45)) == pytest.approx(0.7) and bounded_rates(0.5, 0.5)[0] == pytest.approx(0.35)
 
 
 def test_position_bias_is_the_first_option_both_times_less_the_last_both_times():

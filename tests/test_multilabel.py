@@ -13,13 +13,21 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from zsclassify import InvalidJudgeResponseError, JudgeError, MultiLabelZeroShotClassifier, load_model, save_model
+from zsclassify import (
+    InvalidJudgeResponseError,
+    JudgeError,
+    MultiLabelZeroShotClassifier,
+    WeakJudgeError,
+    load_model,
+    save_model,
+)
 from zsclassify._calibration import fit_label_sigmoids
 from zsclassify._multilabel import binarize_labels
 from zsclassify._refinement import fit_label_logistic
 from zsclassify._sampling import select_near_threshold, select_rank_spread
 from zsclassify.judges import CallableJudge, ChoiceRequest, GoldJudge, LabelOption
-from zsclassify.segmenting import max_by_owner, split_clauses, split_texts
+from zsclassify.reporting import report_judge
+from zsclassify.segmenting import is_one_clause, max_by_owner, split_clauses, split_texts
 
 NAMES = list(TOY_LABELS)
 
@@ -430,3 +438,99 @@ def test_a_claude_reply_naming_a_label_outside_the_candidates_is_asked_again():
     block = SimpleNamespace(type="tool_use", name="record_selections", input={"selections": entries})
     first, second = parse_selections([block], requests)
     assert first == [1.0, 0.0, 0.0] and all(np.isnan(second))
+
+
+WIDE_LABELS = {
+    "weather": "rain sunny forecast",
+    "music": "jazz playlist song",
+    "food": "pizza sushi dinner",
+    "alarm": "alarm wake clock",
+    "taxi": "taxi cab ride",
+    "bank": "balance account transfer",
+    "flight": "flight airport plane",
+    "movie": "movie cinema film",
+}
+FILLERS = ("please", "i want a", "can you find", "show me the", "book me a")
+
+
+def wide_data():
+    """Eight labels: one-clause requests (each keyword after each filler) and two-request messages joined by "and"."""
+    texts, labels = [], []
+    for name, words in WIDE_LABELS.items():
+        for word in words.split():
+            texts += [f"{filler} {word}" for filler in FILLERS]
+            labels += [[name]] * len(FILLERS)
+    names = list(WIDE_LABELS)
+    for index, first in enumerate(names):
+        for second in names[index + 1 : index + 3]:
+            for k in range(2):
+                one, other = WIDE_LABELS[first].split()[k], WIDE_LABELS[second].split()[k]
+                texts.append(f"{FILLERS[k]} {one} and {FILLERS[k + 1]} {other}")
+                labels.append([first, second])
+    return texts, labels
+
+
+def wide_classifier(judge, **options):
+    return MultiLabelZeroShotClassifier(
+        WIDE_LABELS, embedder=HashingEmbedder(dim=256), judge=judge, judge_budget=20, random_state=0, **options
+    )
+
+
+def test_the_judge_check_asks_one_clause_texts_about_their_best_labels_and_a_far_one():
+    texts, labels = wide_data()
+    clf = wide_classifier(gold_for(texts, labels)).fit(texts)
+    quality = clf.judge_quality_
+    assert quality.decision == "refined" and quality.judge_weight == 1.0
+    assert quality.false_yes < 0.05 and quality.false_no < 0.05 and quality.far_false_yes == 0.0
+    assert quality.n_check_utterances >= 10 and all(is_one_clause(check.text) for check in quality.checks)
+    assert all(len(check.options) == 4 for check in quality.checks)  # the best three, then a far label
+    assert quality.check_share == pytest.approx(quality.n_check_utterances / (20 * len(WIDE_LABELS)))  # a question each
+    assert clf.n_judged_pairs_ <= 20 * len(WIDE_LABELS)
+    assert "far labels" in quality.describe() and quality.summary()["far_false_yes"] == 0.0
+    assert report_judge(clf).set_index("measure").loc["yes to far labels (multi-label)", "estimate"] == 0.0
+    truth = binarize_labels(labels, list(WIDE_LABELS))
+    assert f1_score(truth, clf.predict(texts), average="micro") > 0.9
+
+
+@pytest.mark.parametrize("answer", [1.0, 0.0], ids=["always yes", "always no"])
+def test_a_useless_judge_leaves_a_multi_label_fit_at_zero_shot_and_warns(answer):
+    texts, _ = wide_data()
+    judge = CallableJudge(lambda label, description, batch: [answer] * len(batch))
+    with pytest.warns(RuntimeWarning, match="too weak to trust"):
+        clf = wide_classifier(judge, judging="yes_no").fit(texts)
+    assert clf.judge_quality_.decision == "zero-shot" and clf.judge_quality_.judge_weight == 0.0
+    assert clf.thresholds_ is None and clf.center_ is None and clf.judgments_
+    zero_shot = wide_classifier(None).fit(texts)
+    np.testing.assert_array_equal(clf.predict(texts), zero_shot.predict(texts))
+    np.testing.assert_allclose(clf.predict_proba(texts), zero_shot.predict_proba(texts))
+    with pytest.raises(WeakJudgeError, match="too weak to trust") as raised:
+        wide_classifier(judge, judging="yes_no", on_weak_judge="raise").fit(texts)
+    assert raised.value.quality.decision == "zero-shot"
+
+
+def test_without_the_check_the_judge_is_not_measured_and_its_answers_are_taken_as_true():
+    texts, labels = wide_data()
+    clf = wide_classifier(gold_for(texts, labels), check_judge=False).fit(texts)
+    assert clf.judge_quality_.decision == "not measured" and not clf.judge_quality_.checks
+    assert clf.judge_quality_.false_yes_used == 0.0 and clf.judge_quality_.false_no_used == 0.0
+    with pytest.raises(TypeError, match="check_judge"):
+        wide_classifier(None, check_judge="yes").fit(texts)
+    with pytest.raises(ValueError, match="on_weak_judge"):
+        wide_classifier(None, on_weak_judge="ignore").fit(texts)
+
+
+def test_a_text_of_one_clause_has_no_break_at_all():
+    assert is_one_clause("set an alarm for 7.") and is_one_clause("play rock")
+    assert not is_one_clause("airports and show me the meals")  # split_clauses keeps it whole: a one-word piece
+    assert not is_one_clause("play jazz, then set an alarm")
+
+
+def test_label_sigmoids_read_answers_through_the_judges_error_rates():
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(-0.3, 0.5, 4000)
+    right = rng.random(4000) < 1.0 / (1.0 + np.exp(-(20.0 * scores - 2.0)))
+    said_yes = np.where(right, rng.random(4000) > 0.1, rng.random(4000) < 0.3)[:, None]  # 10% false no, 30% false yes
+    naive = fit_label_sigmoids(scores[:, None], said_yes, ~said_yes)
+    read = fit_label_sigmoids(scores[:, None], said_yes, ~said_yes, false_yes=0.3, false_no=0.1)
+    assert abs(read[0][0] - 20.0) < 3.0 and abs(read[1][0] + 2.0) < 0.5  # the right labels' curve
+    assert naive[0][0] < 10.0  # read as true, the errors flatten it

@@ -348,6 +348,8 @@ def fit_label_sigmoids(
     *,
     slope_prior: tuple[float, float] = (20.0, 20.0),
     intercept_prior: tuple[float, float] = (0.0, 20.0),
+    false_yes: float = 0.0,
+    false_no: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-label logistic curves ``P(label | x) = sigmoid(slope * score + intercept)`` from judge answers.
 
@@ -355,6 +357,11 @@ def fit_label_sigmoids(
     posteriori, L-BFGS), with Gaussian priors (mean, sd) that keep a label with
     few or one-sided answers finite: all "no" moves its threshold above every answer, all
     "yes" below. The label's threshold is where the curve crosses 0.5: ``-intercept / slope``.
+
+    The answers are read through the judge's error rates: the judge says yes with probability
+    ``false_yes + (1 - false_yes - false_no) * P(label | x)``, so the curve is the right
+    label's probability, not the judge's (a judge that says yes to near misses would otherwise
+    flatten it and move each threshold toward the near misses).
 
     Parameters
     ----------
@@ -365,6 +372,8 @@ def fit_label_sigmoids(
     slope_prior, intercept_prior : (float, float)
         Mean and standard deviation of each parameter's prior (a slope of 20 turns a
         cosine gap of 0.1 into odds of e^2).
+    false_yes, false_no : float
+        P(yes | wrong label) and P(no | right label) (0 and 0: the answers are taken as true).
 
     Returns
     -------
@@ -379,14 +388,35 @@ def fit_label_sigmoids(
         features = np.column_stack([scores[answered, label], np.ones(int(answered.sum()))])
         signs = np.where(said_yes[answered, label], 1.0, -1.0)
 
-        fitted = minimize(_sigmoid_objective, prior_mean, (features, signs, prior_mean, prior_precision), jac=True)
+        fitted = minimize(
+            _sigmoid_objective,
+            prior_mean,
+            (features, signs, prior_mean, prior_precision, false_yes, false_no),
+            jac=True,
+        )
         slopes[label], intercepts[label] = fitted.x
     return slopes, intercepts
 
 
-def _sigmoid_objective(params, features, signs, prior_mean, prior_precision) -> tuple[float, np.ndarray]:
-    """Negative log posterior of a logistic curve and its gradient (for :func:`fit_label_sigmoids`)."""
+def _sigmoid_objective(
+    params, features, signs, prior_mean, prior_precision, false_yes: float = 0.0, false_no: float = 0.0
+) -> tuple[float, np.ndarray]:
+    """Negative log posterior of a logistic curve seen through the judge's errors, and its gradient.
+
+    P(yes) = ``false_yes + separation * sigmoid(z)`` and P(no) = ``false_no + separation *
+    sigmoid(-z)`` with ``separation = 1 - false_yes - false_no``: for each answer, ``sign * z``
+    with its error rate ``floor`` gives ``-log(floor + separation * sigmoid(sign * z))``.
+    """
     margins = signs * (features @ params)
     offset = params - prior_mean
-    loss = np.logaddexp(0.0, -margins).sum() + 0.5 * (prior_precision * offset**2).sum()
-    return float(loss), features.T @ (-signs * expit(-margins)) + prior_precision * offset
+    prior = 0.5 * (prior_precision * offset**2).sum()
+    if false_yes == 0.0 and false_no == 0.0:  # the plain logistic loss, stable for any margin
+        loss = np.logaddexp(0.0, -margins).sum() + prior
+        return float(loss), features.T @ (-signs * expit(-margins)) + prior_precision * offset
+    floor = np.where(signs > 0, false_yes, false_no)
+    separation = 1.0 - false_yes - false_no
+    agree = expit(margins)
+    likelihood = floor + separation * agree
+    loss = -np.log(likelihood).sum() + prior
+    slope = separation * agree * (1.0 - agree) / likelihood  # d(-log likelihood) / d(-margin)
+    return float(loss), features.T @ (-signs * slope) + prior_precision * offset

@@ -21,13 +21,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ._calibration import Calibration, calibrate, shrink_toward_zero_shot, smoothed
-from ._judge_quality import NEAR_ZERO_SHOT, JudgeQuality, assess_judge
+from ._judge_quality import JudgeQuality, assess_judge
 from ._judging import Choice, JudgingResult, Judgment, PreviousJudging, cosine_scoring, noise_rates, run_judging
 from ._progress import stage
 from ._text_estimator import TextEstimatorMixin
 from ._validation import check_labels, check_texts
 from .embedding import normalize_rows
-from .exceptions import WeakJudgeError
 from .judges import Judge
 
 __all__ = ["ZeroShotClassifier"]
@@ -35,7 +34,6 @@ __all__ = ["ZeroShotClassifier"]
 REFINEMENTS = ("joint", "kl", "none")
 SAMPLINGS = ("auto", "margin", "cluster", "top_k")
 JUDGINGS = ("auto", "choice", "yes_no")
-ON_WEAK_JUDGE = ("warn", "raise")
 
 
 class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -417,19 +415,6 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
             checks_reused=judged.checks_reused,
         )
 
-    def _check_judge_quality(self, quality: JudgeQuality) -> None:
-        """Warn once, or raise (``on_weak_judge="raise"``), when the judge left the fit at or near zero-shot."""
-        if quality.decision == "not measured" or quality.judge_weight > NEAR_ZERO_SHOT:
-            return
-        message = (
-            f"The judge's own answers rate it too weak to trust: judge weight {quality.judge_weight:g} "
-            f"(0 = zero-shot, 1 = as refined), because {quality.reason}. "
-            "See clf.judge_quality_; a stronger judge model, or a clearer prompt or label descriptions, may help."
-        )
-        if self.on_weak_judge == "raise":
-            raise WeakJudgeError(message, quality=quality, usage=getattr(self.judge, "usage", None))
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
-
     def _set_calibration(self, calibration: Calibration) -> None:
         self.zero_shot_weight_ = calibration.zero_shot_weight
         self.refined_weight_ = calibration.refined_weight
@@ -504,8 +489,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
             )
         if self.refinement not in REFINEMENTS:
             raise ValueError(f"refinement must be one of {REFINEMENTS}; got {self.refinement!r}.")
-        if self.on_weak_judge not in ON_WEAK_JUDGE:
-            raise ValueError(f"on_weak_judge must be one of {ON_WEAK_JUDGE}; got {self.on_weak_judge!r}.")
+        self._check_on_weak_judge()
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}.")
         if self.warm_start and self.refinement == "kl":

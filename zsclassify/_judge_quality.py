@@ -16,7 +16,7 @@ Everything here is array maths: no judge, no model.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -26,6 +26,8 @@ __all__ = [
     "CandidateCheck",
     "JudgeQuality",
     "assess_judge",
+    "bounded_rates",
+    "decide_multilabel",
     "fit_answer_model",
     "judge_weight",
     "position_bias",
@@ -269,6 +271,13 @@ class JudgeQuality:
         90% bootstrap intervals.
     separation : float or None
         ``1 - false_yes - false_no``.
+    far_false_yes : float or None
+        Multi-label fits: the share of far labels (from the bottom of each checked text's
+        ranking) the judge accepted; the judge weight rests on ``1 - false_no - far_false_yes``.
+    held_out_auc : float or None
+        Multi-label fits: how far the judge's answers over the whole fit can be predicted from
+        the texts, by each label's refinement fitted without them (ROC AUC per label, averaged
+        by answers; 0.5: no better than coin flips). See :func:`decide_multilabel`.
     position_bias : float or None
         Share of the order probe's questions answered with the first option shown in both
         orders, less the share answered with the last one in both (0 for a judge that reads
@@ -306,6 +315,8 @@ class JudgeQuality:
     false_no: float | None = None
     false_no_interval: tuple[float, float] | None = None
     separation: float | None = None
+    far_false_yes: float | None = None
+    held_out_auc: float | None = None
     position_bias: float | None = None
     position_bias_interval: tuple[float, float] | None = None
     n_check_utterances: int = 0
@@ -338,6 +349,8 @@ class JudgeQuality:
             f"from {self.n_check_pairs} check pairs "
             + ("of an earlier fit (warm start)" if self.check_reused else f"({self.check_share:.0%} of the budget)"),
         ]
+        if self.far_false_yes is not None:
+            parts.append(f"yes to {self.far_false_yes:.0%} of far labels")
         if self.position_bias is not None:
             parts.append(f"position bias {self.position_bias:.2f} on {self.n_probe_questions} probe questions")
         parts.append(f"judge weight {self.judge_weight:g} ({self.decision})")
@@ -345,7 +358,8 @@ class JudgeQuality:
 
     def summary(self) -> dict:
         """The estimates and the decision as plain numbers and strings (for logs, JSON, a served model)."""
-        keys = ("false_yes", "false_yes_interval", "false_no", "false_no_interval", "separation", "position_bias",
+        keys = ("false_yes", "false_yes_interval", "false_no", "false_no_interval", "separation", "far_false_yes",
+                "held_out_auc", "position_bias",
                 "position_bias_interval", "n_check_utterances", "n_check_pairs", "n_model_pairs",
                 "n_probe_questions", "check_share", "check_reused", "zero_shot_accuracy", "judge_weight", "decision",
                 "reason")  # fmt: skip
@@ -380,6 +394,8 @@ def assess_judge(
     budget: int,
     noise_rates: tuple[float, float],
     checks_reused: bool = False,
+    check_units: int | None = None,
+    far_false_yes: float | None = None,
 ) -> JudgeQuality:
     """The judge's quality and the fit's decision: how far to follow the refinement (see :class:`JudgeQuality`).
 
@@ -397,6 +413,14 @@ def assess_judge(
         The false-yes and false-no rates the final fit used.
     checks_reused : bool
         Whether ``checks`` are an earlier fit's (``warm_start``): nothing of this fit's budget went to them.
+    check_units : int, optional
+        Units of the budget the check spent: its pairs when None (yes/no), its utterances when
+        each was one multi-label question.
+    far_false_yes : float, optional
+        Multi-label: the share of far labels (the bottom of each checked utterance's ranking)
+        accepted. The judge weight then rests on ``1 - false_no - far_false_yes``, how far the
+        judge tells right labels from plainly wrong ones: a text may carry several labels, and
+        a judge that says yes to near misses can still be worth following.
     """
     bias, bias_interval, n_probe = None, None, 0
     if probe is not None and len(probe[0]):
@@ -409,7 +433,9 @@ def assess_judge(
         "n_check_utterances": len(checks),
         "n_check_pairs": n_check_pairs,
         "n_probe_questions": n_probe,
-        "check_share": n_check_pairs / budget if budget and not checks_reused else 0.0,
+        "check_share": (n_check_pairs if check_units is None else check_units) / budget
+        if budget and not checks_reused
+        else 0.0,
         "check_reused": checks_reused,
         "false_yes_used": noise_rates[0],
         "false_no_used": noise_rates[1],
@@ -419,17 +445,23 @@ def assess_judge(
         return JudgeQuality(
             **common, reason="too small a budget to measure the judge: the refinement is used as fitted"
         )
-    weight = judge_weight(answer_model.separation, min_separation=MIN_SEPARATION, full_separation=FULL_SEPARATION)
-    decision = "refined" if weight >= 1.0 else "shrunk" if weight > 0.0 else "zero-shot"
-    low, high = answer_model.separation_interval
-    reason = ("an earlier fit's check (warm start): " if checks_reused else "") + (
+    rates = (
         f"false-yes {answer_model.false_yes:.2f} (90% {answer_model.false_yes_interval[0]:.2f}-"
         f"{answer_model.false_yes_interval[1]:.2f}), false-no {answer_model.false_no:.2f} "
         f"(90% {answer_model.false_no_interval[0]:.2f}-{answer_model.false_no_interval[1]:.2f}) "
-        f"on {answer_model.n_pairs} pairs about {answer_model.n_utterances} utterances: separation "
-        f"{answer_model.separation:.2f} (90% {low:.2f}-{high:.2f}; weight 0 under {MIN_SEPARATION}, 1 from "
-        f"{FULL_SEPARATION})"
+        f"on {answer_model.n_pairs} pairs about {answer_model.n_utterances} utterances"
     )
+    bounds = f"weight 0 under {MIN_SEPARATION}, 1 from {FULL_SEPARATION}"
+    if far_false_yes is None:
+        separation = answer_model.separation
+        low, high = answer_model.separation_interval
+        measure = f"separation {separation:.2f} (90% {low:.2f}-{high:.2f}; {bounds})"
+    else:
+        separation = 1.0 - answer_model.false_no - far_false_yes
+        measure = f"yes to {far_false_yes:.0%} of far labels: right-versus-far separation {separation:.2f} ({bounds})"
+    weight = judge_weight(separation, min_separation=MIN_SEPARATION, full_separation=FULL_SEPARATION)
+    decision = "refined" if weight >= 1.0 else "shrunk" if weight > 0.0 else "zero-shot"
+    reason = ("an earlier fit's check (warm start): " if checks_reused else "") + f"{rates}: {measure}"
     posterior = answer_model.posteriors[0]
     return JudgeQuality(
         **common,
@@ -438,6 +470,7 @@ def assess_judge(
         false_no=answer_model.false_no,
         false_no_interval=answer_model.false_no_interval,
         separation=answer_model.separation,
+        far_false_yes=far_false_yes,
         n_model_utterances=answer_model.n_utterances,
         n_model_pairs=answer_model.n_pairs,
         zero_shot_accuracy=float(posterior[:, 0].mean()) if len(posterior) else None,
@@ -445,3 +478,58 @@ def assess_judge(
         decision=decision,
         reason=reason,
     )
+
+
+LEARNABLE_AUC = 0.6
+"""How well a multi-label judge's answers must be predicted from the texts (ROC AUC of each label's
+refinement fitted without them, over the fit's hundreds of answers) to be followed. Measured on
+MixATIS (seeds 0-1): GoldJudge 0.98, the near-miss simulator 0.67-0.68, a random judge 0.39-0.41.
+The check, a dozen texts, cannot draw that line: it put the near-miss simulator's false-no rate at
+0.46-0.49 (true 0.13) and once a random judge's at 0.07."""
+
+
+def decide_multilabel(quality: JudgeQuality, *, n_yes: int, n_no: int, held_out_auc: float | None) -> JudgeQuality:
+    """A multi-label fit's decision: follow the judge (weight 1) or fall back to zero-shot (weight 0).
+
+    Texts may carry several labels and a weak zero-shot model is a poor thing to blend with, so
+    there is no partial weight. The fit falls back to zero-shot for a judge that gave one answer
+    to every question, whose answers the texts do not predict (``held_out_auc`` under
+    :data:`LEARNABLE_AUC`: coin flips), or that the check finds accepting far labels at least as
+    readily as right ones (``1 - false_no - far_false_yes`` below 0: consistently wrong).
+
+    Parameters
+    ----------
+    quality : JudgeQuality
+        From :func:`assess_judge`, with ``far_false_yes`` when the check asked far labels.
+    n_yes, n_no : int
+        The fit's answers.
+    held_out_auc : float or None
+        See :attr:`JudgeQuality.held_out_auc` (None where no label had both answers).
+    """
+    auc = f"{held_out_auc:.2f}" if held_out_auc is not None else "none (no label had both answers)"
+    learnable = f"answers predicted from the texts with AUC {auc}"
+    measured = quality.false_no is not None and quality.far_false_yes is not None
+    right_over_far = 1.0 - quality.false_no - quality.far_false_yes if measured else None  # type: ignore[operator]
+    if n_yes == 0 or n_no == 0:
+        weight, reason = 0.0, f"it answered {'yes' if n_no == 0 else 'no'} to all {n_yes + n_no} questions"
+    elif held_out_auc is None or held_out_auc < LEARNABLE_AUC:
+        weight, reason = 0.0, f"{quality.reason}; {learnable}, under {LEARNABLE_AUC}: no better than chance"
+    elif right_over_far is not None and right_over_far < 0.0:
+        weight, reason = 0.0, f"{quality.reason}: it accepts far labels at least as readily as right ones"
+    else:
+        weight, reason = 1.0, f"{quality.reason}; {learnable}: followed"
+    decision = "not measured" if weight and quality.decision == "not measured" else "refined" if weight else "zero-shot"
+    return replace(quality, judge_weight=weight, decision=decision, reason=reason, held_out_auc=held_out_auc)
+
+
+def bounded_rates(false_yes: float, false_no: float) -> tuple[float, float]:
+    """Error rates to read answers through, scaled down (in proportion) to leave a separation of ``FULL_SEPARATION``.
+
+    A followed judge whose estimated rates leave almost no separation would make every curve
+    flat: its followers rest on the rest of its answers.
+    """
+    total = false_yes + false_no
+    if total <= 1.0 - FULL_SEPARATION:
+        return false_yes, false_no
+    scale = (1.0 - FULL_SEPARATION) / total
+    return false_yes * scale, false_no * scale

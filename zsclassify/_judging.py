@@ -194,6 +194,9 @@ class JudgingResult:
         Whether ``checks`` are an earlier fit's, kept by a ``warm_start`` refit (asked nothing now).
     answer_model : AnswerModel or None
         The judge's error rates estimated from ``checks``.
+    far_false_yes : float or None
+        Multi-label check: the share of labels from the bottom of each checked utterance's
+        ranking that the judge accepted (None when not asked).
     """
 
     coef: np.ndarray
@@ -213,6 +216,7 @@ class JudgingResult:
     checks: list[CandidateCheck] = field(default_factory=list)
     checks_reused: bool = False
     answer_model: AnswerModel | None = None
+    far_false_yes: float | None = None
 
 
 def cosine_scoring(label_embeddings: np.ndarray, logit_scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -312,6 +316,7 @@ def run_multilabel_judging(
     learning_rate: float,
     n_steps: int,
     logit_scale: float,
+    check_rows: np.ndarray | None = None,
     show_progress: bool | None = None,
 ) -> JudgingResult:
     """Judge labels of pool utterances, each label on its own, and refine each label's direction.
@@ -330,6 +335,12 @@ def run_multilabel_judging(
     probable others. Between rounds each label is refitted on its answers (``"logistic"``:
     :func:`~zsclassify._refinement.fit_label_logistic`; ``"none"``: the descriptions with a
     logistic curve per label, :func:`~zsclassify._calibration.fit_label_sigmoids`).
+
+    ``check_rows`` (pool rows of one clause, which carry at most one right label) lets a
+    judge-quality check run after the first round, on the best labels of the first round's fit
+    and a far one (:meth:`_Session.check_quality`, in the question form of ``judging``; none
+    with one round); ``result.answer_model`` and ``result.far_false_yes`` hold its estimates.
+    ``None``: no check.
 
     Returns
     -------
@@ -377,6 +388,13 @@ def run_multilabel_judging(
                 items, candidates = selection_candidates(scores, labels, items, int(quota.sum()), n_candidates)
                 session.ask_selections(items, candidates, round_index)
             session.report(bar, result.n_judged_pairs - judged_before)
+            if round_index == 0 and check_rows is not None and n_rounds > 1:
+                # after the first round, whose answers put the right label among more texts' best three
+                session.coef, session.intercept = current_logits()
+                unasked = check_rows[~session.asked[check_rows].any(axis=1)]
+                session.check_quality(
+                    documents, total, show_progress, eligible=unasked, multiple=judging == "choice", far=True
+                )
     result.coef, result.intercept = (queries, np.zeros(n_labels)) if refinement == "none" else current_logits()
     return result
 
@@ -535,8 +553,11 @@ class _Session:
         for item, options, answer in zip(items, candidates, probabilities):
             self.record_choice(item, options, answer, round_index)
 
-    def ask_selections(self, items: np.ndarray, candidates: np.ndarray, round_index: int) -> None:
-        """Multi-label: ask which of its candidates apply to each utterance; yes to those that do, no to the rest."""
+    def ask_selections(self, items: np.ndarray, candidates: np.ndarray, round_index: int) -> np.ndarray:
+        """Multi-label: ask which of its candidates apply to each utterance; yes to those that do, no to the rest.
+
+        Returns the checked answers: per utterance, each candidate's probability, then "none"'s.
+        """
         answers = self.choose_among(items, candidates, multiple=True)
         self.asked[items] = True  # one question per utterance
         self._count(len(items), int(np.isnan(answers).any(axis=1).sum()), round_index, "choices")
@@ -555,6 +576,7 @@ class _Session:
                 result.said_no[item, options[~applies]] = True
         logger.info("round %d: %d utterances judged, %d labels accepted", round_index, len(items),
                     int(result.said_yes[items].sum()))  # fmt: skip
+        return answers
 
     def as_choice(self, item: int | np.integer, options: np.ndarray, answer: np.ndarray, round_index: int) -> Choice:
         """One answered question as a :class:`Choice` (answer None for "none" or a failure)."""
@@ -633,31 +655,75 @@ class _Session:
         self.keep_choices(items[:asked], candidates[:asked], forward, 0)
         return asked
 
-    def check_quality(self, documents: np.ndarray, total: int, show_progress) -> None:
-        """Ask random pool utterances about their best zero-shot labels, yes/no; estimate the judge's error rates.
+    def check_quality(
+        self,
+        documents: np.ndarray,
+        total: int,
+        show_progress,
+        eligible: np.ndarray | None = None,
+        multiple: bool = False,
+        far: bool = False,
+    ) -> None:
+        """Ask random pool utterances about their best-scored labels; estimate the judge's error rates.
+
+        The labels are the best under the current scores: zero-shot for a single-label fit (it
+        checks before any round), the first round's fit for a multi-label one.
 
         An utterance has at most one right label, so the answers measure the judge without
         trusting the classifier (:mod:`zsclassify._judge_quality`). The utterances are drawn by
         their hash keys (stable under label edits); the answers refine the labels as any others.
         Sets ``result.checks`` and ``result.answer_model``; asks nothing when the budget is
         too small (see :data:`CHECK_SHARE`).
+
+        Parameters
+        ----------
+        eligible : ndarray of int, optional
+            The pool rows the check may draw (multi-label: utterances of one clause, which carry
+            one request); every row when None.
+        multiple : bool
+            Ask each utterance one multi-label question about its candidates ("which apply"),
+            as a multi-label fit with ``judging="choice"`` asks, instead of a yes/no pair per
+            candidate. A question is one unit of the budget; a pair is one too.
+        far : bool
+            Also ask each utterance about one label drawn from the bottom half of its scores, last
+            (a wrong label, however the judge reads near misses): ``result.far_false_yes`` is the
+            share of those answered yes. The answer model reads the best candidates only. Not
+            asked when every label is a candidate.
         """
         n_candidates = min(CHECK_CANDIDATES, len(self.names))
-        size = min(CHECK_MAX, max(CHECK_MIN, math.ceil(CHECK_SHARE * total / max(n_candidates, 1))), len(self.pool))
-        if n_candidates < 2 or size < CHECK_MIN or size * n_candidates > CHECK_MAX_SHARE * total:
+        far_from = max(n_candidates, len(self.names) - len(self.names) // 2)  # the bottom half, below the candidates
+        far = far and far_from < len(self.names)
+        rows = np.arange(len(self.pool)) if eligible is None else np.asarray(eligible, dtype=np.int64)
+        units_each = 1 if multiple else n_candidates + far
+        if far and not multiple and CHECK_MIN * units_each > CHECK_MAX_SHARE * total:
+            n_candidates, units_each = 2, 3  # a yes/no check that fits the budget: the best two and a far label
+        size = min(CHECK_MAX, max(CHECK_MIN, math.ceil(CHECK_SHARE * total / units_each)), len(rows))
+        if n_candidates < 2 or size < CHECK_MIN or size * units_each > CHECK_MAX_SHARE * total:
             logger.info("too small a budget or pool for a judge-quality check: its error rates are not measured")
             return
-        rows = np.argsort(self.text_keys, kind="stable")[:size]
-        candidates = self.candidates(documents, rows, n_candidates)  # the zero-shot scores: no round has run
-        labels, items = candidates.ravel(), np.repeat(rows, n_candidates)
-        with progress_bar(len(labels), "judging: quality check", show_progress, unit="pair") as bar:
-            scores = self.ask(labels, items, 0).reshape(size, n_candidates)
-            self.report(bar, len(labels))
+        rows = rows[np.argsort(self.text_keys[rows], kind="stable")[:size]]
+        ranked = self.candidates(documents, rows, len(self.names))  # the current scores, best first
+        candidates = ranked[:, :n_candidates]
+        if far:
+            bottom = self.bootstrap.integers(far_from, len(self.names), size=size)
+            candidates = np.column_stack([candidates, ranked[np.arange(size), bottom]])
+        unit = "question" if multiple else "pair"
+        with progress_bar(size * units_each, "judging: quality check", show_progress, unit=unit) as bar:
+            if multiple:
+                scores = self.ask_selections(rows, candidates, 0)[:, :-1]
+            else:
+                width = candidates.shape[1]
+                scores = self.ask(candidates.ravel(), np.repeat(rows, width), 0).reshape(size, width)
+            self.report(bar, size * units_each)
         result = self.result
         result.checks = [
             CandidateCheck(self.pool[row], tuple(str(self.names[c]) for c in options), tuple(answer.tolist()))
             for row, options, answer in zip(rows, candidates, scores)
         ]
+        if far:
+            answered = ~np.isnan(scores[:, -1])
+            result.far_false_yes = float((scores[answered, -1] >= 0.5).mean()) if answered.any() else None
+            scores = scores[:, :-1]
         result.answer_model = fit_answer_model([scores], self.bootstrap)
         if result.answer_model is not None:
             logger.info(

@@ -25,18 +25,19 @@ from typing import Any, cast
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.metrics import accuracy_score, average_precision_score
+from sklearn.metrics import accuracy_score, average_precision_score, roc_auc_score
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ._calibration import choose_label_regularisation, cross_fitted_label_logits, fit_label_sigmoids
-from ._judging import Choice, Judgment, run_multilabel_judging
+from ._judge_quality import assess_judge, bounded_rates, decide_multilabel
+from ._judging import Choice, Judgment, noise_rates, run_multilabel_judging
 from ._progress import stage
 from ._refinement import PiecedTexts, fit_label_logistic
 from ._text_estimator import TextEstimatorMixin
 from ._validation import check_labels, check_texts
 from .embedding import normalize_rows
 from .judges import Judge
-from .segmenting import Segmenter, max_by_owner, resolve_segmenter, split_texts
+from .segmenting import Segmenter, is_one_clause, max_by_owner, resolve_segmenter, split_texts
 
 __all__ = ["MultiLabelZeroShotClassifier", "binarize_labels"]
 
@@ -108,6 +109,22 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         Probability at or above which :meth:`predict` gives a label. ``"auto"``: 0.5 on the
         calibrated probabilities (with a judge), each text's best label alone (without one).
         Read at predict time (changing it needs no refit).
+    check_judge : bool
+        Measure the judge before trusting it: after the first round of judging, about 10% of
+        the budget asks random pool texts of one clause (which carry one request) about their 3
+        best-scored labels and one from the bottom half, in the form of ``judging`` (at least 10
+        texts; none when that would take over a quarter of the budget); a judge that accepts two
+        of them, or the far one, has made a mistake. From these answers the
+        fit estimates the judge's false-yes and false-no rates, reads every answer through them
+        when it learns the thresholds, and falls back to zero-shot for a judge it finds useless
+        (``judge_quality_``). ``False`` for tag sets whose labels overlap within one clause
+        (the check would count right answers as mistakes): the answers are then taken as true.
+        No check either with ``n_rounds=1`` or ``refinement="kl"`` (one round of judging).
+    on_weak_judge : {"warn", "raise"}
+        What a fit does when the judge is found too weak to trust (``judge_weight`` 0: the
+        model is zero-shot), as for
+        :class:`~zsclassify.ZeroShotClassifier`: warn once with the numbers, or raise
+        :class:`~zsclassify.WeakJudgeError`.
     max_pool_size : int or None
         Most distinct utterances of ``X`` embedded and judged; a larger pool is sub-sampled
         (seeded by ``random_state``).
@@ -148,6 +165,16 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         zero-shot and of the (held-out) refined scores in ranking the judge's answers
         (``ap_zero_shot``, ``ap_refined``; NaN where the answers were all alike).
         :func:`zsclassify.reporting.report_labels` shows them as a table.
+    judge_quality_ : JudgeQuality or None
+        The judge's estimated error rates with their 90% intervals, how many answers they rest
+        on, and the decision taken from them (:func:`zsclassify._judge_quality.decide_multilabel`):
+        ``judge_weight`` 1 follows the judge; 0 leaves the model at zero-shot (each text's best
+        label), for a judge that gave one answer to every question, whose answers the texts do
+        not predict (``held_out_auc``, the held-out refinement's ROC AUC against them, under
+        0.6: coin flips), or that the check finds accepting far labels at least as readily as
+        right ones (``1 - false_no - far_false_yes`` below 0). ``"not measured"``
+        (weight 1, answers taken as true) when ``check_judge`` is False, the budget too small or
+        too few texts have one clause. None without a judge.
     embedder_ : Embedder
     judge_usage_ : JudgeUsage
         Requests, tokens and cost of this fit (LLM judges only).
@@ -172,6 +199,8 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         C: float | str = "auto",
         logit_scale: float = 20.0,
         threshold: float | str = "auto",
+        check_judge: bool = True,
+        on_weak_judge: str = "warn",
         max_pool_size: int | None = 200_000,
         show_progress: bool | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -192,6 +221,8 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         self.C = C
         self.logit_scale = logit_scale
         self.threshold = threshold
+        self.check_judge = check_judge
+        self.on_weak_judge = on_weak_judge
         self.max_pool_size = max_pool_size
         self.show_progress = show_progress
         self.random_state = random_state
@@ -223,6 +254,7 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         queries = self._embed_labels(names, descriptions)
         self.center_ = None
         self.thresholds_ = None
+        self.judge_quality_ = None
         self.judging_ = self._resolve_judging()
         self.judgments_: list[Judgment] = []
         self.choices_: list[Choice] = []
@@ -230,11 +262,11 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         unjudged = np.zeros((0, len(names)), dtype=bool)
         self.label_stats_ = _label_stats(np.zeros(unjudged.shape), np.zeros(unjudged.shape), unjudged, unjudged)
         if self.judge is None or self.judge_budget == 0:
-            self.label_embeddings_ = queries
-            self.coef_, self.intercept_ = self.logit_scale * queries, np.zeros(len(names))
+            self._set_zero_shot(queries)
             return self
 
         pool, documents = self._embed_pool(texts, rng)
+        described = queries  # the descriptions' embeddings before centring: the zero-shot model's
         documents, queries = self._center(documents, queries)
         generator = np.random.default_rng(rng.randint(2**32 - 1))
         usage_before = getattr(self.judge, "usage", None)
@@ -255,16 +287,19 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
             learning_rate=self.learning_rate,
             n_steps=self.n_steps,
             logit_scale=self.logit_scale,
+            check_rows=self._check_rows(pool),
             show_progress=self.show_progress,
         )
         self._keep_answers(judged, usage_before)
-
-        # calibration: each label's curve from scores its own answers did not shape
         said_yes, said_no = judged.said_yes, judged.said_no
         judged_rows = np.flatnonzero((said_yes | said_no).any(axis=1))
         with stage("final fit: per-label thresholds", self.show_progress):
             # learned and calibrated as predict scores: each text's best piece (with a segmenter), or the whole text
             pieces = self._cut_judged([pool[i] for i in judged_rows], judged_rows) if self.segmenter else None
+            zero_shot = documents @ queries.T
+            if pieces is not None:
+                zero_shot[judged_rows] = pieces.score(judged_rows, queries, np.zeros(len(names)))
+            # calibration: each label's curve from scores its own answers did not shape
             if self.refinement == "logistic":
                 seed = int(generator.integers(2**32))
                 fold_data = (queries, documents, said_yes, said_no, seed)
@@ -282,16 +317,58 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
                 if pieces is not None:
                     held_out[judged_rows] = pieces.score(judged_rows, coef, np.zeros(len(names)))
                 prior = {"slope_prior": (self.logit_scale, self.logit_scale)}
-            zero_shot = documents @ queries.T
-            if pieces is not None:
-                zero_shot[judged_rows] = pieces.score(judged_rows, queries, np.zeros(len(names)))
-            slopes, intercepts = fit_label_sigmoids(held_out, said_yes, said_no, **prior)
+            # measured answers are read through the judge's error rates; unmeasured ones are taken as true
+            false_yes, false_no = (0.0, 0.0) if judged.answer_model is None else noise_rates(judged.answer_model)
+            false_yes, false_no = bounded_rates(false_yes, false_no)
+            self.judge_quality_ = decide_multilabel(
+                assess_judge(
+                    judged.answer_model,
+                    probe=None,
+                    checks=judged.checks,
+                    budget=self.judge_budget * len(names),
+                    noise_rates=(false_yes, false_no),
+                    check_units=len(judged.checks) if self.judging_ == "choice" else None,
+                    far_false_yes=judged.far_false_yes,
+                ),
+                n_yes=int(said_yes.sum()),
+                n_no=int(said_no.sum()),
+                held_out_auc=_answers_auc(held_out, said_yes, said_no),
+            )
+            self._check_judge_quality(self.judge_quality_)
+            if self.judge_quality_.judge_weight == 0.0:  # the judge earned nothing: the zero-shot model
+                self.label_stats_ = _label_stats(zero_shot, zero_shot, said_yes, said_no)
+                self._set_zero_shot(described)
+                return self
+            slopes, intercepts = fit_label_sigmoids(
+                held_out, said_yes, said_no, **prior, false_yes=false_yes, false_no=false_no
+            )
         self.coef_ = slopes[:, None] * coef
         self.intercept_ = slopes * intercept + intercepts
         self.label_embeddings_ = normalize_rows(self.coef_)
         self.thresholds_ = -self.intercept_ / np.linalg.norm(self.coef_, axis=1)
         self.label_stats_ = _label_stats(zero_shot, held_out, said_yes, said_no)
         return self
+
+    def _set_zero_shot(self, described: np.ndarray) -> None:
+        """The zero-shot model: cosines to the descriptions ``described`` (raw embeddings), each text's best label."""
+        self.center_ = None
+        self.thresholds_ = None
+        self.label_embeddings_ = described
+        self.coef_, self.intercept_ = self.logit_scale * described, np.zeros(len(described))
+
+    def _check_rows(self, pool: Sequence[str]) -> np.ndarray | None:
+        """Pool rows the judge-quality check may ask: texts of one clause (``None`` without ``check_judge``).
+
+        Such a text is taken to carry one request, so at most one right label: with the built-in
+        clause splitting (or none), a text without any clause break (:func:`is_one_clause`); with
+        a callable segmenter, a text it leaves in one piece.
+        """
+        if not self.check_judge:
+            return None
+        if callable(self.segmenter):
+            owners, _ = split_texts(pool, self._segmenter())
+            return np.flatnonzero(np.bincount(owners, minlength=len(pool)) == 1)
+        return np.flatnonzero([is_one_clause(text) for text in pool])
 
     def _cut_judged(self, texts: list[str], rows: np.ndarray) -> PiecedTexts:
         """The judged texts (pool ``rows``) cut by the segmenter, their pieces embedded as the pool is."""
@@ -310,6 +387,9 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
 
     def _check_params(self) -> None:
         resolve_segmenter(self.segmenter)
+        self._check_on_weak_judge()
+        if not isinstance(self.check_judge, (bool, np.bool_)):
+            raise TypeError(f"check_judge must be True or False; got {self.check_judge!r}.")
         if self.refinement not in REFINEMENTS:
             raise ValueError(f"refinement must be one of {REFINEMENTS}; got {self.refinement!r}.")
         if self.judging not in JUDGINGS:
@@ -479,3 +559,15 @@ def _label_stats(zero_shot: np.ndarray, refined: np.ndarray, said_yes: np.ndarra
             stats["ap_zero_shot"][label] = average_precision_score(truth, zero_shot[answered, label])
             stats["ap_refined"][label] = average_precision_score(truth, refined[answered, label])
     return stats
+
+
+def _answers_auc(scores: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> float | None:
+    """ROC AUC of ``scores`` against the judge's answers, per label, averaged by answers (None: no label has both)."""
+    aucs, weights = [], []
+    for label in range(said_yes.shape[1]):
+        answered = said_yes[:, label] | said_no[:, label]
+        truth = said_yes[answered, label]
+        if truth.any() and not truth.all():
+            aucs.append(roc_auc_score(truth, scores[answered, label]))
+            weights.append(int(answered.sum()))
+    return float(np.average(aucs, weights=weights)) if aucs else None

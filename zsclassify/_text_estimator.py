@@ -8,29 +8,36 @@ they turn scores into labels; how they embed, check their numbers and get pickle
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._judge_quality import NEAR_ZERO_SHOT, JudgeQuality
 from ._judging import JudgingResult
 from ._usage import JudgeUsage
 from ._validation import check_texts
 from .embedding import center_and_normalize, encode_with_progress, normalize_rows, resolve_embedder
+from .exceptions import WeakJudgeError
 from .judges import Judge
 
-__all__ = ["TextEstimatorMixin"]
+__all__ = ["ON_WEAK_JUDGE", "TextEstimatorMixin"]
+
+ON_WEAK_JUDGE = ("warn", "raise")
 
 
 class TextEstimatorMixin:
     """Pool embedding, parameter checks, ``transform`` and pickling for the zero-shot estimators.
 
     The estimator sets ``center_`` (None for raw cosines) and ``coef_`` at fit, and has the parameters
-    ``judge``, ``embedder``, ``query_prompt``, ``document_prompt``, ``max_pool_size`` and ``show_progress``.
+    ``judge``, ``embedder``, ``query_prompt``, ``document_prompt``, ``max_pool_size``, ``show_progress``
+    and ``on_weak_judge``.
     """
 
     judge: Judge | None
+    on_weak_judge: str
     embedder: object
     query_prompt: str | None
     document_prompt: str | None
@@ -81,6 +88,23 @@ class TextEstimatorMixin:
         self.n_judge_requests_ = judged.n_requests
         self.n_judged_pairs_ = judged.n_judged_pairs
         self.n_failed_pairs_ = judged.n_failed_pairs
+
+    def _check_on_weak_judge(self) -> None:
+        if self.on_weak_judge not in ON_WEAK_JUDGE:
+            raise ValueError(f"on_weak_judge must be one of {ON_WEAK_JUDGE}; got {self.on_weak_judge!r}.")
+
+    def _check_judge_quality(self, quality: JudgeQuality) -> None:
+        """Warn once, or raise (``on_weak_judge="raise"``), when the judge left the fit at or near zero-shot."""
+        if quality.decision == "not measured" or quality.judge_weight > NEAR_ZERO_SHOT:
+            return
+        message = (
+            f"The judge's own answers rate it too weak to trust: judge weight {quality.judge_weight:g} "
+            f"(0 = zero-shot, 1 = as refined), because {quality.reason}. "
+            "See clf.judge_quality_; a stronger judge model, or a clearer prompt or label descriptions, may help."
+        )
+        if self.on_weak_judge == "raise":
+            raise WeakJudgeError(message, quality=quality, usage=getattr(self.judge, "usage", None))
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _check_numbers(self, integers: Sequence[tuple[str, int]], positives: Sequence[str]) -> None:
         """Raise for a parameter of ``integers`` that is not an integer at least its minimum (``max_pool_size``

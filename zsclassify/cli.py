@@ -317,6 +317,7 @@ def _fit(args: argparse.Namespace) -> int:
         "judge_budget": args.judge_budget,
         "random_state": args.seed,
         "show_progress": False if args.quiet else None,
+        "on_weak_judge": "warn" if args.allow_weak_judge else "raise",
     }
     if args.multi_label:
         if args.warm_start is not None:
@@ -328,22 +329,21 @@ def _fit(args: argparse.Namespace) -> int:
             "fitted %d labels (multi-label) on %d utterances, %d judged (%s); saved to %s",
             len(clf.classes_), len(rows), clf.n_judged_pairs_, clf.judging_, args.output,
         )  # fmt: skip
-        return EXIT_OK
-    clf = ZeroShotClassifier(
-        labels,
-        **shared,
-        oos_label=args.oos_label,
-        oos_threshold="auto" if args.oos_threshold is None else args.oos_threshold,
-        on_weak_judge="warn" if args.allow_weak_judge else "raise",
-    )
-    if args.warm_start is not None:  # the earlier model's answers, with this command's parameters
-        clf = _load_model(args.warm_start).set_params(**{**clf.get_params(), "warm_start": True})
-    clf.fit([r["text"] for r in rows])  # a judge that fails raises here: nothing is saved
-    save_model(clf, args.output)
-    logging.getLogger("zsclassify").info(
-        "fitted %d labels on %d utterances, %d judged, %d earlier answers kept (%s); saved to %s",
-        len(clf.classes_), len(rows), clf.n_judged_pairs_, clf.n_reused_judgments_, clf.judging_, args.output,
-    )  # fmt: skip
+    else:
+        clf = ZeroShotClassifier(
+            labels,
+            **shared,
+            oos_label=args.oos_label,
+            oos_threshold="auto" if args.oos_threshold is None else args.oos_threshold,
+        )
+        if args.warm_start is not None:  # the earlier model's answers, with this command's parameters
+            clf = _load_model(args.warm_start).set_params(**{**clf.get_params(), "warm_start": True})
+        clf.fit([r["text"] for r in rows])  # a judge that fails raises here: nothing is saved
+        save_model(clf, args.output)
+        logging.getLogger("zsclassify").info(
+            "fitted %d labels on %d utterances, %d judged, %d earlier answers kept (%s); saved to %s",
+            len(clf.classes_), len(rows), clf.n_judged_pairs_, clf.n_reused_judgments_, clf.judging_, args.output,
+        )  # fmt: skip
     quality = clf.judge_quality_
     if quality is not None:
         logging.getLogger("zsclassify").info("judge quality: %s", quality.describe())

@@ -110,11 +110,12 @@ def report_labels(clf: ZeroShotClassifier | MultiLabelZeroShotClassifier) -> pd.
     return table.sort_values("cosine_to_initial", kind="stable").reset_index(drop=True)
 
 
-def report_judge(clf: ZeroShotClassifier) -> pd.DataFrame:
+def report_judge(clf: ZeroShotClassifier | MultiLabelZeroShotClassifier) -> pd.DataFrame:
     """How good the judge was, as the fit estimated it from the judge's own answers (``judge_quality_``).
 
-    One row per estimate: ``measure`` (false-yes rate on near misses, false-no rate, position
-    bias, the zero-shot accuracy on the checked utterances, the judge weight), ``estimate``,
+    One row per estimate: ``measure`` (false-yes rate on near misses, false-no rate, for a
+    multi-label fit the share of far labels accepted, position bias, the zero-shot accuracy on
+    the checked utterances, the judge weight), ``estimate``,
     ``low`` and ``high`` (90% interval, NaN where none) and ``based_on`` (the questions behind it).
     The fit's decision and its reason are in ``clf.judge_quality_.decision`` / ``.reason``.
     """
@@ -127,6 +128,11 @@ def report_judge(clf: ZeroShotClassifier) -> pd.DataFrame:
     rows = [
         ("false-yes rate (near-miss labels)", quality.false_yes, quality.false_yes_interval, check),
         ("false-no rate (right labels)", quality.false_no, quality.false_no_interval, check),
+        *(
+            [("yes to far labels (multi-label)", quality.far_false_yes, None, check)]
+            if quality.far_false_yes is not None
+            else []
+        ),
         ("position bias (first option both ways)", quality.position_bias, quality.position_bias_interval, probe),
         ("zero-shot accuracy on the checked utterances", quality.zero_shot_accuracy, None, check),
         ("judge weight (0 zero-shot, 1 as refined)", quality.judge_weight, None, quality.decision),

@@ -17,7 +17,15 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["MIN_CLAUSE_WORDS", "Segmenter", "max_by_owner", "resolve_segmenter", "split_clauses", "split_texts"]
+__all__ = [
+    "MIN_CLAUSE_WORDS",
+    "Segmenter",
+    "is_one_clause",
+    "max_by_owner",
+    "resolve_segmenter",
+    "split_clauses",
+    "split_texts",
+]
 
 Segmenter = Callable[[str], Sequence[str]]
 """A function from a text to its pieces (each scored on its own; a text's score is its best piece's)."""
@@ -46,6 +54,24 @@ def split_clauses(text: str) -> list[str]:
     pieces = [_LEADING_LINKS.sub("", piece.strip()) for piece in _CLAUSE_BREAK.split(text)]
     kept = [piece for piece in pieces if len(piece.split()) >= MIN_CLAUSE_WORDS]
     return kept if len(kept) >= 2 else [text]
+
+
+def is_one_clause(text: str) -> bool:
+    """Whether ``text`` has no clause break at all: no "and", "but" or "then", no punctuation but at its end.
+
+    Stricter than :func:`split_clauses` keeping a text whole (it keeps "airports and show me
+    the meals" whole, a one-word piece being dropped): a text with no break is taken to carry
+    one request. The judge-quality check of :class:`~zsclassify.MultiLabelZeroShotClassifier`
+    asks such texts.
+
+    Examples
+    --------
+    >>> is_one_clause("set an alarm for 7.")
+    True
+    >>> is_one_clause("airports and show me the meals")
+    False
+    """
+    return _CLAUSE_BREAK.search(text.strip().rstrip(".!?,;")) is None
 
 
 def resolve_segmenter(segmenter: object) -> Segmenter | None:
