@@ -7,6 +7,8 @@ utterance) and seeds 0-2, in the same run:
   best label: no threshold can be learned without answers);
 * refined with GoldJudge at budgets 20 and 5, and with the near-miss judge (the real 1.5B
   LLM's yes/no rates, ``simulated_judge.py``) at budget 20; pool = the train texts;
+* judges that must leave the fit at zero-shot (its judge-quality check rates them useless):
+  random yes/no answers, always yes, always no (asked yes/no; clause scoring only);
 * one-vs-rest logistic regression on frozen MiniLM embeddings of 20 labelled utterances per
   label (C by 4-fold CV on micro-F1).
 
@@ -31,7 +33,7 @@ from functools import partial
 
 import numpy as np
 from _common import DATA_DIR, table, write_results
-from simulated_judge import NearMissJudge, load_rates, similarity_for
+from simulated_judge import ConstantJudge, NearMissJudge, RandomJudge, load_rates, similarity_for
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, f1_score
 from sklearn.model_selection import GridSearchCV, KFold
@@ -110,6 +112,24 @@ def one_vs_rest_baselines(pool, pool_truth, test, test_truth, seed: int) -> dict
             for scoring, proba in (("clauses", clauses), ("whole", whole))}  # fmt: skip
 
 
+def _quality_columns(quality) -> dict:
+    """The judge-quality check's estimates and decision (NaN and "-" without a judge or a measurement)."""
+    if quality is None:
+        return {"decision": "-"}
+    nan = float("nan")
+    return {
+        "est. false-yes": nan if quality.false_yes is None else quality.false_yes,
+        "yes to far": nan if quality.far_false_yes is None else quality.far_false_yes,
+        "judge weight": quality.judge_weight,
+        "decision": quality.decision,
+    }
+
+
+def _median_or_nan(group: list[dict], key: str) -> float:
+    values = [r[key] for r in group if key in r and not np.isnan(r[key])]
+    return float(np.median(values)) if values else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
@@ -128,22 +148,31 @@ def main() -> None:
         judges = {
             "gold": partial(GoldJudge, flat_texts, flat_labels),
             "near-miss, 1.5B rates": partial(NearMissJudge, flat_texts, flat_labels, similarity, names, load_rates()),
+            "random": partial(RandomJudge, flat_texts, flat_labels),
+            "always yes": partial(ConstantJudge, flat_texts, flat_labels, 1.0),
+            "always no": partial(ConstantJudge, flat_texts, flat_labels, 0.0),
         }
         runs = [("zero-shot", None, 0), ("gold", "gold", 20), ("gold", "gold", 5),
                 ("near-miss", "near-miss, 1.5B rates", 20)]  # fmt: skip
+        useless = [(name, name, 20) for name in ("random", "always yes", "always no")]
         for seed in args.seeds:
             for scoring in SCORINGS:
-                for method, judge_name, budget in runs:
+                for method, judge_name, budget in runs + (useless if scoring == "clauses" else []):
                     start = time.perf_counter()
                     judge = None if judge_name is None else judges[judge_name](random_state=seed)
-                    clf = MultiLabelZeroShotClassifier(
-                        names, judge=judge, judge_budget=budget, segmenter=SCORINGS[scoring], random_state=seed,
-                        show_progress=False,
-                    ).fit(pool)  # fmt: skip
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # a useless judge's warning: the row's decision says it
+                        clf = MultiLabelZeroShotClassifier(
+                            names, judge=judge, judge_budget=budget, segmenter=SCORINGS[scoring], random_state=seed,
+                            judging="yes_no" if (method, judge_name, budget) in useless else "auto",
+                            show_progress=False,
+                        ).fit(pool)  # fmt: skip
                     fit_seconds = time.perf_counter() - start
                     proba = clf.predict_proba(test)
+                    quality = clf.judge_quality_
                     row = {"dataset": dataset, "scoring": scoring, "method": method, "budget": budget, "seed": seed,
-                           **metrics(test_truth, clf.decide(proba), proba), "fit s": fit_seconds}  # fmt: skip
+                           **metrics(test_truth, clf.decide(proba), proba), "fit s": fit_seconds,
+                           **_quality_columns(quality)}  # fmt: skip
                     rows.append(row)
                     print(json.dumps(row), flush=True)
             baselines = one_vs_rest_baselines(pool, pool_truth, test, test_truth, seed)
@@ -157,7 +186,12 @@ def main() -> None:
         group = [r for r in rows if (r["dataset"], r["scoring"], r["method"], r["budget"]) == key]
         summary.append({"dataset": key[0], "scoring": key[1], "method": key[2], "budget": key[3],
                         **{m: float(np.median([r[m] for r in group]))
-                           for m in ("micro-F1", "macro-F1", "samples-F1", "exact match", "MAP", "ECE")}})  # fmt: skip
+                           for m in ("micro-F1", "macro-F1", "samples-F1", "exact match", "MAP", "ECE")},
+                        "min micro-F1": float(min(r["micro-F1"] for r in group)),
+                        "est. false-yes": _median_or_nan(group, "est. false-yes"),
+                        "yes to far": _median_or_nan(group, "yes to far"),
+                        "judge weight": _median_or_nan(group, "judge weight"),
+                        "decision": "/".join(sorted({r.get("decision", "-") for r in group}))})  # fmt: skip
     print(table(summary))
     path = write_results(args.name, {"seeds": args.seeds, "shots": SHOTS, "summary": summary, "runs": rows})
     print(f"wrote {path}")
