@@ -1,14 +1,18 @@
 """A real local LLM answering multi-label questions: a JSON boolean per lettered candidate, scored by log-probabilities.
 
 Starts llama.cpp's server on 127.0.0.1 (as ``llm_judge.py`` does) and asks
-``OpenAICompatibleJudge`` "which of these apply" about MixSNIPS test messages with one, two
-and three intents (``--per-size`` of each), all 7 intents as candidates in a shuffled order.
-Reports, against the gold intents: pair accuracy, the yes rates on right and wrong candidates,
-exact match, the AUC of the log-probability scores (do they rank better than the hard
-answers?) and how many scores are graded rather than 0/1.
+``OpenAICompatibleJudge`` about MixSNIPS test messages with one, two and three intents
+(``--per-size`` of each), in two question forms side by side: ``boolean``, "which of these
+apply", all 7 intents as candidates in a shuffled order, a JSON boolean each (the multi-label
+``judging="choice"``); ``yes_no``, one yes/no question per (intent, message) pair (the
+multi-label ``judging="yes_no"``). Reports per form, against the gold intents: pair accuracy,
+the yes rates on right and wrong candidates, exact match, the AUC of the log-probability
+scores (do they rank better than the hard answers?) and how many scores are graded rather
+than 0/1.
 
 Needs ``pip install llama-cpp-python[server]==0.3.36 openai`` and the GGUF file (benchmarks/HISTORY.md, section 3).
 Usage: python benchmarks/llm_multilabel.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf [--per-size 10]
+       [--forms boolean yes_no]
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from llm_judge import MODEL_NAME, sha256, start_server
 from sklearn.metrics import roc_auc_score
 
 from zsclassify._validation import words_of_label_name
-from zsclassify.judges import ChoiceRequest, LabelOption, OpenAICompatibleJudge
+from zsclassify.judges import ChoiceRequest, JudgeRequest, LabelOption, OpenAICompatibleJudge
 
 
 def main() -> None:
@@ -33,6 +37,7 @@ def main() -> None:
     parser.add_argument("--gguf", type=Path, required=True)
     parser.add_argument("--per-size", type=int, default=10, help="messages with 1, 2 and 3 intents each")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--forms", nargs="+", default=list(FORMS), choices=FORMS)
     args = parser.parse_args()
     rows = [json.loads(line) for line in (DATA_DIR / "mixsnips" / "test.jsonl").open()]
     names = sorted({label for row in rows for label in row["labels"]})
@@ -46,21 +51,54 @@ def main() -> None:
         options = tuple(LabelOption(name, words_of_label_name(name)) for name in order)
         requests.append(ChoiceRequest(row["text"], options, multiple=True))
     server = start_server(args.gguf, args.port)
+    results = []
     try:
         url = f"http://127.0.0.1:{args.port}/v1"  # llama.cpp takes a schema in json_object mode only
-        judge = OpenAICompatibleJudge(MODEL_NAME, base_url=url, json_mode="json_object", max_concurrency=1)
-        start = time.perf_counter()
-        answers = judge.choose(requests)
-        seconds = time.perf_counter() - start
+        judge = OpenAICompatibleJudge(  # no cache: every answer asked now, so the timings are of this run
+            MODEL_NAME, base_url=url, json_mode="json_object", max_concurrency=1, cache=None
+        )
+        for form in args.forms:
+            start = time.perf_counter()
+            scores = ask_boolean(judge, requests) if form == "boolean" else ask_yes_no(judge, requests, sample)
+            seconds = time.perf_counter() - start
+            results.append(summarise(form, sample, requests, scores, seconds))
     finally:
         server.kill()
+    print(table(results))
+    path = write_results("llm_multilabel", {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf), "rows": results})
+    print(f"wrote {path}")
+
+
+FORMS = ("boolean", "yes_no")
+
+
+def ask_boolean(judge: OpenAICompatibleJudge, requests: list[ChoiceRequest]) -> np.ndarray:
+    """One "which apply" question per message: each candidate's probability, in the order shown."""
+    return np.concatenate([np.asarray(answer[:-1], dtype=float) for answer in judge.choose(requests)])
+
+
+def ask_yes_no(judge: OpenAICompatibleJudge, requests: list[ChoiceRequest], sample: list[dict]) -> np.ndarray:
+    """One yes/no question per (intent, message) pair, grouped by intent; scores in the boolean form's order."""
+    names = sorted({option.name for request in requests for option in request.options})
+    texts = tuple(row["text"] for row in sample)
+    by_label = judge.judge([JudgeRequest(name, words_of_label_name(name), texts) for name in names])
+    score = {name: np.asarray(answer, dtype=float) for name, answer in zip(names, by_label)}
+    return np.array([score[option.name][index] for index, request in enumerate(requests) for option in request.options])
+
+
+def summarise(form: str, sample: list[dict], requests: list[ChoiceRequest], scores: np.ndarray, seconds: float) -> dict:
+    """The form's answers against the gold intents (``scores`` flat, message by message, in the order shown)."""
     truth = np.array([o.name in row["labels"] for row, q in zip(sample, requests) for o in q.options])
-    scores = np.concatenate([np.asarray(answer[:-1], dtype=float) for answer in answers])
     said_yes = scores >= 0.5
-    chosen = [{o.name for o, p in zip(q.options, a[:-1]) if p >= 0.5} for q, a in zip(requests, answers)]
-    result = {
+    width = len(requests[0].options)
+    chosen = [
+        {o.name for o, yes in zip(q.options, said_yes[i * width : (i + 1) * width]) if yes}
+        for i, q in enumerate(requests)
+    ]
+    return {
+        "question form": form,
         "messages": len(sample),
-        "candidates each": len(names),
+        "candidates each": width,
         "pair accuracy": float((said_yes == truth).mean()),
         "yes on right": float(said_yes[truth].mean()),
         "yes on wrong": float(said_yes[~truth].mean()),
@@ -71,9 +109,6 @@ def main() -> None:
         "unanswered": int(np.isnan(scores).sum()),
         "s per message": seconds / len(sample),
     }
-    print(table([result]))
-    path = write_results("llm_multilabel", {"model": MODEL_NAME, "gguf_sha256": sha256(args.gguf), "rows": [result]})
-    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

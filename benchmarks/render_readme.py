@@ -59,12 +59,15 @@ SECTIONS = [
     ),
     Section(
         "A real local LLM answering multi-label questions",
-        "Qwen2.5-Coder-1.5B-Instruct (Q4_K_M, llama.cpp server, 2 threads) asked `OpenAICompatibleJudge`'s "
-        "multi-label question (a JSON boolean per lettered candidate, each scored by its first token's "
-        "log-probabilities) about 30 MixSNIPS test messages (10 each with 1, 2 and 3 intents), all 7 intents shown. "
-        "It says false to nearly everything: its hard answers rank no better than chance, its log-probabilities "
-        "somewhat better. Not yet compared with other question forms on a real LLM.",
-        "python benchmarks/llm_multilabel.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf --per-size 10",
+        "Qwen2.5-Coder-1.5B-Instruct (Q4_K_M, llama.cpp server, 2 threads, no cache) asked by "
+        "`OpenAICompatibleJudge` about 30 MixSNIPS test messages (10 each with 1, 2 and 3 intents), all 7 intents, "
+        "in two question forms in the same run: `boolean`, the multi-label question (a JSON boolean per lettered "
+        'candidate, each scored by its first token\'s log-probabilities; `judging="choice"`), and `yes_no`, one '
+        'yes/no question per (intent, message) pair (`judging="yes_no"`). Both say no to most right intents, but '
+        "the yes/no form's log-probabilities rank them far better (AUC 0.846 against 0.653) at about the same time "
+        'per message: with a small local model, fit multi-label with `judging="yes_no"`.',
+        "python benchmarks/llm_multilabel.py --gguf qwen2.5-coder-1.5b-instruct-q4_k_m.gguf --per-size 10 "
+        "--forms boolean yes_no",
         "llm_multilabel.json",
         "rows",
     ),
