@@ -273,7 +273,7 @@ class JudgeQuality:
         ``1 - false_yes - false_no``.
     far_false_yes : float or None
         Multi-label fits: the share of far labels (from the bottom of each checked text's
-        ranking) the judge accepted; the judge weight rests on ``1 - false_no - far_false_yes``.
+        ranking) the judge accepted. The fit's decision is :func:`decide_multilabel`'s.
     held_out_auc : float or None
         Multi-label fits: how far the judge's answers over the whole fit can be predicted from
         the texts, by each label's refinement fitted without them (ROC AUC per label, averaged
@@ -483,7 +483,7 @@ def assess_judge(
 LEARNABLE_AUC = 0.6
 """How well a multi-label judge's answers must be predicted from the texts (ROC AUC of each label's
 refinement fitted without them, over the fit's hundreds of answers) to be followed. Measured on
-MixATIS (seeds 0-1): GoldJudge 0.98, the near-miss simulator 0.67-0.68, a random judge 0.39-0.41.
+MixATIS (seeds 0-2): GoldJudge 0.98, the near-miss simulator 0.67-0.68, a random judge 0.39-0.43.
 The check, a dozen texts, cannot draw that line: it put the near-miss simulator's false-no rate at
 0.46-0.49 (true 0.13) and once a random judge's at 0.07."""
 
@@ -508,8 +508,9 @@ def decide_multilabel(quality: JudgeQuality, *, n_yes: int, n_no: int, held_out_
     """
     auc = f"{held_out_auc:.2f}" if held_out_auc is not None else "none (no label had both answers)"
     learnable = f"answers predicted from the texts with AUC {auc}"
-    measured = quality.false_no is not None and quality.far_false_yes is not None
-    right_over_far = 1.0 - quality.false_no - quality.far_false_yes if measured else None  # type: ignore[operator]
+    right_over_far = None
+    if quality.false_no is not None and quality.far_false_yes is not None:
+        right_over_far = 1.0 - quality.false_no - quality.far_false_yes
     if n_yes == 0 or n_no == 0:
         weight, reason = 0.0, f"it answered {'yes' if n_no == 0 else 'no'} to all {n_yes + n_no} questions"
     elif held_out_auc is None or held_out_auc < LEARNABLE_AUC:
@@ -525,8 +526,8 @@ def decide_multilabel(quality: JudgeQuality, *, n_yes: int, n_no: int, held_out_
 def bounded_rates(false_yes: float, false_no: float) -> tuple[float, float]:
     """Error rates to read answers through, scaled down (in proportion) to leave a separation of ``FULL_SEPARATION``.
 
-    A followed judge whose estimated rates leave almost no separation would make every curve
-    flat: its followers rest on the rest of its answers.
+    Read through rates that leave almost no separation, a followed judge's answers would give
+    every label a flat curve; the bound keeps them informative.
     """
     total = false_yes + false_no
     if total <= 1.0 - FULL_SEPARATION:
