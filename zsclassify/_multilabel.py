@@ -357,13 +357,13 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         self.coef_, self.intercept_ = self.logit_scale * described, np.zeros(len(described))
 
     def _check_rows(self, pool: Sequence[str]) -> np.ndarray | None:
-        """Pool rows the judge-quality check may ask: texts of one clause (``None`` without ``check_judge``).
+        """Pool rows the judge-quality check may ask: texts of one clause (``None`` when no check runs).
 
         Such a text is taken to carry one request, so at most one right label: with the built-in
         clause splitting (or none), a text without any clause break (:func:`is_one_clause`); with
         a callable segmenter, a text it leaves in one piece.
         """
-        if not self.check_judge:
+        if not self.check_judge or self.refinement == "kl" or self.n_rounds == 1:  # no round after the first
             return None
         if callable(self.segmenter):
             owners, _ = split_texts(pool, self._segmenter())
@@ -545,29 +545,29 @@ def _as_row(row: object) -> list:
 
 def _label_stats(zero_shot: np.ndarray, refined: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> dict:
     """Per-label counts and average precision of zero-shot and held-out refined scores against the answers."""
-    n_labels = said_yes.shape[1]
-    stats = {
+    return {
         "judged": (said_yes | said_no).sum(axis=0),
         "accepted": said_yes.sum(axis=0),
-        "ap_zero_shot": np.full(n_labels, np.nan),
-        "ap_refined": np.full(n_labels, np.nan),
+        "ap_zero_shot": _per_label(average_precision_score, zero_shot, said_yes, said_no),
+        "ap_refined": _per_label(average_precision_score, refined, said_yes, said_no),
     }
-    for label in range(n_labels):
-        answered = said_yes[:, label] | said_no[:, label]
-        truth = said_yes[answered, label]
-        if truth.any() and not truth.all():
-            stats["ap_zero_shot"][label] = average_precision_score(truth, zero_shot[answered, label])
-            stats["ap_refined"][label] = average_precision_score(truth, refined[answered, label])
-    return stats
 
 
 def _answers_auc(scores: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> float | None:
     """ROC AUC of ``scores`` against the judge's answers, per label, averaged by answers (None: no label has both)."""
-    aucs, weights = [], []
+    aucs = _per_label(roc_auc_score, scores, said_yes, said_no)
+    defined = ~np.isnan(aucs)
+    if not defined.any():
+        return None
+    return float(np.average(aucs[defined], weights=(said_yes | said_no).sum(axis=0)[defined]))
+
+
+def _per_label(metric, scores: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray) -> np.ndarray:
+    """``metric(answers, scores)`` of each label on its answered pairs; NaN where its answers are all alike."""
+    values = np.full(said_yes.shape[1], np.nan)
     for label in range(said_yes.shape[1]):
         answered = said_yes[:, label] | said_no[:, label]
         truth = said_yes[answered, label]
         if truth.any() and not truth.all():
-            aucs.append(roc_auc_score(truth, scores[answered, label]))
-            weights.append(int(answered.sum()))
-    return float(np.average(aucs, weights=weights)) if aucs else None
+            values[label] = metric(truth, scores[answered, label])
+    return values
