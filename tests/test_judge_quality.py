@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from zsclassify import WeakJudgeError, ZeroShotClassifier, load_model, save_model
+from zsclassify import JudgeError, WeakJudgeError, ZeroShotClassifier, load_model, save_model
 from zsclassify._judge_quality import (
     MIN_SEPARATION,
     assess_judge,
@@ -186,6 +186,24 @@ def test_a_good_judge_is_measured_as_good_and_followed(toy, hashing_embedder, tm
         save_model(clf, path)
         assert load_model(path, trusted=["conftest.HashingEmbedder"]).judge_quality_ == quality
     assert pickle.loads(pickle.dumps(clf)).judge_quality_ == quality
+
+
+class ChoosesButFailsYesNo(GoldJudge):
+    """Answers every multiple choice and fails every yes/no pair: the single-label check's questions."""
+
+    def judge(self, requests):
+        return [np.full(len(request.texts), np.nan) for request in requests]
+
+
+def test_a_judge_that_fails_the_check_stops_the_fit_instead_of_going_unmeasured(toy, hashing_embedder):
+    labels, texts, truth = toy
+    clf = ZeroShotClassifier(
+        labels, embedder=hashing_embedder, judge=ChoosesButFailsYesNo(texts, truth), judge_budget=60,
+        judging="choice", show_progress=False,
+    )  # fmt: skip
+    with pytest.raises(JudgeError, match="could not score") as raised:
+        clf.fit(texts)  # the check comes first: every pair asked so far failed
+    assert raised.value.failed_pairs == 3 * 10
 
 
 def test_no_check_without_room_in_the_budget(toy, hashing_embedder):

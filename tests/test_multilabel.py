@@ -508,6 +508,19 @@ def test_a_useless_judge_leaves_a_multi_label_fit_at_zero_shot_and_warns(answer)
     assert raised.value.quality.decision == "zero-shot"
 
 
+def test_a_judge_that_fails_the_multi_label_check_stops_the_fit():
+    texts, labels = wide_data()
+    gold = dict(zip(texts, labels))
+
+    def choose(text, options, multiple=False):  # the rounds show 8 candidates, the check 4: it fails those
+        if len(options) == 4:
+            return {name: float("nan") for name, _ in options}
+        return [name for name, _ in options if name in gold[text]]
+
+    with pytest.warns(RuntimeWarning, match="could not score"), pytest.raises(JudgeError, match="quality check"):
+        wide_classifier(CallableJudge(choose_fn=choose)).fit(texts)
+
+
 def test_without_the_check_the_judge_is_not_measured_and_its_answers_are_taken_as_true():
     texts, labels = wide_data()
     clf = wide_classifier(gold_for(texts, labels), check_judge=False).fit(texts)

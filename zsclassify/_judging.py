@@ -673,7 +673,8 @@ class _Session:
         trusting the classifier (:mod:`zsclassify._judge_quality`). The utterances are drawn by
         their hash keys (stable under label edits); the answers refine the labels as any others.
         Sets ``result.checks`` and ``result.answer_model``; asks nothing when the budget is
-        too small (see :data:`CHECK_SHARE`).
+        too small (see :data:`CHECK_SHARE`). A judge that fails most of the check's questions
+        stops the fit (:class:`~zsclassify.JudgeError`), as in the rounds: it cannot be measured.
 
         Parameters
         ----------
@@ -715,6 +716,8 @@ class _Session:
                 width = candidates.shape[1]
                 scores = self.ask(candidates.ravel(), np.repeat(rows, width), 0).reshape(size, width)
             self.report(bar, size * units_each)
+        failed = np.isnan(scores).all(axis=1) if multiple else np.isnan(scores)
+        check_failure_share(self.judge, int(failed.sum()), failed.size, f"quality check {unit}s")
         result = self.result
         result.checks = [
             CandidateCheck(self.pool[row], tuple(str(self.names[c]) for c in options), tuple(answer.tolist()))
