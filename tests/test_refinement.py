@@ -7,6 +7,7 @@ from zsclassify import _refinement
 from zsclassify._refinement import (
     ChoiceEvidence,
     PiecedTexts,
+    assign_yes_pieces,
     choice_likelihood,
     estimate_judge_reliability,
     fit_joint,
@@ -216,3 +217,26 @@ def test_pieced_texts_score_the_best_piece_and_learn_each_yes_from_the_piece_tha
     assert label_0_piece @ coef[0] + intercept[0] > 0 > other_piece @ coef[0] + intercept[0]
     with pytest.raises(ValueError, match="not cut into pieces"):
         cut.score(np.array([5]), coef, intercept)
+
+
+def test_a_texts_accepted_labels_take_distinct_pieces_where_it_has_enough():
+    # text 0: two pieces, labels 0 and 1 accepted; piece 0 is both labels' best, and the matching with the
+    # largest sum (2.5 + 2.0 against 3.0 + 1.0) gives it label 1 and label 0 piece 1
+    # text 1: one piece, labels 0 and 2 accepted (each its best piece: the only one)
+    # text 2: two pieces, three labels accepted (more labels than pieces: each label its best piece)
+    # text 3: two pieces, label 2 alone accepted (its best piece)
+    logits = np.array(
+        [[3.0, 2.5, 0.0], [2.0, 1.0, 0.0],
+         [1.0, 0.0, 1.0],
+         [1.0, 2.0, 0.0], [0.0, 1.0, 3.0],
+         [0.0, 0.0, -1.0], [0.0, 0.0, 2.0]]
+    )  # fmt: skip
+    owners = np.array([0, 0, 1, 2, 2, 3, 3])
+    said_yes = np.array([[1, 1, 0], [1, 0, 1], [1, 1, 1], [0, 0, 1]], dtype=bool)
+    expected = np.array(
+        [[0, 1, 0], [1, 0, 0],
+         [1, 0, 1],
+         [1, 1, 0], [0, 0, 1],
+         [0, 0, 0], [0, 0, 1]], dtype=bool
+    )  # fmt: skip
+    np.testing.assert_array_equal(assign_yes_pieces(logits, owners, said_yes), expected)

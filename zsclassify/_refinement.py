@@ -20,6 +20,7 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import ThreadpoolController
 
@@ -28,6 +29,7 @@ from .segmenting import max_by_owner
 __all__ = [
     "ChoiceEvidence",
     "PiecedTexts",
+    "assign_yes_pieces",
     "choice_likelihood",
     "estimate_judge_reliability",
     "fit_joint",
@@ -507,8 +509,9 @@ class PiecedTexts:
 
     A judge's "yes" for a multi-intent text says that one of its pieces expresses the label,
     not which; a "no" says that none does. :meth:`fit_label_logistic` reads answers that way
-    (multiple-instance learning): every piece of a "no" text is a negative, and the piece of a
-    "yes" text the label's current direction scores best is its positive, refitted
+    (multiple-instance learning): every piece of a "no" text is a negative, and a "yes" text's
+    accepted labels are matched to its pieces under the current directions
+    (:func:`assign_yes_pieces`: one request per clause), each match a positive, refitted
     :data:`PIECE_ASSIGNMENT_ROUNDS` times from the whole-text fit.
 
     Parameters
@@ -545,14 +548,48 @@ class PiecedTexts:
     def fit_label_logistic(
         self, initial_labels: np.ndarray, documents: np.ndarray, said_yes: np.ndarray, said_no: np.ndarray, *, C: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`fit_label_logistic` on the pieces of the answered rows, each "yes" on its best piece."""
+        """:func:`fit_label_logistic` on the pieces of the answered rows, each "yes" on the piece matched to it."""
         coef, intercept = fit_label_logistic(initial_labels, documents, said_yes, said_no, C=C)
         rows = np.flatnonzero((said_yes | said_no).any(axis=1))
         pieces, local = self._pieces(rows)
         embedded = self.embeddings[pieces]
         piece_no = said_no[rows][local]
         for _ in range(PIECE_ASSIGNMENT_ROUNDS):
-            scores = embedded @ coef.T
-            piece_yes = said_yes[rows][local] & (scores == max_by_owner(scores, local)[local])
+            piece_yes = assign_yes_pieces(embedded @ coef.T + intercept, local, said_yes[rows])
             coef, intercept = fit_label_logistic(initial_labels, embedded, piece_yes, piece_no, C=C)
         return coef, intercept
+
+
+def assign_yes_pieces(logits: np.ndarray, owners: np.ndarray, said_yes: np.ndarray) -> np.ndarray:
+    """Which piece of each text carries each of its accepted labels: one request per piece where the text allows.
+
+    A multi-intent message joins its requests clause by clause ("play some jazz and set an
+    alarm"), so a text's accepted labels are matched to distinct pieces, the matching with the
+    largest sum of logits (:func:`scipy.optimize.linear_sum_assignment`). Matched one by one,
+    each label would take its best-scored piece, and a label whose direction is still near
+    another's (a flight's time and the flight) would learn the other's clause. A text with more
+    accepted labels than pieces, or one piece, gives each label its best piece.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_pieces, n_labels)
+        Each piece's current per-label logits (comparable across labels).
+    owners : ndarray of int, shape (n_pieces,)
+        Each piece's text (non-decreasing, every text at least one piece).
+    said_yes : ndarray of bool, shape (n_texts, n_labels)
+        The labels the judge accepted for each text.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_pieces, n_labels)
+        ``True`` where a piece is the positive of one of its text's accepted labels.
+    """
+    piece_yes = said_yes[owners] & (logits == max_by_owner(logits, owners)[owners])
+    starts = np.searchsorted(owners, np.arange(len(said_yes) + 1))
+    n_pieces, n_yes = np.diff(starts), said_yes.sum(axis=1)
+    for text in np.flatnonzero((n_yes >= 2) & (n_pieces >= n_yes)):
+        first, labels = starts[text], np.flatnonzero(said_yes[text])
+        pieces, matched = linear_sum_assignment(logits[first : starts[text + 1], labels], maximize=True)
+        piece_yes[first : starts[text + 1], labels] = False
+        piece_yes[first + pieces, labels[matched]] = True
+    return piece_yes
