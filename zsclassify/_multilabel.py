@@ -69,7 +69,10 @@ class MultiLabelZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, Transfor
         "and then", "but"), so each request of a multi-intent message is scored where it is said.
         A callable maps a text to its pieces (a model saved with one needs it importable to load).
         ``None``: each text is scored whole, as one embedding. The judge always sees whole texts.
-        The fit learns and calibrates each label on the pieces this gives, so change it with a refit.
+        The fit learns and calibrates each label on the pieces this gives, so change it with a refit;
+        it takes a piece to carry one request, so a text's accepted labels learn from distinct
+        pieces where it has enough (:func:`zsclassify._refinement.assign_yes_pieces`). For tags
+        that describe a text as a whole (topics, emotions) rather than requests, pass ``None``.
     judge : Judge, optional
         Answers the questions of ``judging``. ``None`` gives plain zero-shot: without answers
         no threshold can be learned, so :meth:`predict` gives each text its best-scored label
