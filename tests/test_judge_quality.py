@@ -60,10 +60,9 @@ def test_failed_answers_are_left_out_and_too_few_give_no_model():
     assert fit_answer_model([np.array([[1.0, np.nan, np.nan]])], np.random.default_rng(0)) is None
 
 
-def test_the_judge_weight_ramps_with_the_separation():
-    assert judge_weight(0.1, min_separation=0.15, full_separation=0.3) == 0.0
-    assert judge_weight(0.225, min_separation=0.15, full_separation=0.3) == pytest.approx(0.5)
-    assert judge_weight(0.9, min_separation=0.15, full_separation=0.3) == 1.0
+def test_a_judge_is_followed_from_the_least_separation_on_and_never_blended_with_zero_shot():
+    assert judge_weight(0.1, min_separation=0.15) == 0.0
+    assert judge_weight(0.15, min_separation=0.15) == judge_weight(0.2, min_separation=0.15) == 1.0
 
 
 def test_with_far_labels_the_weight_rests_on_right_against_far_answers():
@@ -84,7 +83,7 @@ def test_a_multi_label_fit_follows_a_judge_or_drops_it_whole():
     model = fit_answer_model([simulated_answers(rng, 300, 0.45, 0.13)[0]], rng)
     rates = {"probe": None, "checks": (), "budget": 1000, "noise_rates": (0.45, 0.13)}
     weak = assess_judge(model, **rates, far_false_yes=0.8)  # a check that misjudges a reading judge
-    assert weak.judge_weight < 1.0
+    assert weak.judge_weight == 0.0
     reads = decide_multilabel(weak, n_yes=50, n_no=50, held_out_auc=0.67)
     assert reads.judge_weight == 1.0 and reads.decision == "refined" and reads.held_out_auc == 0.67
     coin_flips = decide_multilabel(assess_judge(model, **rates, far_false_yes=0.0), n_yes=50, n_no=50, held_out_auc=0.4)

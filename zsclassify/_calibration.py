@@ -30,8 +30,8 @@ __all__ = [
     "cross_fitted_logits",
     "fit_blend",
     "fit_label_sigmoids",
-    "shrink_toward_zero_shot",
     "smoothed",
+    "zero_shot_calibration",
 ]
 
 logger = logging.getLogger(__name__)
@@ -248,19 +248,11 @@ def _oos_threshold(held_out: HeldOut, zero_shot_weight: float, refined_weight: f
     return float(np.quantile(confidence, OOS_IN_SCOPE_LOSS))
 
 
-def shrink_toward_zero_shot(calibration: Calibration, judge_weight: float, logit_scale: float) -> Calibration:
-    """The blend ``(1 - judge_weight) * zero-shot + judge_weight * calibrated refinement``, threshold re-read.
-
-    Zero-shot here is the cosines times ``logit_scale``; ``judge_weight=1`` returns
-    ``calibration`` as it is, 0 plain zero-shot scores.
-    """
-    if judge_weight >= 1.0:
-        return calibration
-    zero_shot_weight = (1.0 - judge_weight) * logit_scale + judge_weight * calibration.zero_shot_weight
-    refined_weight = judge_weight * calibration.refined_weight
+def zero_shot_calibration(calibration: Calibration, logit_scale: float) -> Calibration:
+    """Plain zero-shot scores (the cosines times ``logit_scale``), the threshold re-read: a judge not followed."""
     held_out, smoothing = calibration.held_out, calibration.smoothing
-    threshold = None if held_out is None else _oos_threshold(held_out, zero_shot_weight, refined_weight, smoothing)
-    return Calibration(zero_shot_weight, refined_weight, threshold, held_out, smoothing)
+    threshold = None if held_out is None else _oos_threshold(held_out, logit_scale, 0.0, smoothing)
+    return Calibration(logit_scale, 0.0, threshold, held_out, smoothing)
 
 
 def cross_fitted_label_logits(

@@ -20,7 +20,7 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from ._calibration import Calibration, calibrate, shrink_toward_zero_shot, smoothed
+from ._calibration import Calibration, calibrate, smoothed, zero_shot_calibration
 from ._judge_quality import JudgeQuality, assess_judge
 from ._judging import Choice, JudgingResult, Judgment, PreviousJudging, cosine_scoring, noise_rates, run_judging
 from ._progress import stage
@@ -136,7 +136,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         Seed of the choice of utterances to judge.
     on_weak_judge : {"warn", "raise"}
         What a fit does when the judge's own answers show it to be too weak to trust
-        (``judge_quality_.judge_weight`` at most 0.25, so the model is at or near zero-shot):
+        (``judge_quality_.judge_weight`` 0, so the model is zero-shot):
         warn once with the numbers and return that model, or raise
         :class:`~zsclassify.WeakJudgeError` (whose ``quality`` holds them). Answers already
         paid for stay in the judge's cache either way.
@@ -216,9 +216,9 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         quarter of it); an utterance has at most one right label, so the answers give the
         judge's false-yes rate on near misses and its false-no rate, with 90% intervals, and
         the order probe its position bias. From them the fit reads the answers (its noise
-        rates) and sets ``judge_weight``: how far the scores follow the refinement rather than
-        zero-shot (0 for a judge whose answers are estimated no better than the embedder's
-        ranking, 1 from an estimated separation ``1 - false_yes - false_no`` of 0.3).
+        rates) and sets ``judge_weight``: 1, the scores follow the refinement, for an estimated
+        separation ``1 - false_yes - false_no`` of at least 0.15; 0, they are zero-shot's, under
+        it (the judge's yes and no barely depend on whether the label is right).
         ``decision`` and ``reason`` say what was decided and why;
         ``summary()`` gives it all as plain values. None without judging
         (``refinement`` other than ``"joint"``, no judge, or a zero budget). A ``warm_start``
@@ -379,7 +379,8 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
                     false_no=false_no,
                 )
             self.judge_quality_ = self._assess_judge(judged, (false_yes, false_no))
-            calibration = shrink_toward_zero_shot(calibration, self.judge_quality_.judge_weight, self.logit_scale)
+            if self.judge_quality_.judge_weight == 0.0:
+                calibration = zero_shot_calibration(calibration, self.logit_scale)
             self._check_judge_quality(self.judge_quality_)
         self.coef_ = calibration.zero_shot_weight * queries + calibration.refined_weight * judged.coef
         self.intercept_ = calibration.refined_weight * judged.intercept

@@ -15,7 +15,7 @@ from typing import Any, cast
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._judge_quality import NEAR_ZERO_SHOT, JudgeQuality
+from ._judge_quality import JudgeQuality
 from ._judging import JudgingResult
 from ._usage import JudgeUsage
 from ._validation import check_texts
@@ -94,8 +94,8 @@ class TextEstimatorMixin:
             raise ValueError(f"on_weak_judge must be one of {ON_WEAK_JUDGE}; got {self.on_weak_judge!r}.")
 
     def _check_judge_quality(self, quality: JudgeQuality) -> None:
-        """Warn once, or raise (``on_weak_judge="raise"``), when the judge left the fit at or near zero-shot."""
-        if quality.decision == "not measured" or quality.judge_weight > NEAR_ZERO_SHOT:
+        """Warn once, or raise (``on_weak_judge="raise"``), when the judge left the fit at zero-shot."""
+        if quality.judge_weight > 0.0:
             return
         message = (
             f"The judge's own answers rate it too weak to trust: judge weight {quality.judge_weight:g} "

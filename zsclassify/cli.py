@@ -603,8 +603,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--allow-weak-judge",
         action="store_true",
-        help="save the model even when the judge's own answers rate it too weak to trust (the model is then at or "
-        "near zero-shot; default: exit with an error and save nothing)",
+        help="save the model even when the judge's own answers rate it too weak to trust (the model is then "
+        "zero-shot; default: exit with an error and save nothing)",
     )
     fit.add_argument(
         "-o", "--output", type=Path, required=True, help="where to save the model (.skops: loads without running code)"
