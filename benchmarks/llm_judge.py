@@ -233,7 +233,7 @@ def run_dataset(name, labels, pool, test, url, cache_dir, judging, seed: int = 0
     usage = clf.judge_usage_
     if seed == 0 and not drafted:
         record(name, clf, pool[0], judging)
-    probe = clf.order_probe_
+    probe, quality = clf.order_probe_, clf.judge_quality_
     row = {
         "dataset": name,
         "random_state": seed,
@@ -245,6 +245,8 @@ def run_dataset(name, labels, pool, test, url, cache_dir, judging, seed: int = 0
         "zero-shot acc": zero_shot,
         "refined acc (LLM judge)": llm_fit["accuracy"],
         "refined acc (GoldJudge)": gold_fit["accuracy"],
+        "judge weight": float("nan") if quality is None else quality.judge_weight,
+        "decision": "-" if quality is None else quality.decision,
         "judged units": clf.n_judged_pairs_,
         "failed": clf.n_failed_pairs_,
         "requests": usage.requests,

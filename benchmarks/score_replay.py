@@ -31,8 +31,7 @@ from zsclassify import ZeroShotClassifier
 from zsclassify.judges import GoldJudge
 
 LIVE_RESULTS = {  # live fits of llm_judge.py (judging="auto"): results file, key of its rows, accuracy column
-    "snips": [("llm_judge_snips_seeds", "datasets", "refined acc (LLM judge)"),
-              ("llm_judge_snips_seeds_3to5", "datasets", "refined acc (LLM judge)")],
+    "snips": [("llm_judge_snips_cached_refit", "datasets", "refined acc (LLM judge)")],  # seeds 0-5, current code
     "clinc150-20": [("llm_judge_auto_steps", "datasets", "refined acc (LLM judge)"),  # seed 0
                     ("llm_judge_clinc150-20_seeds", "datasets", "refined acc (LLM judge)"),
                     ("llm_judge_clinc150-20_seeds_3to5", "datasets", "refined acc (LLM judge)")],
