@@ -384,7 +384,7 @@ class RightButChoosingAtRandom(GoldJudge):
 
 
 def test_a_judge_choosing_at_random_gets_yes_no_questions_though_blind_to_positions(demo):
-    # its yes/no answers are perfect, so the quality check cannot see how weak its choices are: the probe must
+    # its yes/no answers are perfect, and this budget leaves no room for a check to rate its choices: the probe must
     clf = fit_demo(demo, RightButChoosingAtRandom(demo.pool_texts, demo.pool_labels, random_state=0))
     probe = clf.order_probe_
     assert probe.consistency < 0.3 and clf.judging_ == probe.judging == "yes_no" and not clf.choices_
@@ -396,7 +396,12 @@ def test_the_probe_stops_early_only_when_the_rest_cannot_change_its_decision():
     # every pattern of 7 answers (the same both ways; the first option both times; the last both times;
     # otherwise different; failed): wherever the probe would stop, the decision from the answers so far
     # is the one all 7 give
-    from zsclassify._judging import falls_back_to_yes_no, probe_decided
+    from zsclassify._judging import (
+        MIN_BLIND_CONSISTENCY,
+        MIN_BLIND_CONSISTENCY_CHECKED,
+        falls_back_to_yes_no,
+        probe_decided,
+    )
 
     shift = {"first": 1, "last": -1}
 
@@ -405,17 +410,38 @@ def test_the_probe_stops_early_only_when_the_rest_cannot_change_its_decision():
         return answered.count("same"), sum(shift.get(o, 0) for o in answered), len(answered)
 
     stops = 0
-    for outcomes in itertools.product(("same", "first", "last", "different", "failed"), repeat=7):
-        for asked in range(1, 7):
-            if probe_decided(*counts(outcomes[:asked]), 7 - asked):
-                decided = falls_back_to_yes_no(*counts(outcomes[:asked]))
-                assert decided == falls_back_to_yes_no(*counts(outcomes)), outcomes
-                stops += 1
-                break
+    for floor in (MIN_BLIND_CONSISTENCY, MIN_BLIND_CONSISTENCY_CHECKED):
+        for outcomes in itertools.product(("same", "first", "last", "different", "failed"), repeat=7):
+            for asked in range(1, 7):
+                if probe_decided(*counts(outcomes[:asked]), 7 - asked, floor):
+                    decided = falls_back_to_yes_no(*counts(outcomes[:asked]), floor)
+                    assert decided == falls_back_to_yes_no(*counts(outcomes), floor), outcomes
+                    stops += 1
+                    break
     assert stops > 0 and probe_decided(0, 0, 1, 0)
+    # 2 of 8 alike: nearly at random, unless a check will rate the choices (it sees a random chooser)
+    assert falls_back_to_yes_no(2, 0, 8) and not falls_back_to_yes_no(2, 0, 8, MIN_BLIND_CONSISTENCY_CHECKED)
     assert not probe_decided(2, 0, 2, 6) and probe_decided(6, 0, 6, 2) and probe_decided(0, 6, 6, 2)
     assert probe_decided(0, 0, 6, 2)  # at most 2 of 8 alike: under 30%, it chooses nearly at random
     assert not probe_decided(3, 0, 4, 4)  # 3 of 8 alike and unbiased keeps choice; 7 of 8 too
+
+
+def test_the_probes_choices_are_read_back_to_the_first_orders_positions():
+    from zsclassify._judging import Choice, OrderProbe, probe_picks
+
+    def choice(options, picked):  # picked: an option's index, len(options) for "none", None for a failure
+        probabilities = np.full(len(options) + 1, np.nan) if picked is None else np.eye(len(options) + 1)[picked]
+        return Choice("text", options, tuple(probabilities), None, 0)
+
+    forward, backward = ("a", "b", "c"), ("c", "b", "a")
+    probe = OrderProbe(
+        (choice(forward, 0), choice(forward, 3), choice(forward, 1), choice(("a", "b"), 0)),
+        (choice(backward, 2), choice(backward, 3), choice(backward, None), choice(("b", "a"), 1)),
+        0.5,
+        "choice",
+    )
+    # "a" both times; "none" both times; a failure; a question with 2 candidates is left out
+    assert probe_picks(probe, 3).tolist() == [[0, 0], [3, 3], [1, -1]]
 
 
 def test_no_probe_when_the_budget_cannot_spare_one(toy, demo):

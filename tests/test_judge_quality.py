@@ -53,6 +53,38 @@ def test_answers_that_do_not_depend_on_the_label_have_no_separation(answers):
     assert model.separation < MIN_SEPARATION
 
 
+def simulated_choices(rng, truth, n_candidates, accuracy):
+    """One multiple choice per utterance: its right position with probability ``accuracy``, else any other."""
+    other = (truth + rng.integers(1, n_candidates + 1, size=len(truth))) % (n_candidates + 1)
+    return np.where(rng.random(len(truth)) < accuracy, truth, other)[:, None]
+
+
+@pytest.mark.parametrize(("accuracy", "follows"), [(0.8, True), (0.5, True), (0.25, False)])
+def test_the_answer_model_rates_choices_against_the_yes_no_answers(accuracy, follows):
+    rng = np.random.default_rng(0)
+    yes_no, truth = simulated_answers(rng, 300, 0.2, 0.2)  # right positions 0-2, or 3: none of the 3
+    model = fit_answer_model([yes_no], rng, picks=[simulated_choices(rng, truth, 3, accuracy)])
+    assert abs(model.choice_accuracy - accuracy) < 0.07 and model.n_choices == 300 and model.n_choice_options == 4
+    low, high = model.choice_accuracy_interval
+    assert low <= model.choice_accuracy <= high
+    assert (model.choice_separation >= MIN_SEPARATION) == follows  # 0.25 on 4 options: choices at random
+    assert abs(model.false_yes - 0.2) < 0.07 and abs(model.false_no - 0.2) < 0.1
+    without = fit_answer_model([yes_no], rng)
+    assert without.choice_accuracy is None and without.choice_separation is None
+
+
+def test_twice_asked_choices_rate_a_chooser_where_yes_no_answers_are_noisy():
+    """The order probe's questions (two choices each, no yes/no) sharpen the choices' rating."""
+    rng = np.random.default_rng(1)
+    yes_no, truth = simulated_answers(rng, 12, 0.3, 0.3)  # a check's dozen utterances, noisy yes/no
+    picks = simulated_choices(rng, truth, 3, 0.75)
+    probe_truth = rng.choice(4, size=30, p=(0.6, 0.2, 0.1, 0.1))
+    probe = np.hstack([simulated_choices(rng, probe_truth, 3, 0.75), simulated_choices(rng, probe_truth, 3, 0.75)])
+    model = fit_answer_model([yes_no, np.full((30, 3), np.nan)], rng, picks=[picks, probe])
+    assert model.n_choices == 72 and model.choice_separation >= MIN_SEPARATION
+    assert abs(model.choice_accuracy - 0.75) < 0.15
+
+
 def test_failed_answers_are_left_out_and_too_few_give_no_model():
     answers = np.array([[1.0, 0.0, np.nan], [np.nan, np.nan, np.nan], [0.0, 1.0, 0.0]])
     model = fit_answer_model([answers], np.random.default_rng(0))
@@ -164,6 +196,22 @@ def test_a_warm_refit_measures_the_judge_again_from_the_earlier_check(toy, hashi
     assert clf.judge_quality_.decision == "not measured" and not clf.judge_quality_.check_reused
 
 
+def test_a_warm_refit_rates_the_earlier_checks_choices_while_their_options_stand(toy, hashing_embedder):
+    labels, texts, truth = toy
+    params = dict(embedder=hashing_embedder, judge_budget=60, random_state=0, show_progress=False, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the toy pool is smaller than the budget
+        clf = ZeroShotClassifier(labels, judge=GoldJudge(texts, truth), judging="choice", **params).fit(texts)
+        assert clf.judge_quality_.n_check_choices == clf.judge_quality_.n_check_utterances
+        clf.set_params(labels={**labels, "greeting": "saying hello"}).fit(texts)  # every checked option stands
+        quality = clf.judge_quality_
+        assert quality.check_reused and quality.choice_accuracy > 0.9 and "choice separation" in quality.reason
+        first_label = next(iter(labels))
+        clf.set_params(labels={**labels, first_label: labels[first_label] + " or forecasts"}).fit(texts)
+    quality = clf.judge_quality_  # a re-described option (each check showed all 3): no choice stands
+    assert quality.choice_accuracy is None and quality.n_check_choices == 0
+
+
 def test_a_good_judge_is_measured_as_good_and_followed(toy, hashing_embedder, tmp_path):
     labels, texts, truth = toy
     with warnings.catch_warnings():
@@ -180,7 +228,8 @@ def test_a_good_judge_is_measured_as_good_and_followed(toy, hashing_embedder, tm
     summary = quality.summary()
     assert summary["decision"] == "refined" and isinstance(summary["false_yes_interval"], list)
     table = report_judge(clf)
-    assert table["measure"].str.startswith("false-yes").any() and table.loc[4, "estimate"] == 1.0
+    assert table["measure"].str.startswith("false-yes").any() and table["estimate"].iloc[-1] == 1.0
+    assert table.set_index("measure").loc["choice accuracy (right option picked)", "estimate"] > 0.9
     for path in (tmp_path / "m.skops", tmp_path / "m.joblib"):
         save_model(clf, path)
         assert load_model(path, trusted=["conftest.HashingEmbedder"]).judge_quality_ == quality
@@ -202,7 +251,46 @@ def test_a_judge_that_fails_the_check_stops_the_fit_instead_of_going_unmeasured(
     )  # fmt: skip
     with pytest.raises(JudgeError, match="could not score") as raised:
         clf.fit(texts)  # the check comes first: every pair asked so far failed
-    assert raised.value.failed_pairs == 3 * 10
+    assert raised.value.failed_pairs == 2 * 10  # a choice fit's check: two pairs per utterance, then a choice
+
+
+class ChoosesWrongByName(GoldJudge):
+    """Right about every yes/no pair; its choices read the options (the same label whatever their order)
+    but always pick a wrong one: the first wrong candidate by name."""
+
+    def choose(self, requests):
+        answers = []
+        for request in requests:
+            names = [option.name for option in request.options]
+            wrong = sorted(name for name in names if name not in self._labels_of(request.text))
+            probabilities = np.zeros(len(names) + 1)
+            probabilities[names.index(wrong[0]) if wrong else len(names)] = 1.0
+            answers.append(probabilities)
+        return answers
+
+
+def test_choices_the_check_finds_wrong_send_an_auto_fit_to_yes_no(toy, hashing_embedder, caplog):
+    labels, texts, truth = toy
+    params = dict(embedder=hashing_embedder, judge_budget=60, random_state=0, show_progress=False)
+    judge = ChoosesWrongByName(texts, truth)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the toy pool is smaller than the budget
+        clf = ZeroShotClassifier(labels, judge=judge, **params).fit(texts)
+    assert "check finds the judge's choices right 0%" in caplog.text
+    assert clf.order_probe_.judging == "choice" and clf.order_probe_.consistency == 1.0  # the probe passed it
+    quality = clf.judge_quality_
+    assert clf.judging_ == "yes_no" and quality.decision == "refined" and quality.choice_accuracy < 0.1
+    assert quality.n_check_choices == quality.n_check_utterances and "choices right" in quality.describe()
+    assert clf.choices_ == [] and all(len(check.choice) == 4 for check in quality.checks)  # kept in the check
+    assert {(j.label, j.text) for j in clf.judgments_} >= {
+        (name, check.text) for check in quality.checks for name in check.options[:2]
+    }  # the check's yes/no answers are kept for the rounds
+    zero_shot = ZeroShotClassifier(labels, embedder=hashing_embedder).fit(texts)
+    assert clf.score(texts, truth) > zero_shot.score(texts, truth)
+    # asked for multiple choice, the fit keeps it and ends at zero-shot, warned, on the choices' rating
+    with pytest.warns(RuntimeWarning, match="judging='yes_no' asks it those instead"):
+        forced = ZeroShotClassifier(labels, judge=judge, judging="choice", **params).fit(texts)
+    assert forced.judge_quality_.decision == "zero-shot" and "choice separation" in forced.judge_quality_.reason
 
 
 def test_no_check_without_room_in_the_budget(toy, hashing_embedder):

@@ -77,7 +77,9 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         (5% of the budget, 8 to 30 questions, in four steps that stop once the rest could
         not change the decision; paid from it; see ``order_probe_``), and
         keeps ``"choice"`` for a judge that mostly gives the same answer, ``"yes_no"`` for
-        one that follows the options' positions. Small local models do: one of 1.5B
+        one that follows the options' positions; the judge-quality check (see
+        ``judge_quality_``) then rates the kept choices against the judge's yes/no answers
+        and switches to ``"yes_no"`` if they are near random. Small local models do: one of 1.5B
         parameters answered multiple choice by position and made fits far worse than
         zero-shot (20 CLINC150 intents: 0.460 against 0.828; yes/no: 0.950;
         benchmarks/HISTORY.md).
@@ -211,14 +213,18 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         Requests, tokens, cache hits and estimated cost of this fit (LLM judges only).
     judge_quality_ : JudgeQuality or None
         How good the judge was, estimated from its own answers and not from agreement with
-        the classifier: a check asks random pool utterances about their 3 best zero-shot
+        the classifier: a check asks random pool utterances about their best zero-shot
         labels (10% of the budget, 10 to 100 utterances, none when 10 would take over a
         quarter of it); an utterance has at most one right label, so the answers give the
         judge's false-yes rate on near misses and its false-no rate, with 90% intervals, and
-        the order probe its position bias. From them the fit reads the answers (its noise
-        rates) and sets ``judge_weight``: 1, the scores follow the refinement, for an estimated
-        separation ``1 - false_yes - false_no`` of at least 0.15; 0, they are zero-shot's, under
-        it (the judge's yes and no barely depend on whether the label is right).
+        the order probe its position bias. A multiple-choice fit asks each checked utterance
+        yes/no about its 2 best labels and one multiple choice (the same three units), and the
+        same model rates the choices (``choice_accuracy``, with the order probe's). From them
+        the fit reads the answers (its noise rates) and sets ``judge_weight``: 1, the scores
+        follow the refinement, for an estimated separation of at least 0.15; 0, they are
+        zero-shot's, under it (the judge's answers barely depend on whether the label is
+        right). The separation is ``1 - false_yes - false_no`` for yes/no answers, and
+        ``choice_separation`` (``accuracy - (1 - accuracy) / (n_options - 1)``) for choices.
         ``decision`` and ``reason`` say what was decided and why;
         ``summary()`` gives it all as plain values. None without judging
         (``refinement`` other than ``"joint"``, no judge, or a zero budget). A ``warm_start``
@@ -414,6 +420,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
             budget=self.judge_budget * len(self.classes_),
             noise_rates=rates,
             checks_reused=judged.checks_reused,
+            judging=judged.judging,
         )
 
     def _set_calibration(self, calibration: Calibration) -> None:

@@ -47,14 +47,17 @@ INTERVAL = (0.05, 0.95)  # the bootstrap quantiles reported as a 90% interval
 
 
 class CandidateCheck(NamedTuple):
-    """Yes/no answers about one utterance's candidate labels (best-scored first when asked).
+    """Answers about one utterance's candidate labels (best-scored first when asked).
 
-    ``scores`` holds the judge's score for each option, NaN where it failed.
+    ``scores`` holds the judge's yes/no score for each of the first ``len(scores)`` options, NaN
+    where it failed. ``choice`` (multiple-choice fits) holds the probabilities of one multiple
+    choice among all the options, then "none" (all NaN: failed; empty: not asked).
     """
 
     text: str
     options: tuple[str, ...]
     scores: tuple[float, ...]
+    choice: tuple[float, ...] = ()
 
 
 class AnswerModel(NamedTuple):
@@ -75,6 +78,12 @@ class AnswerModel(NamedTuple):
         over its right label (candidate positions, then none).
     n_utterances, n_pairs : int
         What the estimates rest on.
+    choice_accuracy : float or None
+        P(a multiple choice names the right option), when choices were given.
+    choice_accuracy_interval : (float, float) or None
+        Its 90% bootstrap interval.
+    n_choices, n_choice_options : int
+        Choices it rests on, and options per choice ("none" included).
     """
 
     false_yes: float
@@ -86,11 +95,38 @@ class AnswerModel(NamedTuple):
     posteriors: list[np.ndarray]
     n_utterances: int
     n_pairs: int
+    choice_accuracy: float | None = None
+    choice_accuracy_interval: tuple[float, float] | None = None
+    n_choices: int = 0
+    n_choice_options: int = 0
 
     @property
     def separation(self) -> float:
         """``1 - false_yes - false_no``: how far a yes and a no tell right labels from wrong ones."""
         return 1.0 - self.false_yes - self.false_no
+
+    @property
+    def choice_separation(self) -> float | None:
+        """How much likelier a choice is to name the right option than a given wrong one.
+
+        ``accuracy - (1 - accuracy) / (n_choice_options - 1)``: 0 for choices made at random, 1 for
+        choices never wrong; the counterpart of :attr:`separation` for multiple choice.
+        """
+        return _choice_separation(self.choice_accuracy, self.n_choice_options)
+
+    @property
+    def choice_separation_interval(self) -> tuple[float, float] | None:
+        """The 90% bootstrap interval of :attr:`choice_separation`."""
+        if self.choice_accuracy_interval is None:
+            return None
+        low, high = (_choice_separation(end, self.n_choice_options) for end in self.choice_accuracy_interval)
+        return None if low is None or high is None else (low, high)
+
+
+def _choice_separation(accuracy: float | None, n_options: int) -> float | None:
+    if accuracy is None or n_options < 2:
+        return None
+    return float(accuracy - (1.0 - accuracy) / (n_options - 1))
 
 
 def _log_likelihoods(answers: np.ndarray, false_yes: float, false_no: float) -> np.ndarray:
@@ -107,21 +143,39 @@ def _log_likelihoods(answers: np.ndarray, false_yes: float, false_no: float) -> 
 
 
 def _shares_prior(n_candidates: int) -> np.ndarray:
-    """Dirichlet pseudo-counts over candidate positions and "none" (see :data:`SHARES_PRIOR_FIRST`)."""
+    """Dirichlet pseudo-counts over candidate positions and "none" (see :data:`SHARES_PRIOR_FIRST`).
+
+    None under 1: the shares are MAP estimates, and a pseudo-count under 1 would pull a
+    position's share to 0 (with 8 candidates the middle ones would get 0.36 each).
+    """
     shares = np.full(n_candidates + 1, (1.0 - SHARES_PRIOR_FIRST - SHARES_PRIOR_NONE) / max(n_candidates - 1, 1))
     shares[0], shares[-1] = SHARES_PRIOR_FIRST, SHARES_PRIOR_NONE
-    return SHARES_PRIOR_STRENGTH * shares / shares.sum()
+    return np.maximum(SHARES_PRIOR_STRENGTH * shares / shares.sum(), 1.0)
 
 
-def _em_from(groups: Sequence[np.ndarray], start: tuple[float, float], tol: float = 1e-4):
-    """One EM run of the latent-class model from ``start``: MAP rates, shares, posteriors and objective."""
-    false_yes, false_no = start
-    shares = [_shares_prior(g.shape[1]) / SHARES_PRIOR_STRENGTH for g in groups]
+def _choice_log_likelihoods(picks: np.ndarray, accuracy: float, n_columns: int) -> np.ndarray:
+    """log P(choices of utterance i | its right label is position j): a choice names the right option with
+    probability ``accuracy``, any other of the question's ``n_columns`` options (candidates, then none) alike."""
+    hit, miss = np.log(accuracy), np.log((1.0 - accuracy) / (n_columns - 1))
+    scores = np.zeros((len(picks), n_columns))
+    for column in picks.T:
+        rows = np.flatnonzero(column >= 0)
+        scores[rows] += miss
+        scores[rows, column[rows]] += hit - miss
+    return scores
+
+
+def _em_from(groups: Sequence[np.ndarray], picks: Sequence[np.ndarray], start: tuple[float, ...], tol: float = 1e-4):
+    """One EM run of the latent-class model from ``start`` (false-yes, false-no, choice accuracy):
+    MAP rates, choice accuracy, shares, posteriors and objective."""
+    false_yes, false_no, accuracy = start
+    shares = [_shares_prior(g.shape[1]) / _shares_prior(g.shape[1]).sum() for g in groups]
     for _ in range(MAX_EM_ITERATIONS):
         posteriors, objective = [], 0.0
-        wrong_yes = wrong_asked = right_no = right_asked = 0.0
-        for answers, share in zip(groups, shares):
+        wrong_yes = wrong_asked = right_no = right_asked = hits = n_picks = 0.0
+        for answers, picked, share in zip(groups, picks, shares):
             joint = _log_likelihoods(answers, false_yes, false_no) + np.log(share)
+            joint += _choice_log_likelihoods(picked, accuracy, answers.shape[1] + 1)
             top = joint.max(axis=1, keepdims=True)
             posterior = np.exp(joint - top)
             total = posterior.sum(axis=1, keepdims=True)
@@ -137,35 +191,47 @@ def _em_from(groups: Sequence[np.ndarray], start: tuple[float, float], tol: floa
             right_no += float((right * (asked & ~yes)).sum())
             wrong_asked += float(((1.0 - right) * asked).sum())
             wrong_yes += float(((1.0 - right) * yes).sum())
+            rows, columns = np.nonzero(picked >= 0)
+            hits += float(posterior[rows, picked[rows, columns]].sum())
+            n_picks += len(rows)
         new_false_yes = float(np.clip(wrong_yes / max(wrong_asked, 1e-12), *RATE_BOUNDS))
         new_false_no = float(np.clip(right_no / max(right_asked, 1e-12), *RATE_BOUNDS))
+        new_accuracy = float(np.clip(hits / n_picks, *RATE_BOUNDS)) if n_picks else accuracy
         shares = [
-            (posterior.sum(axis=0) + _shares_prior(answers.shape[1]) - 1.0)
-            / (len(posterior) + SHARES_PRIOR_STRENGTH - answers.shape[1] - 1.0)
+            posterior.sum(axis=0) + _shares_prior(answers.shape[1]) - 1.0
             for answers, posterior in zip(groups, posteriors)
         ]
         shares = [np.clip(share, 1e-9, None) / np.clip(share, 1e-9, None).sum() for share in shares]
-        moved = abs(new_false_yes - false_yes) + abs(new_false_no - false_no)
-        false_yes, false_no = new_false_yes, new_false_no
+        moved = abs(new_false_yes - false_yes) + abs(new_false_no - false_no) + abs(new_accuracy - accuracy)
+        false_yes, false_no, accuracy = new_false_yes, new_false_no, new_accuracy
         if moved < tol:
             break
-    return false_yes, false_no, shares, posteriors, objective
+    return false_yes, false_no, accuracy, shares, posteriors, objective
 
 
 EM_STARTS = ((0.1, 0.1), (0.3, 0.3), (0.5, 0.5), (0.7, 0.1), (0.1, 0.7))
 """The likelihood has several local optima (a random judge's answers fit a fair judge too): EM runs
 from each of these (false_yes, false_no) and keeps the best."""
+CHOICE_STARTS = (0.7, 0.2)
+"""With choices in the answers, each rate start is tried with each of these choice accuracies too."""
 
 
-def _em(groups: Sequence[np.ndarray], starts: Sequence[tuple[float, float]] = EM_STARTS):
-    """The best of :func:`_em_from` over ``starts``: rates, shares and posteriors."""
-    return max((_em_from(groups, start) for start in starts), key=lambda run: run[-1])[:4]
+def _em(groups: Sequence[np.ndarray], picks: Sequence[np.ndarray], starts: Sequence[tuple[float, ...]] | None = None):
+    """The best of :func:`_em_from` over ``starts``: rates, choice accuracy, shares and posteriors."""
+    if starts is None:
+        accuracies = CHOICE_STARTS if any(p.size for p in picks) else CHOICE_STARTS[:1]
+        starts = [(*rates, accuracy) for rates in EM_STARTS for accuracy in accuracies]
+    return max((_em_from(groups, picks, start) for start in starts), key=lambda run: run[-1])[:5]
 
 
 def fit_answer_model(
-    groups: Sequence[np.ndarray], rng: np.random.Generator, *, n_bootstrap: int = 100
+    groups: Sequence[np.ndarray],
+    rng: np.random.Generator,
+    *,
+    picks: Sequence[np.ndarray] | None = None,
+    n_bootstrap: int = 100,
 ) -> AnswerModel | None:
-    """Estimate the judge's false-yes and false-no rates from yes/no answers about candidate sets.
+    """Estimate the judge's false-yes and false-no rates (and its choices' accuracy) from its answers.
 
     Parameters
     ----------
@@ -175,26 +241,40 @@ def fit_answer_model(
         right labels per position are estimated per group, the rates are shared).
     rng : numpy Generator
         Draws the bootstrap samples.
+    picks : sequence of int ndarray of shape (n_utterances, n_questions), optional
+        Per group, the same utterances' multiple choices among all their candidates (in any
+        order, options read back to positions): the position picked, ``n_candidates`` for
+        "none", -1 where not asked or failed. The choices' accuracy (P(the right option is
+        picked)) is estimated with the rates, the choices helping to place each right label.
     n_bootstrap : int
         Bootstrap resamples of the utterances (within each group) behind the intervals.
 
     Returns
     -------
-    AnswerModel, or None when no utterance has answers about two candidates or more.
+    AnswerModel, or None when no utterance has yes/no answers about two candidates or more.
     Its posteriors have one row per utterance given, in order (an utterance without answers
     gets the shares).
     """
     groups = [np.asarray(g, dtype=np.float64) for g in groups]
-    if not any(((~np.isnan(g)).sum(axis=1) >= 2).any() for g in groups if g.ndim == 2 and g.shape[1] >= 2):
+    if picks is None:
+        picks = [np.full((len(g), 0), -1) for g in groups]
+    picks = [np.asarray(p, dtype=np.int64).reshape(len(g), -1) for p, g in zip(picks, groups)]
+    least = 1 if any((p >= 0).any() for p in picks) else 2  # a choice places the right label too
+    if not any(((~np.isnan(g)).sum(axis=1) >= least).any() for g in groups if g.ndim == 2 and g.shape[1] >= 2):
         return None
-    groups = [g if g.ndim == 2 and g.shape[1] >= 2 else np.zeros((0, 2)) for g in groups]
-    false_yes, false_no, shares, posteriors = _em(groups)
+    usable = [g.ndim == 2 and g.shape[1] >= 2 for g in groups]
+    groups = [g if ok else np.zeros((0, 2)) for g, ok in zip(groups, usable)]
+    picks = [p if ok else np.zeros((0, 0), dtype=np.int64) for p, ok in zip(picks, usable)]
+    false_yes, false_no, accuracy, shares, posteriors = _em(groups, picks)
     draws = []
     for _ in range(n_bootstrap):
-        sample = [g[rng.integers(len(g), size=len(g))] if len(g) else g for g in groups]
-        fy, fn, _, _ = _em(sample, starts=((false_yes, false_no),))  # near the estimate: one start
-        draws.append((fy, fn, 1.0 - fy - fn))
+        rows = [rng.integers(len(g), size=len(g)) for g in groups]
+        fy, fn, acc, _, _ = _em(  # near the estimate: one start
+            [g[r] for g, r in zip(groups, rows)], [p[r] for p, r in zip(picks, rows)], [(false_yes, false_no, accuracy)]
+        )
+        draws.append((fy, fn, 1.0 - fy - fn, acc))
     low, high = np.quantile(np.array(draws), INTERVAL, axis=0)
+    n_choices = int(sum((p >= 0).sum() for p in picks))
     return AnswerModel(
         false_yes=false_yes,
         false_no=false_no,
@@ -205,6 +285,10 @@ def fit_answer_model(
         posteriors=posteriors,
         n_utterances=int(sum(((~np.isnan(g)).sum(axis=1) > 0).sum() for g in groups)),
         n_pairs=int(sum((~np.isnan(g)).sum() for g in groups)),
+        choice_accuracy=accuracy if n_choices else None,
+        choice_accuracy_interval=(float(low[3]), float(high[3])) if n_choices else None,
+        n_choices=n_choices,
+        n_choice_options=max((g.shape[1] + 1 for g, p in zip(groups, picks) if (p >= 0).any()), default=0),
     )
 
 
@@ -271,6 +355,14 @@ class JudgeQuality:
         90% bootstrap intervals.
     separation : float or None
         ``1 - false_yes - false_no``.
+    choice_accuracy : float or None
+        Multiple-choice fits: P(a choice names the right option), estimated from the check's
+        choices (each checked utterance gets one) and the order probe's, beside the yes/no answers.
+    choice_accuracy_interval : (float, float) or None
+        Its 90% bootstrap interval.
+    choice_separation : float or None
+        ``choice_accuracy - (1 - choice_accuracy) / (n_options - 1)``: 0 for choices made at random,
+        1 for choices never wrong. A multiple-choice fit's judge weight rests on it.
     far_false_yes : float or None
         Multi-label fits: the share of far labels (from the bottom of each checked text's
         ranking) the judge accepted. The fit's decision is :func:`decide_multilabel`'s.
@@ -284,8 +376,9 @@ class JudgeQuality:
         the options, however noisy; 1 for one that always picks the first; see
         :func:`position_bias`). None when no probe ran; ``position_bias_interval`` is its
         90% interval.
-    n_check_utterances, n_check_pairs : int
-        The check: random pool utterances asked yes/no about their best zero-shot labels.
+    n_check_utterances, n_check_pairs, n_check_choices : int
+        The check: random pool utterances asked yes/no about their best zero-shot labels (and,
+        in a multiple-choice fit, one multiple choice each).
     n_model_utterances, n_model_pairs : int
         Utterances and pairs the rates rest on (the check's answered ones).
     n_probe_questions : int
@@ -315,12 +408,16 @@ class JudgeQuality:
     false_no: float | None = None
     false_no_interval: tuple[float, float] | None = None
     separation: float | None = None
+    choice_accuracy: float | None = None
+    choice_accuracy_interval: tuple[float, float] | None = None
+    choice_separation: float | None = None
     far_false_yes: float | None = None
     held_out_auc: float | None = None
     position_bias: float | None = None
     position_bias_interval: tuple[float, float] | None = None
     n_check_utterances: int = 0
     n_check_pairs: int = 0
+    n_check_choices: int = 0
     n_model_utterances: int = 0
     n_model_pairs: int = 0
     n_probe_questions: int = 0
@@ -346,9 +443,13 @@ class JudgeQuality:
         parts = [
             f"false-yes {self.false_yes:.2f} [{self.false_yes_interval[0]:.2f}, {self.false_yes_interval[1]:.2f}]",
             f"false-no {self.false_no:.2f} [{self.false_no_interval[0]:.2f}, {self.false_no_interval[1]:.2f}]",
-            f"from {self.n_check_pairs} check pairs "
+            f"from {self.n_check_pairs} check pairs"
+            + (f" and {self.n_check_choices} choices " if self.n_check_choices else " ")
             + ("of an earlier fit (warm start)" if self.check_reused else f"({self.check_share:.0%} of the budget)"),
         ]
+        if self.choice_accuracy is not None and self.choice_accuracy_interval is not None:
+            low, high = self.choice_accuracy_interval
+            parts.append(f"choices right {self.choice_accuracy:.2f} [{low:.2f}, {high:.2f}]")
         if self.far_false_yes is not None:
             parts.append(f"yes to {self.far_false_yes:.0%} of far labels")
         if self.position_bias is not None:
@@ -358,9 +459,9 @@ class JudgeQuality:
 
     def summary(self) -> dict:
         """The estimates and the decision as plain numbers and strings (for logs, JSON, a served model)."""
-        keys = ("false_yes", "false_yes_interval", "false_no", "false_no_interval", "separation", "far_false_yes",
-                "held_out_auc", "position_bias",
-                "position_bias_interval", "n_check_utterances", "n_check_pairs", "n_model_pairs",
+        keys = ("false_yes", "false_yes_interval", "false_no", "false_no_interval", "separation", "choice_accuracy",
+                "choice_accuracy_interval", "choice_separation", "far_false_yes", "held_out_auc", "position_bias",
+                "position_bias_interval", "n_check_utterances", "n_check_pairs", "n_check_choices", "n_model_pairs",
                 "n_probe_questions", "check_share", "check_reused", "zero_shot_accuracy", "judge_weight", "decision",
                 "reason")  # fmt: skip
         return {key: _plain(getattr(self, key)) for key in keys}
@@ -399,6 +500,7 @@ def assess_judge(
     checks_reused: bool = False,
     check_units: int | None = None,
     far_false_yes: float | None = None,
+    judging: str = "yes_no",
 ) -> JudgeQuality:
     """The judge's quality and the fit's decision: how far to follow the refinement (see :class:`JudgeQuality`).
 
@@ -424,19 +526,24 @@ def assess_judge(
         accepted. The judge weight then rests on ``1 - false_no - far_false_yes``, how far the
         judge tells right labels from plainly wrong ones: a text may carry several labels, and
         a judge that says yes to near misses can still be worth following.
+    judging : str
+        The question the fit asked: with ``"choice"`` the judge weight rests on the choices'
+        separation (:attr:`AnswerModel.choice_separation`) where the check rated them.
     """
     bias, bias_interval, n_probe = None, None, 0
     if probe is not None and len(probe[0]):
         share, low, high = position_bias(*probe)
         bias, bias_interval, n_probe = share, (low, high), len(probe[0])
-    n_check_pairs = sum(len(c.options) for c in checks)
+    n_check_pairs = sum(len(c.scores) for c in checks)
+    n_check_choices = sum(bool(c.choice) for c in checks)
     common: dict[str, Any] = {
         "position_bias": bias,
         "position_bias_interval": bias_interval,
         "n_check_utterances": len(checks),
         "n_check_pairs": n_check_pairs,
+        "n_check_choices": n_check_choices,
         "n_probe_questions": n_probe,
-        "check_share": (n_check_pairs if check_units is None else check_units) / budget
+        "check_share": (n_check_pairs + n_check_choices if check_units is None else check_units) / budget
         if budget and not checks_reused
         else 0.0,
         "check_reused": checks_reused,
@@ -455,7 +562,18 @@ def assess_judge(
         f"on {answer_model.n_pairs} pairs about {answer_model.n_utterances} utterances"
     )
     bounds = f"followed from {MIN_SEPARATION}"
-    if far_false_yes is None:
+    choice_separation = answer_model.choice_separation
+    if choice_separation is not None:
+        low, high = answer_model.choice_accuracy_interval or (np.nan, np.nan)
+        rates += (
+            f"; its choices right {answer_model.choice_accuracy:.2f} of the time (90% {low:.2f}-{high:.2f}) on "
+            f"{answer_model.n_choices} choices"
+        )
+    if judging == "choice" and choice_separation is not None:
+        separation = choice_separation
+        low, high = answer_model.choice_separation_interval or (np.nan, np.nan)
+        measure = f"choice separation {separation:.2f} (90% {low:.2f}-{high:.2f}; {bounds})"
+    elif far_false_yes is None:
         separation = answer_model.separation
         low, high = answer_model.separation_interval
         measure = f"separation {separation:.2f} (90% {low:.2f}-{high:.2f}; {bounds})"
@@ -464,6 +582,11 @@ def assess_judge(
         measure = f"yes to {far_false_yes:.0%} of far labels: right-versus-far separation {separation:.2f} ({bounds})"
     weight = judge_weight(separation, min_separation=MIN_SEPARATION)
     decision = "refined" if weight else "zero-shot"
+    if judging == "choice" and choice_separation is not None and not weight:
+        measure += (
+            "; its choices barely depend on the right label: if its yes/no answers are better, judging='yes_no' "
+            "asks it those instead"
+        )
     reason = ("an earlier fit's check (warm start): " if checks_reused else "") + f"{rates}: {measure}"
     posterior = answer_model.posteriors[0]
     return JudgeQuality(
@@ -473,6 +596,9 @@ def assess_judge(
         false_no=answer_model.false_no,
         false_no_interval=answer_model.false_no_interval,
         separation=answer_model.separation,
+        choice_accuracy=answer_model.choice_accuracy,
+        choice_accuracy_interval=answer_model.choice_accuracy_interval,
+        choice_separation=choice_separation,
         far_false_yes=far_false_yes,
         n_model_utterances=answer_model.n_utterances,
         n_model_pairs=answer_model.n_pairs,

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import expit, softmax
 
 from ._calibration import fit_label_sigmoids
-from ._judge_quality import AnswerModel, CandidateCheck, fit_answer_model, position_counts
+from ._judge_quality import MIN_SEPARATION, AnswerModel, CandidateCheck, fit_answer_model, position_counts
 from ._progress import progress_bar, stage
 from ._refinement import ChoiceEvidence, fit_joint, fit_label_logistic, kl_refine, one_native_thread, self_train
 from ._sampling import (
@@ -67,15 +67,23 @@ of its choices moved at random agrees with itself on 50-65%) keeps multiple choi
 its choices refine better than its yes/no answers (benchmarks/HISTORY.md, the judge zoo)."""
 MIN_BLIND_CONSISTENCY = 0.3
 """A judge whose choices agree with themselves under this share of the time gets yes/no
-questions, whatever its position bias. A chooser right with probability q, its errors spread
-over k other options, agrees with itself q^2 + (1-q)^2 / k of the time: under 0.3 it is right
-about half the time or less (one that picks at random agrees 1 / (k + 1) of the time). Such
-choices carry little, and the quality check, asked yes/no, cannot see it: a judge right about
-every yes/no pair but choosing at random kept multiple choice and fell to 0.60 on SNIPS
-(zero-shot 0.76); asked yes/no, it is a perfect judge. The smallest probe (8 questions) cannot
-tell the two apart reliably: with 8 options a random chooser still keeps multiple choice 7% of
-the time, and a chooser right 70% of the time is sent to yes/no 14% of the time (the safer
-mistake: its yes/no answers stay well above zero-shot)."""
+questions, whatever its position bias, when no judge-quality check will rate its choices (too
+small a budget). A chooser right with probability q, its errors spread over k other options,
+agrees with itself q^2 + (1-q)^2 / k of the time: under 0.3 it is right about half the time or
+less (one that picks at random agrees 1 / (k + 1) of the time). A judge right about every yes/no
+pair but choosing at random kept multiple choice and fell to 0.60 on SNIPS (zero-shot 0.76);
+asked yes/no, it is a perfect judge. The smallest probe (8 questions) cannot tell the two apart
+reliably: with 8 options a random chooser still keeps multiple choice 7% of the time, and a
+chooser right 70% of the time is sent to yes/no 14% of the time (the safer mistake: its yes/no
+answers stay well above zero-shot)."""
+MIN_BLIND_CONSISTENCY_CHECKED = 0.2
+""":data:`MIN_BLIND_CONSISTENCY` when a judge-quality check follows the probe: the check rates the
+choices of the judges that pass against their yes/no answers and sends the near-random ones to
+yes/no, or leaves their fit at zero-shot (:meth:`_Session.settle_question_form`), so the probe need
+only catch most of them. With 8 probe questions a random chooser then passes about a quarter of the
+time, and a chooser right 70% of the time (self-agreement 0.5) is sent to yes/no 4% of the time,
+against 14% under 0.3 (SNIPS with 30% flips, budget 20: 0.841 sent to yes/no against 0.896 with
+its choices)."""
 
 ORDER_PROBE_SHARE, ORDER_PROBE_MIN, ORDER_PROBE_MAX = 0.05, 8, 30
 """The order probe asks up to 5% of the budget's questions twice, at least 8 and at most 30."""
@@ -88,6 +96,14 @@ utterances' best zero-shot labels: at least 10 utterances and at most 100, and n
 would take more than a quarter of the budget (the answers refine the labels too)."""
 CHECK_CANDIDATES = 3
 """Best zero-shot labels each checked utterance is asked about."""
+CHECK_CHOICE_PAIRS = 2
+"""In a multiple-choice fit, the best zero-shot labels each checked utterance is asked about as yes/no
+pairs, besides one multiple choice among its candidates (three units of the budget, as three pairs).
+Two pairs, because one cannot tell choices that are always wrong from yes/no answers that are: a
+judge right about yes/no but consistently picking a wrong option was rated a perfect chooser with
+one pair and a useless one with two (an utterance has one right label: yes to both pairs is a
+mistake). One pair spends less on weaker answers: over SNIPS seeds 0-9 (budget 20) it gave a median
+of 0.931 / 0.934 with 15% flips / the 80% chooser, against 0.926 / 0.922 with two."""
 DEFAULT_NOISE_RATE, MIN_NOISE_RATE, MAX_NOISE_RATE = 0.1, 0.02, 0.6
 """The final fit's noise rates: assumed when not measured, and the bounds of measured ones."""
 
@@ -287,11 +303,15 @@ show_progress
     session.result.n_labels_judged = int(to_judge.sum())
     total = judge_budget * int(to_judge.sum())
     if judging == "auto":
-        total -= session.probe_order(documents, n_candidates, to_judge, total, n_rounds, show_progress)
+        checks = refinement == "joint" and previous is None
+        total -= session.probe_order(documents, n_candidates, to_judge, total, n_rounds, show_progress, checks)
     else:
         session.result.judging = judging
-    if refinement == "joint" and previous is None:
-        session.check_quality(documents, total, show_progress)  # paid from the budget: counted as judged
+    if refinement == "joint" and previous is None:  # the check is paid from the budget: counted as judged
+        choosing = session.result.judging == "choice"
+        session.check_quality(documents, total, show_progress, choice_candidates=n_candidates if choosing else 0)
+        if judging == "auto" and choosing:
+            session.settle_question_form()
     elif refinement == "joint" and previous is not None:
         session.reuse_checks(previous)
     ask = session.ask if session.result.judging == "yes_no" else partial(session.ask_choices, documents, n_candidates)
@@ -585,7 +605,7 @@ class _Session:
         chosen = names[best] if 0 <= best < len(names) else None
         return Choice(self.pool[item], names, tuple(answer.tolist()), chosen, round_index)
 
-    def probe_order(self, documents, n_candidates, to_judge, total, n_rounds, show_progress) -> int:
+    def probe_order(self, documents, n_candidates, to_judge, total, n_rounds, show_progress, checks=False) -> int:
         """Settle ``judging="auto"``: ask a few first-round questions again with the options reversed.
 
         A judge that answers consistently (:data:`MIN_ORDER_CONSISTENCY`) keeps multiple
@@ -596,9 +616,13 @@ class _Session:
         Sets ``result.judging`` and ``result.order_probe``; returns the budget units the
         probe used beyond the answers kept. No probe (multiple choice) when the budget is
         too small to spare one (under 3 * ``ORDER_PROBE_MIN`` units) or with fewer than two
-        candidates.
+        candidates. ``checks``: a judge-quality check follows where the budget has room for it; it
+        rates the choices, so the probe lets more nearly random choosers through
+        (:data:`MIN_BLIND_CONSISTENCY_CHECKED`).
         """
         size = min(ORDER_PROBE_MAX, max(ORDER_PROBE_MIN, math.ceil(ORDER_PROBE_SHARE * total)))
+        checked = checks and check_size(total - size, CHECK_CHOICE_PAIRS + 1, len(self.pool)) > 0
+        blind_floor = MIN_BLIND_CONSISTENCY_CHECKED if checked else MIN_BLIND_CONSISTENCY
         self.result.judging = "choice"
         items = np.zeros(0, dtype=np.int64)
         if 3 * size <= total and n_candidates >= 2:
@@ -628,11 +652,11 @@ class _Session:
                 kept = [(one, other) for one, other, ok in zip(first, second, answered) if ok]
                 same = sum(one.answer == other.answer for one, other in kept)
                 n_first, n_last, _ = position_counts(*probe_positions(*zip(*kept) if kept else ((), ())))
-                if probe_decided(same, n_first - n_last, len(kept), len(items) - asked):
+                if probe_decided(same, n_first - n_last, len(kept), len(items) - asked, blind_floor):
                     break
         n_answered = max(len(kept), 1)
         consistency, bias = same / n_answered, (n_first - n_last) / n_answered
-        judging = "yes_no" if falls_back_to_yes_no(same, n_first - n_last, n_answered) else "choice"
+        judging = "yes_no" if falls_back_to_yes_no(same, n_first - n_last, n_answered, blind_floor) else "choice"
         self.result.judging = judging
         self.result.order_probe = OrderProbe(tuple(first), tuple(second), consistency, judging, bias)
         if judging == "yes_no":
@@ -646,7 +670,7 @@ class _Session:
                 100 * MIN_ORDER_CONSISTENCY,
                 100 * abs(bias),
                 100 * MIN_POSITION_BIAS,
-                100 * MIN_BLIND_CONSISTENCY,
+                100 * blind_floor,
             )
             return 2 * asked
         logger.info(
@@ -663,6 +687,7 @@ class _Session:
         eligible: np.ndarray | None = None,
         multiple: bool = False,
         far: bool = False,
+        choice_candidates: int = 0,
     ) -> None:
         """Ask random pool utterances about their best-scored labels; estimate the judge's error rates.
 
@@ -690,44 +715,57 @@ class _Session:
             (a wrong label, however the judge reads near misses): ``result.far_false_yes`` is the
             share of those answered yes. The answer model reads the best candidates only. Not
             asked when every label is a candidate.
+        choice_candidates : int
+            A single-label fit that asks multiple choice: each utterance is asked yes/no about its
+            best :data:`CHECK_CHOICE_PAIRS` labels and one multiple choice among its best
+            ``choice_candidates`` (the rounds' question; kept as a first-round answer), and the
+            answer model also rates the choices, with the order probe's twice-asked ones
+            (:func:`probe_picks`). 0: yes/no pairs only.
         """
-        n_candidates = min(CHECK_CANDIDATES, len(self.names))
+        n_candidates = min(CHECK_CHOICE_PAIRS if choice_candidates else CHECK_CANDIDATES, len(self.names))
         far_from = max(n_candidates, len(self.names) - len(self.names) // 2)  # the bottom half, below the candidates
         far = far and far_from < len(self.names)
         rows = np.arange(len(self.pool)) if eligible is None else np.asarray(eligible, dtype=np.int64)
-        units_each = 1 if multiple else n_candidates + far
+        units_each = 1 if multiple else n_candidates + far + bool(choice_candidates)
         if far and not multiple and CHECK_MIN * units_each > CHECK_MAX_SHARE * total:
             n_candidates, units_each = 2, 3  # a yes/no check that fits the budget: the best two and a far label
-        size = min(CHECK_MAX, max(CHECK_MIN, math.ceil(CHECK_SHARE * total / units_each)), len(rows))
-        if n_candidates < 2 or size < CHECK_MIN or size * units_each > CHECK_MAX_SHARE * total:
+        size = check_size(total, units_each, len(rows))
+        if (n_candidates < 2 and not choice_candidates) or not size:
             logger.info("too small a budget or pool for a judge-quality check: its error rates are not measured")
             return
         rows = rows[np.argsort(self.text_keys[rows], kind="stable")[:size]]
         ranked = self.candidates(documents, rows, len(self.names))  # the current scores, best first
-        candidates = ranked[:, :n_candidates]
+        candidates = ranked[:, : max(n_candidates, choice_candidates)]
         if far:
             bottom = self.bootstrap.integers(far_from, len(self.names), size=size)
             candidates = np.column_stack([candidates, ranked[np.arange(size), bottom]])
         unit = "question" if multiple else "pair"
         with progress_bar(size * units_each, "judging: quality check", show_progress, unit=unit) as bar:
+            choices = np.zeros((size, 0))
             if multiple:
                 scores = self.ask_selections(rows, candidates, 0)[:, :-1]
             else:
-                width = candidates.shape[1]
-                scores = self.ask(candidates.ravel(), np.repeat(rows, width), 0).reshape(size, width)
+                asked = candidates[:, :n_candidates]
+                width = asked.shape[1]
+                scores = self.ask(asked.ravel(), np.repeat(rows, width), 0).reshape(size, width)
+                if choice_candidates:
+                    choices = self.choose_among(rows, candidates)
+                    self.keep_choices(rows, candidates, choices, 0)
             self.report(bar, size * units_each)
         failed = np.isnan(scores).all(axis=1) if multiple else np.isnan(scores)
         check_failure_share(self.judge, int(failed.sum()), failed.size, f"quality check {unit}s")
         result = self.result
         result.checks = [
-            CandidateCheck(self.pool[row], tuple(str(self.names[c]) for c in options), tuple(answer.tolist()))
-            for row, options, answer in zip(rows, candidates, scores)
+            CandidateCheck(
+                self.pool[row], tuple(str(self.names[c]) for c in options), tuple(answer.tolist()), tuple(choice)
+            )
+            for row, options, answer, choice in zip(rows, candidates, scores, choices.tolist())
         ]
         if far:
             answered = ~np.isnan(scores[:, -1])
             result.far_false_yes = float((scores[answered, -1] >= 0.5).mean()) if answered.any() else None
             scores = scores[:, :-1]
-        result.answer_model = fit_answer_model([scores], self.bootstrap)
+        result.answer_model = self.measure(scores, choices if choice_candidates else None, result.order_probe)
         if result.answer_model is not None:
             logger.info(
                 "judge-quality check, %d utterances: false-yes %.2f, false-no %.2f",
@@ -735,6 +773,49 @@ class _Session:
                 result.answer_model.false_yes,
                 result.answer_model.false_no,
             )
+
+    def settle_question_form(self) -> None:
+        """``judging="auto"``: switch to yes/no when the check finds the judge's choices near random.
+
+        The order probe sees a judge that reads positions, but a judge that reads the options and
+        chooses badly agrees with itself often enough to pass. When the check rates its choices
+        under :data:`~zsclassify._judge_quality.MIN_SEPARATION` while its yes/no answers surely
+        separate right labels from wrong ones (the lower end of their separation's 90% interval
+        at least that: a dozen utterances' answers put a random judge's separation over 0.15 a
+        third of the time), the rounds ask yes/no; otherwise the fit falls back to zero-shot. The
+        choices asked so far (the order probe's, the check's) are then dropped from the answers the
+        fit learns from; they stay in ``order_probe`` and ``checks``.
+        """
+        result, model = self.result, self.result.answer_model
+        if model is None or model.choice_separation is None:
+            return
+        if model.choice_separation >= MIN_SEPARATION or model.separation_interval[0] < MIN_SEPARATION:
+            return  # choices that help, or yes/no answers not surely better: the fit's decision stands
+        logger.warning(
+            "judging='auto': the judge-quality check finds the judge's choices right %.0f%% of the time (choice "
+            "separation %.2f, under %.2f) while its yes/no answers separate right labels from wrong ones (%.2f, "
+            "90%% interval from %.2f), so it is asked yes/no questions instead",
+            100 * (model.choice_accuracy or 0.0),
+            model.choice_separation,
+            MIN_SEPARATION,
+            model.separation,
+            model.separation_interval[0],
+        )
+        result.judging = "yes_no"
+        result.said_yes[:], result.said_no[:], self.asked[:] = False, False, False
+        result.choice_evidence = ChoiceEvidence.empty(*result.said_yes.shape)
+        result.choices = []
+        label_of = {str(name): index for index, name in enumerate(self.names)}
+        row_of = {text: row for row, text in enumerate(self.pool)}
+        result.judgments = [
+            Judgment(name, check.text, score, 0) for check in result.checks
+            for name, score in zip(check.options, check.scores)
+        ]  # fmt: skip
+        for judgment in result.judgments:
+            row, label = row_of[judgment.text], label_of[judgment.label]
+            self.asked[row, label] = True
+            if not np.isnan(judgment.score):
+                (result.said_yes if judgment.score >= 0.5 else result.said_no)[row, label] = True
 
     def reuse_checks(self, previous: PreviousJudging) -> None:
         """Measure the judge again from an earlier fit's quality check, as far as its questions still stand.
@@ -746,25 +827,44 @@ class _Session:
         """
         description_now = dict(zip(self.names, self.descriptions))
         in_pool = set(self.pool)
+
+        def stands(name: str) -> bool:
+            return name in description_now and description_now[name] == previous.descriptions.get(name)
+
         kept = []
         for check in previous.checks:
-            stands = [
-                (name, score) for name, score in zip(check.options, check.scores)
-                if name in description_now and description_now[name] == previous.descriptions.get(name)
-                and not np.isnan(score)
-            ]  # fmt: skip
-            if check.text in in_pool and len(stands) >= 2:
-                kept.append(CandidateCheck(check.text, *map(tuple, zip(*stands))))
+            answered = [(name, score) for name, score in zip(check.options, check.scores) if not np.isnan(score)]
+            if check.text not in in_pool:
+                continue
+            if check.choice and all(map(stands, check.options)) and answered:
+                kept.append(check)
+            elif len(standing := [(name, score) for name, score in answered if stands(name)]) >= 2:
+                kept.append(CandidateCheck(check.text, *map(tuple, zip(*standing))))
         if len(kept) < CHECK_MIN:
             logger.info("warm start: %d checked utterances still stand; the judge is not measured", len(kept))
             return
-        width = max(len(check.options) for check in kept)
+        width = max(len(check.scores) for check in kept)
         scores = np.full((len(kept), width), np.nan)
         for row, check in enumerate(kept):
             scores[row, : len(check.scores)] = check.scores
+        n_options = {len(check.choice) for check in kept}
+        choices = np.array([check.choice for check in kept]) if len(n_options) == 1 and 0 not in n_options else None
         self.result.checks = kept
         self.result.checks_reused = True
-        self.result.answer_model = fit_answer_model([scores], self.bootstrap)
+        self.result.answer_model = self.measure(scores, choices, None)
+
+    def measure(self, scores: np.ndarray, choices: np.ndarray | None, order_probe: OrderProbe | None):
+        """The answer model of the check's yes/no ``scores`` (its utterances' best labels, best first),
+        with its ``choices`` among each one's candidates (None: none asked) and the order probe's."""
+        if choices is None:
+            return fit_answer_model([scores], self.bootstrap)
+        n_candidates = choices.shape[1] - 1
+        groups, picks = [_padded(scores, n_candidates)], [_picked(choices)[:, None]]
+        if order_probe is not None:
+            probe = probe_picks(order_probe, n_candidates)
+            groups.append(np.full((len(probe), n_candidates), np.nan))
+            picks.append(probe)
+        return fit_answer_model(groups, self.bootstrap, picks=picks)
 
     def record_choice(self, item: int, options: np.ndarray, answer: np.ndarray, round_index: int) -> None:
         """Keep one choice: in ``choices`` and ``judgments``, and (unless it failed) as evidence."""
@@ -909,20 +1009,32 @@ def check_failure_share(judge: Judge, failed: int, judged: int, what: str = "pai
         )
 
 
-def falls_back_to_yes_no(same: int, bias: int, answered: int) -> bool:
+def check_size(total: int, units_each: int, n_rows: int) -> int:
+    """Utterances the judge-quality check asks about, ``units_each`` budget units each (0: no check).
+
+    :data:`CHECK_SHARE` of the fit's ``total`` units, within [:data:`CHECK_MIN`, :data:`CHECK_MAX`]
+    and the ``n_rows`` it may draw; none when the least check would take more than
+    :data:`CHECK_MAX_SHARE` of the budget.
+    """
+    size = min(CHECK_MAX, max(CHECK_MIN, math.ceil(CHECK_SHARE * total / units_each)), n_rows)
+    return 0 if size < CHECK_MIN or size * units_each > CHECK_MAX_SHARE * total else size
+
+
+def falls_back_to_yes_no(same: int, bias: int, answered: int, blind_floor: float = MIN_BLIND_CONSISTENCY) -> bool:
     """The order probe's decision: are the judge's choices too weak to use (then: yes/no questions)?
 
     ``same`` of ``answered`` questions got the same answer both ways; ``bias`` is the number
     answered with the first option both times less the number answered with the last one both
-    times. Yes/no when the judge agrees with itself under :data:`MIN_BLIND_CONSISTENCY` of the
-    time, or under :data:`MIN_ORDER_CONSISTENCY` with ``|bias|`` at least
+    times. Yes/no when the judge agrees with itself under ``blind_floor`` of the time
+    (:data:`MIN_BLIND_CONSISTENCY`, or :data:`MIN_BLIND_CONSISTENCY_CHECKED` when a check will rate
+    the choices), or under :data:`MIN_ORDER_CONSISTENCY` with ``|bias|`` at least
     :data:`MIN_POSITION_BIAS` of them (it reads positions).
     """
     reads_positions = same < MIN_ORDER_CONSISTENCY * answered and abs(bias) >= MIN_POSITION_BIAS * answered
-    return reads_positions or same < MIN_BLIND_CONSISTENCY * answered
+    return reads_positions or same < blind_floor * answered
 
 
-def probe_decided(same: int, bias: int, answered: int, left: int) -> bool:
+def probe_decided(same: int, bias: int, answered: int, left: int, blind_floor: float = MIN_BLIND_CONSISTENCY) -> bool:
     """Whether the probe's decision (:func:`falls_back_to_yes_no`) is settled whatever its ``left`` questions answer.
 
     Each question left may fail (changing nothing) or be answered, adding at most 1 to
@@ -932,9 +1044,9 @@ def probe_decided(same: int, bias: int, answered: int, left: int) -> bool:
         return True
     total = answered + left
     stays_consistent = same >= MIN_ORDER_CONSISTENCY * total
-    stays_over_blind = same >= MIN_BLIND_CONSISTENCY * total
+    stays_over_blind = same >= blind_floor * total
     stays_inconsistent = same + left < MIN_ORDER_CONSISTENCY * total
-    stays_under_blind = same + left < MIN_BLIND_CONSISTENCY * total
+    stays_under_blind = same + left < blind_floor * total
     stays_unbiased = abs(bias) + left < MIN_POSITION_BIAS * total
     stays_biased = abs(bias) - left >= MIN_POSITION_BIAS * total
     keeps_choice = stays_consistent or (stays_over_blind and stays_unbiased)
@@ -956,6 +1068,34 @@ def probe_positions(first: Sequence[Choice], second: Sequence[Choice]) -> tuple[
          for choice in pair] for pair in answered
     ]  # fmt: skip
     return [p[0] for p in positions], [p[1] for p in positions], [len(one.options) + 1 for one, _ in answered]
+
+
+def _padded(scores: np.ndarray, width: int) -> np.ndarray:
+    """``scores`` with NaN columns (not asked) added up to ``width``."""
+    return np.hstack([scores, np.full((len(scores), width - scores.shape[1]), np.nan)])
+
+
+def _picked(probabilities: np.ndarray) -> np.ndarray:
+    """The option each multiple choice picked (its last column is "none"), -1 where it failed."""
+    failed = np.isnan(probabilities).any(axis=1)
+    return np.where(failed, -1, np.argmax(np.nan_to_num(probabilities), axis=1))
+
+
+def probe_picks(order_probe: OrderProbe, n_candidates: int) -> np.ndarray:
+    """The order probe's answers as positions of its first order's options (``n_candidates``: "none").
+
+    Shape (n_questions, 2), -1 where a question failed; questions with another number of
+    candidates are left out.
+    """
+    rows = []
+    for first, second in zip(order_probe.choices, order_probe.reversed_choices):
+        if len(first.options) != n_candidates:
+            continue
+        forward, backward = _picked(np.array([first.probabilities, second.probabilities]))
+        if 0 <= backward < n_candidates:
+            backward = n_candidates - 1 - backward  # the reversed order's option, in the first order
+        rows.append((forward, backward))
+    return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
 
 def noise_rates(answer_model: AnswerModel | None) -> tuple[float, float]:

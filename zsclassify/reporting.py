@@ -114,9 +114,10 @@ def report_judge(clf: ZeroShotClassifier | MultiLabelZeroShotClassifier) -> pd.D
     """How good the judge was, as the fit estimated it from the judge's own answers (``judge_quality_``).
 
     One row per estimate: ``measure`` (false-yes rate on near misses, false-no rate, for a
-    multi-label fit the share of far labels accepted, position bias, the zero-shot accuracy on
-    the checked utterances, the judge weight), ``estimate``,
-    ``low`` and ``high`` (90% interval, NaN where none) and ``based_on`` (the questions behind it).
+    multiple-choice fit the choices' accuracy, for a multi-label fit the share of far labels
+    accepted, position bias, the zero-shot accuracy on the checked utterances, the judge weight),
+    ``estimate``, ``low`` and ``high`` (90% interval, NaN where none) and ``based_on`` (the
+    questions behind it).
     The fit's decision and its reason are in ``clf.judge_quality_.decision`` / ``.reason``.
     """
     check_is_fitted(clf, "coef_")
@@ -128,6 +129,18 @@ def report_judge(clf: ZeroShotClassifier | MultiLabelZeroShotClassifier) -> pd.D
     rows = [
         ("false-yes rate (near-miss labels)", quality.false_yes, quality.false_yes_interval, check),
         ("false-no rate (right labels)", quality.false_no, quality.false_no_interval, check),
+        *(
+            [
+                (
+                    "choice accuracy (right option picked)",
+                    quality.choice_accuracy,
+                    quality.choice_accuracy_interval,
+                    f"{quality.n_check_choices} check choices and the order probe's",
+                )
+            ]
+            if quality.choice_accuracy is not None
+            else []
+        ),
         *(
             [("yes to far labels (multi-label)", quality.far_false_yes, None, check)]
             if quality.far_false_yes is not None
