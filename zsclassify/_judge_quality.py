@@ -9,6 +9,9 @@ them, with shares per candidate position that are estimated too; the judge says 
 right label with probability ``false_no`` and yes to a wrong candidate with probability
 ``false_yes``. EM gives the rates (:func:`fit_answer_model`), a bootstrap over utterances
 their intervals, and :func:`judge_weight` whether a fit follows the judge or stays at zero-shot.
+A multiple-choice fit also asks each checked utterance one choice among its candidates: a choice
+names the right option with probability ``choice_accuracy`` (any other alike), estimated by the
+same EM, with the order probe's twice-asked choices; its separation decides such a fit.
 
 Everything here is array maths: no judge, no model.
 """
