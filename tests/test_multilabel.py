@@ -490,6 +490,10 @@ def test_the_judge_check_asks_one_clause_texts_about_their_best_labels_and_a_far
     assert report_judge(clf).set_index("measure").loc["yes to far labels (multi-label)", "estimate"] == 0.0
     truth = binarize_labels(labels, list(WIDE_LABELS))
     assert f1_score(truth, clf.predict(texts), average="micro") > 0.9
+    # asked yes/no, each checked text gets a pair per option, the far label last
+    quality = wide_classifier(gold_for(texts, labels), judging="yes_no").fit(texts).judge_quality_
+    assert all(len(check.scores) == len(check.options) == 4 for check in quality.checks)
+    assert quality.n_check_pairs == 4 * quality.n_check_utterances and quality.far_false_yes == 0.0
 
 
 @pytest.mark.parametrize("answer", [1.0, 0.0], ids=["always yes", "always no"])

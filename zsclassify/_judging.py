@@ -745,7 +745,7 @@ class _Session:
             if multiple:
                 scores = self.ask_selections(rows, candidates, 0)[:, :-1]
             else:
-                asked = candidates[:, :n_candidates]
+                asked = candidates[:, :n_candidates] if choice_candidates else candidates  # with the far label
                 width = asked.shape[1]
                 scores = self.ask(asked.ravel(), np.repeat(rows, width), 0).reshape(size, width)
                 if choice_candidates:
