@@ -214,10 +214,11 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
     judge_quality_ : JudgeQuality or None
         How good the judge was, estimated from its own answers and not from agreement with
         the classifier: a check asks random pool utterances about their best zero-shot
-        labels (10% of the budget, 10 to 100 utterances, none when 10 would take over a
-        quarter of it); an utterance has at most one right label, so the answers give the
-        judge's false-yes rate on near misses and its false-no rate, with 90% intervals, and
-        the order probe its position bias. A multiple-choice fit asks each checked utterance
+        labels (10% of the budget, 10 to 100 utterances, 6 to 100 in a multiple-choice fit
+        after an order probe, none when the least would take over a quarter of it); an
+        utterance has at most one right label, so the answers give the judge's false-yes rate
+        on near misses and its false-no rate, with 90% intervals, and the order probe its
+        position bias. A multiple-choice fit asks each checked utterance
         yes/no about its 2 best labels and one multiple choice (the same three units), and the
         same model rates the choices (``choice_accuracy``, with the order probe's). From them
         the fit reads the answers (its noise rates) and sets ``judge_weight``: 1, the scores
