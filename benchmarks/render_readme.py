@@ -84,10 +84,11 @@ SECTIONS = [
         "point on every seed (met, 52 of 52); the estimated false-yes within 0.1 of the true one (met); the real "
         "LLM no worse than before the check (live: 0.876 against 0.870, met; its score replay, now from 1,416 "
         "recorded answers: 0.896 against 0.899, 0.3 point under); option readers within 0.5 point of the code "
-        "before the check: 22 of 24 rows (SNIPS 15% flips budget 20 and Banking77 15% flips budget 5 lose 0.7). "
-        "The check takes about 10% of the budget (at least 10 utterances, three units each: SNIPS at budget 20 "
-        "21%, none at budget 5). Open: the near-miss judge's loss against GoldJudge is not halved (6.8 / 18.3 / "
-        "9.6 points; GoldJudge asked yes/no alone loses 1.6 / 7.4 / 2.9). A judge left at zero-shot scores in the "
+        "before the check: 22 of 24 rows (SNIPS GoldJudge budget 20 loses 0.6, Banking77 15% flips budget 5 0.7). "
+        "The check takes about 10% of the budget (at least 10 utterances, three units each; 6 in a multiple-choice "
+        "fit, whose order probe rates the choices too: SNIPS at budget 20 13%, none at budget 5). Open: the "
+        "near-miss judge's loss against GoldJudge is not halved (6.6 / 18.3 / 9.6 points; GoldJudge asked yes/no "
+        "alone loses 1.4 / 7.4 / 2.9). A judge left at zero-shot scores in the "
         "pool-centred space, hence 0.794 / 0.627 / 0.741 rather than the no-judge 0.761 / 0.622 / 0.740 (see "
         "HISTORY.md).",
         "python benchmarks/judge_zoo.py",
