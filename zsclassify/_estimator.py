@@ -78,8 +78,9 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         not change the decision; paid from it; see ``order_probe_``), and
         keeps ``"choice"`` for a judge that mostly gives the same answer, ``"yes_no"`` for
         one that follows the options' positions; the judge-quality check (see
-        ``judge_quality_``) then rates the kept choices against the judge's yes/no answers
-        and switches to ``"yes_no"`` if they are near random. Small local models do: one of 1.5B
+        ``judge_quality_``) then rates the kept choices against the judge's yes/no answers:
+        near-random choices switch the fit to ``"yes_no"`` when those answers surely tell right
+        labels from wrong ones, and leave it at zero-shot otherwise. Small local models do: one of 1.5B
         parameters answered multiple choice by position and made fits far worse than
         zero-shot (20 CLINC150 intents: 0.460 against 0.828; yes/no: 0.950;
         benchmarks/HISTORY.md).
@@ -218,9 +219,9 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         after an order probe, none when the least would take over a quarter of it); an
         utterance has at most one right label, so the answers give the judge's false-yes rate
         on near misses and its false-no rate, with 90% intervals, and the order probe its
-        position bias. A multiple-choice fit asks each checked utterance
-        yes/no about its 2 best labels and one multiple choice (the same three units), and the
-        same model rates the choices (``choice_accuracy``, with the order probe's). From them
+        position bias. A multiple-choice fit asks each checked utterance yes/no about its 2
+        best labels and one multiple choice (the same three units), and the same model rates
+        the choices (``choice_accuracy``, with the order probe's). From them
         the fit reads the answers (its noise rates) and sets ``judge_weight``: 1, the scores
         follow the refinement, for an estimated separation of at least 0.15; 0, they are
         zero-shot's, under it (the judge's answers barely depend on whether the label is

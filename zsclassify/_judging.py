@@ -738,7 +738,7 @@ class _Session:
             n_candidates, units_each = 2, 3  # a yes/no check that fits the budget: the best two and a far label
         probed = choice_candidates and self.result.order_probe is not None
         size = check_size(total, units_each, len(rows), CHECK_MIN_AFTER_PROBE if probed else CHECK_MIN)
-        if (n_candidates < 2 and not choice_candidates) or not size:
+        if n_candidates < 2 or not size:
             logger.info("too small a budget or pool for a judge-quality check: its error rates are not measured")
             return
         rows = rows[np.argsort(self.text_keys[rows], kind="stable")[:size]]
@@ -820,10 +820,13 @@ class _Session:
             for name, score in zip(check.options, check.scores)
         ]  # fmt: skip
         for judgment in result.judgments:
-            row, label = row_of[judgment.text], label_of[judgment.label]
-            self.asked[row, label] = True
-            if not np.isnan(judgment.score):
-                (result.said_yes if judgment.score >= 0.5 else result.said_no)[row, label] = True
+            self.mark_pair(row_of[judgment.text], label_of[judgment.label], judgment.score)
+
+    def mark_pair(self, row: int, label: int, score: float) -> None:
+        """Mark a yes/no answer about (``row``, ``label``) as asked, and as yes or no unless it failed (NaN)."""
+        self.asked[row, label] = True
+        if not np.isnan(score):
+            (self.result.said_yes if score >= 0.5 else self.result.said_no)[row, label] = True
 
     def reuse_checks(self, previous: PreviousJudging) -> None:
         """Measure the judge again from an earlier fit's quality check, as far as its questions still stand.
@@ -912,8 +915,7 @@ class _Session:
                 row, label = row_of.get(judgment.text), label_of.get(judgment.label)
                 if row is None or label is None or not unchanged[label] or np.isnan(judgment.score):
                     continue
-                self.asked[row, label] = True
-                (self.result.said_yes if judgment.score >= 0.5 else self.result.said_no)[row, label] = True
+                self.mark_pair(row, label, judgment.score)
                 self.result.judgments.append(judgment)
                 self.result.n_reused += 1
         else:
