@@ -185,6 +185,35 @@ class ScoreReplayJudge(NearMissJudge):
     choose = Judge.choose  # yes/no only: judging="auto" asks it yes/no questions, as the real LLM's order probe decides
 
 
+class MistakesWithheldJudge(NearMissJudge):
+    """:class:`NearMissJudge` whose wrong yes/no answers are withheld (NaN, a failed pair).
+
+    What a fit that could tell the judge's mistakes apart, and dropped them, would learn from:
+    a bound on what reading the near-miss judge's answers through any noise model can reach.
+    Its choices are the near-miss judge's (``judging="auto"`` asks it yes/no).
+
+    Parameters
+    ----------
+    texts, labels, similarity, label_names, rates, random_state
+        As :class:`NearMissJudge`.
+    only_false_yes : bool
+        Withhold its wrong "yes" answers only, and keep its wrong "no".
+    """
+
+    def __init__(self, texts, labels, similarity: Mapping[str, np.ndarray], label_names: Sequence[str], rates: dict,
+                 random_state: int = 0, only_false_yes: bool = False) -> None:  # fmt: skip
+        super().__init__(texts, labels, similarity, label_names, rates, random_state)
+        self.only_false_yes = only_false_yes
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[np.ndarray]:
+        answers = []
+        for request, answer in zip(requests, super().judge(requests)):
+            said_yes = answer >= 0.5
+            wrong = said_yes != np.array([request.label in self._labels_of(text) for text in request.texts])
+            answers.append(np.where(wrong & (said_yes | (not self.only_false_yes)), np.nan, answer))
+        return answers
+
+
 class RandomJudge(GoldJudge):
     """Answers at random: yes with probability 0.5, or any option (or "none") alike; fixed per question."""
 
