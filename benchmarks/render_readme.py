@@ -113,7 +113,8 @@ SECTIONS = [
         "The near-miss judge's ceiling: its mistakes withheld",
         "Issue 23 asks the near-miss judge's loss against GoldJudge (budget 20) to be halved; it is not (6.6 / 18.3 / "
         "9.6 points). Every way of reading its answers tried moved it by under a point (noise rates, a cross-fitted "
-        "prior, graded scores, pairs and confirmations per utterance, the sampling; HISTORY.md). The ceiling of that "
+        "prior, graded scores, pairs and confirmations per utterance, choices asked in two orders and averaged, the "
+        "sampling; HISTORY.md). The ceiling of that "
         "work: the same judge with its wrong yes/no answers withheld, what a fit that knew which answers were wrong, "
         "and dropped them, would learn from; and with only its wrong yes withheld: the false yes is all a filter "
         "could win back. "
