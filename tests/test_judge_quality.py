@@ -85,6 +85,26 @@ def test_twice_asked_choices_rate_a_chooser_where_yes_no_answers_are_noisy():
     assert abs(model.choice_accuracy - 0.75) < 0.15
 
 
+def test_choices_nothing_else_rates_are_not_rated_nor_followed():
+    """Constant yes/no answers and no order probe leave the choices' accuracy unidentified: a judge that
+    always picks the last option fits as a perfect chooser whose right labels all sit last."""
+    rng = np.random.default_rng(0)
+    yes_to_all = np.column_stack([np.ones((12, 2)), np.full(12, np.nan)])  # yes/no about 2 of 3 candidates
+    model = fit_answer_model([yes_to_all], rng, picks=[np.full((12, 1), 2)])  # always the third
+    assert model.choice_accuracy > 0.9  # the unidentified fit, as the answer model sees it
+    rates = dict(checks=(), budget=140, noise_rates=(0.6, 0.02), judging="choice")
+    quality = assess_judge(model, probe=None, **rates)
+    assert quality.judge_weight == 0.0 and quality.decision == "zero-shot"
+    assert quality.choice_accuracy is None and quality.choice_separation is None
+    assert "nothing rates its choices" in quality.reason and "choices right" not in quality.describe()
+    probed = assess_judge(model, probe=([0, 1], [1, 0], [4, 4]), **rates)  # twice-asked questions anchor them
+    assert probed.choice_accuracy is not None
+    yes_no, truth = simulated_answers(rng, 12, 0.0, 0.0, shares=(0.5, 0.3, 0.1, 0.1))
+    informative = fit_answer_model([np.column_stack([yes_no[:, :2], np.full(12, np.nan)])], rng, picks=[truth[:, None]])
+    followed = assess_judge(informative, probe=None, **rates)
+    assert followed.decision == "refined" and followed.choice_accuracy > 0.9
+
+
 def test_failed_answers_are_left_out_and_too_few_give_no_model():
     answers = np.array([[1.0, 0.0, np.nan], [np.nan, np.nan, np.nan], [0.0, 1.0, 0.0]])
     model = fit_answer_model([answers], np.random.default_rng(0))
@@ -291,6 +311,30 @@ def test_choices_the_check_finds_wrong_send_an_auto_fit_to_yes_no(toy, hashing_e
     with pytest.warns(RuntimeWarning, match="judging='yes_no' asks it those instead"):
         forced = ZeroShotClassifier(labels, judge=judge, judging="choice", **params).fit(texts)
     assert forced.judge_quality_.decision == "zero-shot" and "choice separation" in forced.judge_quality_.reason
+
+
+class LastOptionYesToAll(GoldJudge):
+    """Says yes to every pair and picks the last option of every multiple choice."""
+
+    def judge(self, requests):
+        return [np.ones(len(request.texts)) for request in requests]
+
+    def choose(self, requests):
+        return [np.eye(len(request.options) + 1)[len(request.options) - 1] for request in requests]
+
+
+def test_a_choice_fit_whose_choices_nothing_rates_ends_at_zero_shot(toy, hashing_embedder):
+    labels, texts, truth = toy
+    judge = LastOptionYesToAll(texts, truth)
+    params = dict(embedder=hashing_embedder, judge=judge, judge_budget=60, random_state=0, show_progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the toy pool is smaller than the budget
+        with pytest.warns(RuntimeWarning, match="nothing rates its choices"):
+            clf = ZeroShotClassifier(labels, judging="choice", **params).fit(texts)
+        quality = clf.judge_quality_
+        assert quality.decision == "zero-shot" and quality.choice_accuracy is None and quality.n_check_choices > 0
+        auto = ZeroShotClassifier(labels, **params).fit(texts)  # the order probe sees it read positions
+    assert auto.judging_ == "yes_no" and auto.judge_quality_.decision == "zero-shot"
 
 
 def test_no_check_without_room_in_the_budget(toy, hashing_embedder):

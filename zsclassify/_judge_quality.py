@@ -493,6 +493,21 @@ READ_SEPARATION = 0.30
 """The least separation :func:`bounded_rates` leaves between the rates a followed judge's answers are read through."""
 
 
+def choices_anchored(answer_model: AnswerModel, n_probe: int) -> bool:
+    """Whether anything besides the choices themselves rates them.
+
+    Yes/no answers that depend on the label (separation at least :data:`MIN_SEPARATION`, or the
+    lower end of its 90% interval above 0), or order-probe questions asked twice (``n_probe``).
+    Without either the choices' accuracy is unidentified: a judge that always picks the last option
+    and says yes to everything fits as a perfect chooser whose right labels all sit last, and a
+    ``judging="choice"`` fit followed it to 0.07-0.21 on SNIPS (zero-shot 0.76). The point
+    estimate counts because a dozen utterances' yes/no answers are noisy: GoldJudge with 15% of
+    its answers flipped got an interval of -0.19 to 0.71 around 0.33.
+    """
+    separation, (low, _) = answer_model.separation, answer_model.separation_interval
+    return n_probe > 0 or separation >= MIN_SEPARATION or low > 1e-9  # above 0 beyond rounding
+
+
 def assess_judge(
     answer_model: AnswerModel | None,
     *,
@@ -565,14 +580,25 @@ def assess_judge(
         f"on {answer_model.n_pairs} pairs about {answer_model.n_utterances} utterances"
     )
     bounds = f"followed from {MIN_SEPARATION}"
+    choice_accuracy, choice_interval = answer_model.choice_accuracy, answer_model.choice_accuracy_interval
     choice_separation = answer_model.choice_separation
+    if choice_separation is not None and not choices_anchored(answer_model, n_probe):
+        choice_accuracy = choice_interval = choice_separation = None  # unidentified: not reported, not followed
     if choice_separation is not None:
-        low, high = answer_model.choice_accuracy_interval or (np.nan, np.nan)
+        low, high = choice_interval or (np.nan, np.nan)
         rates += (
-            f"; its choices right {answer_model.choice_accuracy:.2f} of the time (90% {low:.2f}-{high:.2f}) on "
+            f"; its choices right {choice_accuracy:.2f} of the time (90% {low:.2f}-{high:.2f}) on "
             f"{answer_model.n_choices} choices"
         )
-    if judging == "choice" and choice_separation is not None:
+    if judging == "choice" and answer_model.choice_separation is not None and choice_separation is None:
+        separation = 0.0
+        low, high = answer_model.separation_interval
+        measure = (
+            f"its yes/no answers barely depend on the label (separation {answer_model.separation:.2f}, 90% "
+            f"{low:.2f}-{high:.2f}) and no order probe asked its questions twice, so nothing rates its choices; "
+            "judging='auto' runs an order probe"
+        )
+    elif judging == "choice" and choice_separation is not None:
         separation = choice_separation
         low, high = answer_model.choice_separation_interval or (np.nan, np.nan)
         measure = f"choice separation {separation:.2f} (90% {low:.2f}-{high:.2f}; {bounds})"
@@ -599,8 +625,8 @@ def assess_judge(
         false_no=answer_model.false_no,
         false_no_interval=answer_model.false_no_interval,
         separation=answer_model.separation,
-        choice_accuracy=answer_model.choice_accuracy,
-        choice_accuracy_interval=answer_model.choice_accuracy_interval,
+        choice_accuracy=choice_accuracy,
+        choice_accuracy_interval=choice_interval,
         choice_separation=choice_separation,
         far_false_yes=far_false_yes,
         n_model_utterances=answer_model.n_utterances,
