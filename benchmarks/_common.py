@@ -58,6 +58,15 @@ def write_results(name: str, payload: dict) -> Path:
     return path
 
 
+def publish(name: str, heading: str, summary: list[dict], payload: dict) -> Path:
+    """Print ``heading`` and ``summary`` as a table, write ``payload`` to ``results/<name>.json`` and say where."""
+    print(f"\n{heading}\n")
+    print(table(summary))
+    path = write_results(name, payload)
+    print(f"\nwritten to {path}")
+    return path
+
+
 def table(rows: list[dict], columns: list[str] | None = None) -> str:
     """A Markdown table of ``rows`` (floats with 3 decimals); columns default to the first row's keys."""
     columns = list(rows[0]) if columns is None else columns

@@ -30,7 +30,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import RESULTS_DIR, label_spec, load_split, table, write_results
+from _common import RESULTS_DIR, label_spec, load_split, publish, write_results
 from accuracy import few_shot_baseline
 from simulated_judge import (
     ConstantJudge,
@@ -230,10 +230,9 @@ def main() -> None:
                     print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in rows[-1].items()}, flush=True)
         write_results(args.name, {"seeds": args.seeds, "baselines": baselines, "runs": rows})
     summary = summarise(rows, baselines)
-    print(f"\nMedians over seeds {args.seeds}; 'pass': every seed >= zero-shot - {TOLERANCE:.0%}\n")
-    print(table(summary))
-    path = write_results(args.name, {"seeds": args.seeds, "baselines": baselines, "summary": summary, "runs": rows})
-    print(f"\nwritten to {path}")
+    heading = f"Medians over seeds {args.seeds}; 'pass': every seed >= zero-shot - {TOLERANCE:.0%}"
+    payload = {"seeds": args.seeds, "baselines": baselines, "summary": summary, "runs": rows}
+    publish(args.name, heading, summary, payload)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from _common import table, write_results
+from _common import publish
 from judge_zoo import JUDGES, fit_row, load_context
 from simulated_judge import MistakesWithheldJudge, load_rates
 
@@ -67,10 +67,8 @@ def main() -> None:
                 "withheld reaches target": "yes" if medians[WITHHELD] >= target else "NO",
             }
         )
-    print(f"\nMedians over seeds {args.seeds}, budget {BUDGET}\n")
-    print(table(summary))
-    path = write_results(args.name, {"seeds": args.seeds, "budget": BUDGET, "summary": summary, "runs": runs})
-    print(f"\nwritten to {path}")
+    payload = {"seeds": args.seeds, "budget": BUDGET, "summary": summary, "runs": runs}
+    publish(args.name, f"Medians over seeds {args.seeds}, budget {BUDGET}", summary, payload)
 
 
 if __name__ == "__main__":
