@@ -271,7 +271,7 @@ def test_a_judge_that_fails_the_check_stops_the_fit_instead_of_going_unmeasured(
     )  # fmt: skip
     with pytest.raises(JudgeError, match="could not score") as raised:
         clf.fit(texts)  # the check comes first: every pair asked so far failed
-    assert raised.value.failed_pairs == 2 * 10  # a choice fit's check: two pairs per utterance, then a choice
+    assert raised.value.failed_pairs == 2 * 6  # a choice fit's check after its order probe: 6 utterances, 2 pairs each
 
 
 class ChoosesWrongByName(GoldJudge):
@@ -323,17 +323,20 @@ class LastOptionYesToAll(GoldJudge):
         return [np.eye(len(request.options) + 1)[len(request.options) - 1] for request in requests]
 
 
-def test_a_choice_fit_whose_choices_nothing_rates_ends_at_zero_shot(toy, hashing_embedder):
+def test_a_choice_fit_whose_order_probe_finds_positions_ends_at_zero_shot(toy, hashing_embedder):
+    """``judging="choice"`` runs the order probe too, without switching: a judge that reads positions is
+    not followed (rated from its constant yes/no answers alone, it looked like a perfect chooser)."""
     labels, texts, truth = toy
     judge = LastOptionYesToAll(texts, truth)
     params = dict(embedder=hashing_embedder, judge=judge, judge_budget=60, random_state=0, show_progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the toy pool is smaller than the budget
-        with pytest.warns(RuntimeWarning, match="nothing rates its choices"):
+        with pytest.warns(RuntimeWarning, match="order probe .* finds its choices follow the options' positions"):
             clf = ZeroShotClassifier(labels, judging="choice", **params).fit(texts)
-        quality = clf.judge_quality_
-        assert quality.decision == "zero-shot" and quality.choice_accuracy is None and quality.n_check_choices > 0
-        auto = ZeroShotClassifier(labels, **params).fit(texts)  # the order probe sees it read positions
+        auto = ZeroShotClassifier(labels, **params).fit(texts)  # the same probe sends it to yes/no
+    assert clf.judging_ == "choice" and clf.order_probe_.judging == "yes_no" and clf.order_probe_.position_bias < 0
+    assert clf.judge_quality_.decision == "zero-shot" and clf.judge_quality_.n_check_choices > 0
+    assert "judging='yes_no' asks it" not in clf.judge_quality_.reason
     assert auto.judging_ == "yes_no" and auto.judge_quality_.decision == "zero-shot"
 
 

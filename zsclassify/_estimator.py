@@ -80,7 +80,9 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         one that follows the options' positions; the judge-quality check (see
         ``judge_quality_``) then rates the kept choices against the judge's yes/no answers:
         near-random choices switch the fit to ``"yes_no"`` when those answers surely tell right
-        labels from wrong ones, and leave it at zero-shot otherwise. Small local models do: one of 1.5B
+        labels from wrong ones, and leave it at zero-shot otherwise. ``"choice"`` asks the same
+        probe, without switching, when a judge-quality check follows: the twice-asked questions
+        help the check rate the choices. Small local models do read positions: one of 1.5B
         parameters answered multiple choice by position and made fits far worse than
         zero-shot (20 CLINC150 intents: 0.460 against 0.828; yes/no: 0.950;
         benchmarks/HISTORY.md).
@@ -173,10 +175,12 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
     judging_ : str
         The question asked: ``"choice"`` or ``"yes_no"`` (``"auto"`` resolved).
     order_probe_ : OrderProbe or None
-        ``judging="auto"``'s check of the judge: the probe's questions in both orders,
-        the share answered alike (``consistency``) and the resulting ``judging``. None
-        when no probe ran (another ``judging``, a judge that cannot choose, a budget
-        under 24 questions, or a ``warm_start`` refit, which keeps the earlier decision).
+        The order probe (``judging="auto"``, or ``"choice"`` before a judge-quality check):
+        its questions in both orders, the share answered alike (``consistency``) and its
+        verdict, ``judging`` (what ``"auto"`` asks; a ``"choice"`` fit the probe sends to
+        ``"yes_no"`` ends at zero-shot). None when no probe ran (``judging="yes_no"``, ``"choice"`` without a
+        judge-quality check, a judge that cannot choose, a budget under 24 questions, or a
+        ``warm_start`` refit, which keeps the earlier decision).
     judgments_ : list of Judgment
         Every judged pair with its score and round (``pandas.DataFrame(judgments_)`` works);
         a choice adds one row per candidate, scored with the candidate's probability.
@@ -423,6 +427,7 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
             noise_rates=rates,
             checks_reused=judged.checks_reused,
             judging=judged.judging,
+            probe_rejects_choices=judged.order_probe is not None and judged.order_probe.judging == "yes_no",
         )
 
     def _set_calibration(self, calibration: Calibration) -> None:

@@ -519,6 +519,7 @@ def assess_judge(
     check_units: int | None = None,
     far_false_yes: float | None = None,
     judging: str = "yes_no",
+    probe_rejects_choices: bool = False,
 ) -> JudgeQuality:
     """The judge's quality and the fit's decision: how far to follow the refinement (see :class:`JudgeQuality`).
 
@@ -547,6 +548,9 @@ def assess_judge(
     judging : str
         The question the fit asked: with ``"choice"`` the judge weight rests on the choices'
         separation (:attr:`AnswerModel.choice_separation`) where the check rated them.
+    probe_rejects_choices : bool
+        The order probe found the choices following the options' positions, or chance, in a fit
+        that asks multiple choice all the same (``judging="choice"``): the judge weight is 0.
     """
     bias, bias_interval, n_probe = None, None, 0
     if probe is not None and len(probe[0]):
@@ -590,7 +594,13 @@ def assess_judge(
             f"; its choices right {choice_accuracy:.2f} of the time (90% {low:.2f}-{high:.2f}) on "
             f"{answer_model.n_choices} choices"
         )
-    if judging == "choice" and answer_model.choice_separation is not None and choice_separation is None:
+    if judging == "choice" and probe_rejects_choices:
+        separation = 0.0
+        measure = (
+            f"the order probe ({n_probe} questions asked in both orders, position bias {bias or 0.0:.2f}) finds its "
+            "choices follow the options' positions or chance; judging='auto' asks it yes/no"
+        )
+    elif judging == "choice" and answer_model.choice_separation is not None and choice_separation is None:
         separation = 0.0
         low, high = answer_model.separation_interval
         measure = (
@@ -611,7 +621,7 @@ def assess_judge(
         measure = f"yes to {far_false_yes:.0%} of far labels: right-versus-far separation {separation:.2f} ({bounds})"
     weight = judge_weight(separation, min_separation=MIN_SEPARATION)
     decision = "refined" if weight else "zero-shot"
-    if judging == "choice" and choice_separation is not None and not weight:
+    if judging == "choice" and choice_separation is not None and not weight and not probe_rejects_choices:
         measure += (
             "; its choices barely depend on the right label: if its yes/no answers are better, judging='yes_no' "
             "asks it those instead"

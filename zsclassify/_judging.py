@@ -309,11 +309,11 @@ show_progress
     to_judge = np.ones(len(names), dtype=bool) if previous is None else session.reuse(previous, judging)
     session.result.n_labels_judged = int(to_judge.sum())
     total = judge_budget * int(to_judge.sum())
-    if judging == "auto":
-        checks = refinement == "joint" and previous is None
-        total -= session.probe_order(documents, n_candidates, to_judge, total, n_rounds, show_progress, checks)
-    else:
-        session.result.judging = judging
+    checks = refinement == "joint" and previous is None
+    session.result.judging = judging
+    if judging in ("auto", "choice"):  # "choice": the probe's twice-asked questions help the check rate the choices
+        decide = judging == "auto"
+        total -= session.probe_order(documents, n_candidates, to_judge, total, n_rounds, show_progress, checks, decide)
     if refinement == "joint" and previous is None:  # the check is paid from the budget: counted as judged
         choosing = session.result.judging == "choice"
         session.check_quality(documents, total, show_progress, choice_candidates=n_candidates if choosing else 0)
@@ -612,7 +612,9 @@ class _Session:
         chosen = names[best] if 0 <= best < len(names) else None
         return Choice(self.pool[item], names, tuple(answer.tolist()), chosen, round_index)
 
-    def probe_order(self, documents, n_candidates, to_judge, total, n_rounds, show_progress, checks=False) -> int:
+    def probe_order(
+        self, documents, n_candidates, to_judge, total, n_rounds, show_progress, checks=False, decide=True
+    ) -> int:
         """Settle ``judging="auto"``: ask a few first-round questions again with the options reversed.
 
         A judge that answers consistently (:data:`MIN_ORDER_CONSISTENCY`) keeps multiple
@@ -625,21 +627,24 @@ class _Session:
         too small to spare one (under 3 * ``ORDER_PROBE_MIN`` units) or with fewer than two
         candidates. ``checks``: a judge-quality check follows where the budget has room for it; it
         rates the choices, so the probe lets more nearly random choosers through
-        (:data:`MIN_BLIND_CONSISTENCY_CHECKED`).
+        (:data:`MIN_BLIND_CONSISTENCY_CHECKED`). ``decide=False`` (``judging="choice"``): the question
+        stays multiple choice whatever the answers, and the probe runs only where a check follows,
+        whose rating of the choices it anchors (:func:`~zsclassify._judge_quality.choices_anchored`).
         """
         size = min(ORDER_PROBE_MAX, max(ORDER_PROBE_MIN, math.ceil(ORDER_PROBE_SHARE * total)))
         checked = checks and check_size(total - size, CHECK_CHOICE_PAIRS + 1, len(self.pool), CHECK_MIN_AFTER_PROBE) > 0
         blind_floor = MIN_BLIND_CONSISTENCY_CHECKED if checked else MIN_BLIND_CONSISTENCY
         self.result.judging = "choice"
         items = np.zeros(0, dtype=np.int64)
-        if 3 * size <= total and n_candidates >= 2:
+        if 3 * size <= total and n_candidates >= 2 and (decide or checked):
             judged_labels = np.flatnonzero(to_judge)
             quota = np.zeros(len(self.names), dtype=np.int64)
             quota[judged_labels] = split_budget(total, len(judged_labels), n_rounds, 0, 0)
             items = _distinct(self.choose(documents @ self.coef.T + self.intercept, quota)[1])
             items = items[np.argsort(self.text_keys[items], kind="stable")[:size]]  # stable under label edits
         if len(items) < ORDER_PROBE_MIN:
-            logger.info("judging='auto': too small a budget or pool for an order probe; multiple choice")
+            why = "too small a budget or pool" if decide else "no judge-quality check follows, or too small a budget"
+            logger.info("no order probe (%s); multiple choice", why)
             return 0
         candidates = self.candidates(documents, items, n_candidates)
         reversed_candidates = candidates[:, ::-1]
@@ -663,10 +668,10 @@ class _Session:
                     break
         n_answered = max(len(kept), 1)
         consistency, bias = same / n_answered, (n_first - n_last) / n_answered
-        judging = "yes_no" if falls_back_to_yes_no(same, n_first - n_last, n_answered, blind_floor) else "choice"
-        self.result.judging = judging
-        self.result.order_probe = OrderProbe(tuple(first), tuple(second), consistency, judging, bias)
-        if judging == "yes_no":
+        verdict = "yes_no" if falls_back_to_yes_no(same, n_first - n_last, n_answered, blind_floor) else "choice"
+        self.result.judging = verdict if decide else "choice"
+        self.result.order_probe = OrderProbe(tuple(first), tuple(second), consistency, verdict, bias)
+        if self.result.judging == "yes_no":
             logger.warning(
                 "judging='auto': the judge gave the same answer with the options reversed for %.0f%% of %d "
                 "questions (under %.0f%%) and picked the first option both times %.0f points more often than "
@@ -834,7 +839,8 @@ class _Session:
         A ``warm_start`` refit asks no check of its own: it keeps each checked utterance still in
         the pool, with the answers about labels that kept their description (removed and
         re-described labels are dropped from its options), and fits the answer model to them.
-        Under :data:`CHECK_MIN` utterances with two answers or more left: not measured.
+        Under :data:`CHECK_MIN` utterances with two answers or more left (a multiple-choice check:
+        :data:`CHECK_MIN_AFTER_PROBE`, the least it asks): not measured.
         """
         description_now = dict(zip(self.names, self.descriptions))
         in_pool = set(self.pool)
@@ -851,7 +857,8 @@ class _Session:
                 kept.append(check)
             elif len(standing := [(name, score) for name, score in answered if stands(name)]) >= 2:
                 kept.append(CandidateCheck(check.text, *map(tuple, zip(*standing))))
-        if len(kept) < CHECK_MIN:
+        least = CHECK_MIN_AFTER_PROBE if kept and all(check.choice for check in kept) else CHECK_MIN
+        if len(kept) < least:
             logger.info("warm start: %d checked utterances still stand; the judge is not measured", len(kept))
             return
         width = max(len(check.scores) for check in kept)
