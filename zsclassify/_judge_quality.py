@@ -605,8 +605,8 @@ def assess_judge(
         low, high = answer_model.separation_interval
         measure = (
             f"its yes/no answers barely depend on the label (separation {answer_model.separation:.2f}, 90% "
-            f"{low:.2f}-{high:.2f}) and no order probe asked its questions twice, so nothing rates its choices; "
-            "judging='auto' runs an order probe"
+            f"{low:.2f}-{high:.2f}) and no order probe asked its questions twice in this fit (too small a pool or "
+            "budget, or a warm-start refit), so nothing rates its choices"
         )
     elif judging == "choice" and choice_separation is not None:
         separation = choice_separation
