@@ -178,9 +178,9 @@ class ZeroShotClassifier(TextEstimatorMixin, ClassifierMixin, TransformerMixin, 
         The order probe (``judging="auto"``, or ``"choice"`` before a judge-quality check):
         its questions in both orders, the share answered alike (``consistency``) and its
         verdict, ``judging`` (what ``"auto"`` asks; a ``"choice"`` fit the probe sends to
-        ``"yes_no"`` ends at zero-shot). None when no probe ran (``judging="yes_no"``, ``"choice"`` without a
-        judge-quality check, a judge that cannot choose, a budget under 24 questions, or a
-        ``warm_start`` refit, which keeps the earlier decision).
+        ``"yes_no"`` ends at zero-shot). None when no probe ran (``judging="yes_no"``,
+        ``"choice"`` without a judge-quality check, a judge that cannot choose, a budget
+        under 24 questions, or a ``warm_start`` refit, which keeps the earlier decision).
     judgments_ : list of Judgment
         Every judged pair with its score and round (``pandas.DataFrame(judgments_)`` works);
         a choice adds one row per candidate, scored with the candidate's probability.

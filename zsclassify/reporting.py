@@ -135,7 +135,8 @@ def report_judge(clf: ZeroShotClassifier | MultiLabelZeroShotClassifier) -> pd.D
                     "choice accuracy (right option picked)",
                     quality.choice_accuracy,
                     quality.choice_accuracy_interval,
-                    f"{quality.n_check_choices} check choices and the order probe's",
+                    f"{quality.n_check_choices} check choices"
+                    + (f" and {quality.n_probe_questions} order-probe questions" if quality.n_probe_questions else ""),
                 )
             ]
             if quality.choice_accuracy is not None
